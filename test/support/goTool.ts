@@ -1,0 +1,32 @@
+// Locates the go command that scripts/ensure-go.mjs found (or installed), so
+// every test drives the same real go binary.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface GoTool {
+  bin: string;
+  version: string;
+  /** GOROOT of that go, whose src/ holds the toolchain's own x/mod copy. */
+  goroot: string;
+}
+
+let cached: GoTool | undefined;
+
+export function goTool(): GoTool {
+  if (cached) return cached;
+  const marker = path.resolve('node_modules/.cache/modproxy/go.json');
+  const candidates: string[] = [];
+  if (process.env.MODPROXY_GO) candidates.push(process.env.MODPROXY_GO);
+  if (fs.existsSync(marker)) candidates.push((JSON.parse(fs.readFileSync(marker, 'utf8')) as { bin: string }).bin);
+  candidates.push('go', '/usr/lib/go-1.23/bin/go', '/usr/lib/go/bin/go');
+  for (const bin of candidates) {
+    const r = spawnSync(bin, ['env', 'GOVERSION', 'GOROOT'], { encoding: 'utf8', env: { ...process.env, GOTOOLCHAIN: 'local' } });
+    if (r.status === 0) {
+      const [version, goroot] = r.stdout.trim().split('\n');
+      cached = { bin, version, goroot };
+      return cached;
+    }
+  }
+  throw new Error('no go command found: run `node scripts/ensure-go.mjs` (npm test does) or set MODPROXY_GO');
+}
