@@ -1,0 +1,54 @@
+// Wiring: configuration in, a request handler out. Every dependency can be
+// injected (storage, HTTP client, logger, credentials) so tests drive the
+// same code the deployed function runs.
+import path from 'node:path';
+import type { HttpClient } from 'isomorphic-git';
+import type { Config } from './config/schema.js';
+import { createGitHttpClient } from './fetch/git/httpClient.js';
+import { SourceRegistry, type CredentialProvider } from './fetch/sources.js';
+import { createLogger, type Logger } from './log/logger.js';
+import { createHandler, type RequestHandler } from './request/handler.js';
+import { ModuleService } from './service/moduleService.js';
+import { FsStorage } from './storage/fsStorage.js';
+import type { ObjectStorage } from './storage/storage.js';
+import type { CommitHook } from './commit/manifest.js';
+import type { ZipWriter } from './archive/zipWriter.js';
+
+export interface AppDeps {
+  log?: Logger;
+  storage?: ObjectStorage;
+  http?: HttpClient;
+  credentials?: CredentialProvider;
+  tmpDir?: string;
+  commitHook?: CommitHook;
+  zipWriter?: ZipWriter;
+}
+
+export interface App {
+  config: Config;
+  handler: RequestHandler;
+  service: ModuleService;
+  log: Logger;
+}
+
+export function storageFromConfig(config: Config): ObjectStorage {
+  if (config.storage.fs) return new FsStorage(path.resolve(config.storage.fs.dir));
+  throw new Error('storage.gcs is not available in this build yet; use storage.fs');
+}
+
+export function createApp(config: Config, deps: AppDeps = {}): App {
+  const log = deps.log ?? createLogger();
+  for (const key of ['maxChildProcesses', 'httpProxy', 'tls'] as const) {
+    if (config[key] !== undefined) log.warn(`configuration key ${key} is accepted for compatibility with go-mod-proxy and ignored`);
+  }
+  if (config.clientAuth.enabled) {
+    // Refuse to serve private code without the authentication the file asks for.
+    throw new Error('clientAuth.enabled is true, but client authentication is not available in this build');
+  }
+  const storage = deps.storage ?? storageFromConfig(config);
+  const http = deps.http ?? createGitHttpClient({ idleTimeoutMs: config.resolve.gitIdleTimeoutSeconds * 1000 });
+  const sources = new SourceRegistry(config, http, deps.credentials);
+  const service = new ModuleService({ storage, sources, log, tmpDir: deps.tmpDir, commitHook: deps.commitHook, zipWriter: deps.zipWriter });
+  const handler = createHandler({ service, log, publicCache: !config.clientAuth.enabled });
+  return { config, handler, service, log };
+}

@@ -1,0 +1,101 @@
+// The configuration file (YAML), validated with zod.
+//
+// Keys follow the seed project go-mod-proxy wherever it has them, so its users
+// can bring their files. Ours add storage.fs.dir, gitHub[].gitBaseUrl and
+// gitHub[].apiBaseUrl. Seed keys that make no sense without a go binary
+// (maxChildProcesses) or on Cloud Run (tls, httpProxy) are accepted and
+// reported as ignored rather than rejected.
+import { z } from 'zod';
+
+/** A secret taken from a file, an environment variable or Secret Manager: exactly one. */
+export const secretSource = z
+  .strictObject({
+    file: z.string().min(1).optional(),
+    envVar: z.string().min(1).optional(),
+    secret: z
+      .string()
+      .regex(/^projects\/[^/]+\/secrets\/[^/]+\/versions\/[^/]+$/, 'must look like projects/<p>/secrets/<s>/versions/<v>')
+      .optional(),
+  })
+  .refine((s) => [s.file, s.envVar, s.secret].filter((x) => x !== undefined).length === 1, {
+    message: 'exactly one of file, envVar or secret must be set',
+  });
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+export const gitHubApp = z.strictObject({
+  id: z.number().int().positive(),
+  privateKey: secretSource,
+});
+
+export const gitHubHost = z.strictObject({
+  host: z
+    .string()
+    .regex(/^[a-z0-9.-]+(:[0-9]+)?$/, 'must be a lower-case host name such as github.com'),
+  /** Where git smart HTTP is served; default https://<host>. */
+  gitBaseUrl: httpUrl.optional(),
+  /** The REST API; default https://api.github.com for github.com, https://<host>/api/v3 otherwise. */
+  apiBaseUrl: httpUrl.optional(),
+  gitHubApps: z.array(gitHubApp).default([]),
+});
+
+export const privateModule = z.strictObject({
+  pathPrefix: z.string().min(1),
+  auth: z
+    .strictObject({
+      gitHubApp: z.number().int().positive().optional(),
+    })
+    .optional(),
+});
+
+const sumDatabase = z.strictObject({
+  name: z.string().min(1),
+  publicKey: z.string().min(1).optional(),
+  url: httpUrl,
+});
+
+export const configSchema = z.strictObject({
+  storage: z
+    .strictObject({
+      fs: z.strictObject({ dir: z.string().min(1) }).optional(),
+      gcs: z.strictObject({ bucket: z.string().min(3) }).optional(),
+    })
+    .refine((s) => (s.fs ? 1 : 0) + (s.gcs ? 1 : 0) === 1, { message: 'exactly one of storage.fs or storage.gcs must be set' })
+    .default({ fs: { dir: '.modproxy-data' } }),
+  gitHub: z.array(gitHubHost).default([{ host: 'github.com', gitHubApps: [] }]),
+  privateModules: z.array(privateModule).default([]),
+  parentProxy: z.strictObject({ url: httpUrl }).optional(),
+  publicModules: z
+    .strictObject({
+      sumDatabase: sumDatabase.optional(),
+    })
+    .optional(),
+  sumDatabaseProxy: z
+    .strictObject({
+      discourageClientDirectSumDatabaseConnections: z.boolean().default(false),
+      sumDatabases: z.array(sumDatabase).default([]),
+    })
+    .optional(),
+  clientAuth: z
+    .looseObject({
+      enabled: z.boolean().default(false),
+    })
+    .default({ enabled: false }),
+  /** How resolution behaves; all optional. */
+  resolve: z
+    .strictObject({
+      /** Directory for git object stores (default: <os tmpdir>/modproxy-git). */
+      gitWorkDir: z.string().min(1).optional(),
+      /** Idle timeout for git HTTP requests. */
+      gitIdleTimeoutSeconds: z.number().positive().default(60),
+    })
+    .default({ gitIdleTimeoutSeconds: 60 }),
+  // Seed keys accepted for compatibility, unused here.
+  maxChildProcesses: z.number().int().positive().optional(),
+  httpProxy: z.record(z.string(), z.unknown()).optional(),
+  tls: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type GitHubHostConfig = z.infer<typeof gitHubHost>;
+export type PrivateModuleConfig = z.infer<typeof privateModule>;

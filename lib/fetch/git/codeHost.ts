@@ -1,0 +1,435 @@
+// A view of one git repository as the go command's codehost.Repo sees it,
+// for the duration of one request (one "go invocation"): the ref table is read
+// once from the remote and then fixed, exactly as `git ls-remote` is run once
+// per go process. Objects come from the shared, persistent GitObjectStore.
+//
+// Semantics follow a *fresh* go module cache (spec §3.6): the tags of a commit
+// are all tags whose peeled target is that commit, and only commits reachable
+// from HEAD, refs/heads/* and refs/tags/* can be resolved.
+import crypto from 'node:crypto';
+import { NotFoundError } from '../../errors.js';
+import { isPseudoVersion } from '../../gomod/pseudo.js';
+import * as semver from '../../gomod/semver.js';
+import type { AdvertisedRef, GitObjectStore, TreeEntry } from './objectStore.js';
+
+/** Go's codehost.Origin, with its JSON field names. */
+export interface Origin {
+  VCS: string;
+  URL: string;
+  Subdir?: string;
+  Hash?: string;
+  TagPrefix?: string;
+  TagSum?: string;
+  RepoSum?: string;
+  Ref?: string;
+}
+
+/** Go's codehost.RevInfo. */
+export interface RevInfo {
+  /** Full commit hash. */
+  name: string;
+  /** First 12 hex digits of the hash. */
+  short: string;
+  /** The requested tag name when it names one of the commit's tags, otherwise the full hash. */
+  version: string;
+  /** Committer time, whole seconds, UTC. */
+  time: Date;
+  /** All tags on the commit, sorted. */
+  tags: string[];
+  origin: Origin;
+}
+
+export interface Tag {
+  name: string;
+  hash: string;
+}
+
+/** A file as `git archive` would emit it: path relative to the repository root. */
+export interface ArchiveEntry {
+  path: string;
+  kind: 'file' | 'symlink';
+  oid: string;
+}
+
+export interface Archive {
+  entries: ArchiveEntry[];
+  /** Every .gitattributes blob that applies to the archived paths. */
+  attributes: { dir: string; content: Uint8Array }[];
+}
+
+/** The codehost.Repo operations that module resolution (lib/resolve) needs. */
+export interface CodeHost {
+  /** The remote URL, as recorded in Origin.URL. */
+  readonly url: string;
+  tags(prefix: string): Promise<Tag[]>;
+  stat(rev: string): Promise<RevInfo>;
+  latest(): Promise<RevInfo>;
+  /** Raw blob bytes of `file` at `rev` (no conversions), or null if it does not exist there. */
+  readFile(rev: string, file: string): Promise<Uint8Array | null>;
+  recentTag(rev: string, prefix: string, allowed: (tag: string) => boolean): Promise<string>;
+  descendsFrom(rev: string, tag: string): Promise<boolean>;
+  /** The files `git archive <rev> -- <subdir>` would emit, in its order. */
+  archive(rev: string, subdir: string): Promise<Archive>;
+  readBlob(oid: string): Promise<Uint8Array>;
+}
+
+export class UnknownRevisionError extends NotFoundError {
+  override name = 'UnknownRevisionError';
+  constructor(readonly rev: string) {
+    super(`unknown revision ${rev}`);
+  }
+}
+
+export class NoCommitsError extends NotFoundError {
+  override name = 'NoCommitsError';
+  constructor() {
+    super('no commits');
+  }
+}
+
+const MIN_HASH_DIGITS = 7;
+
+/** codehost.AllHex: lower-case hex only. */
+export function allHex(s: string): boolean {
+  return /^[0-9a-f]*$/.test(s);
+}
+
+export function shortenSHA1(rev: string): string {
+  return allHex(rev) && rev.length === 40 ? rev.slice(0, 12) : rev;
+}
+
+/** Go's %q for the ASCII strings git refs are in practice; enough for TagSum/RepoSum lines. */
+function goQuote(s: string): string {
+  return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => c);
+}
+
+export class GitCodeHost implements CodeHost {
+  private refsPromise: Promise<Map<string, AdvertisedRef>> | undefined;
+  private statCache = new Map<string, Promise<RevInfo>>();
+  private tagsByCommit: Map<string, string[]> | undefined;
+  private reachable: Promise<Set<string>> | undefined;
+
+  constructor(
+    private readonly store: GitObjectStore,
+    readonly url: string,
+    /** A ref table already loaded for this request (tests and list/latest reuse). */
+    refs?: Map<string, AdvertisedRef>,
+  ) {
+    if (refs) this.refsPromise = Promise.resolve(refs);
+  }
+
+  /** The fresh ref table: HEAD, heads and tags, annotated tags peeled. */
+  loadRefs(): Promise<Map<string, AdvertisedRef>> {
+    this.refsPromise ??= this.store.listRemoteRefs();
+    return this.refsPromise;
+  }
+
+  private async refHash(ref: string): Promise<string | undefined> {
+    return (await this.loadRefs()).get(ref)?.peeled;
+  }
+
+  async tags(prefix: string): Promise<Tag[]> {
+    const refs = await this.loadRefs();
+    const list: Tag[] = [];
+    for (const [ref, r] of refs) {
+      if (!ref.startsWith('refs/tags/')) continue;
+      const name = ref.slice('refs/tags/'.length);
+      if (name.startsWith(prefix)) list.push({ name, hash: r.peeled });
+    }
+    list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return list;
+  }
+
+  /** Origin.TagSum for a prefix (codehost gitRepo.Tags): kept for `-json`-style output. */
+  async tagSum(prefix: string): Promise<string> {
+    const dir = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+    const h = crypto.createHash('sha256');
+    for (const t of await this.tags(prefix)) {
+      if (isOriginTag(t.name.slice(dir.length))) h.update(`${goQuote(t.name)} ${t.hash}\n`);
+    }
+    return 't1:' + h.digest('base64');
+  }
+
+  private async commitTags(hash: string): Promise<string[]> {
+    if (!this.tagsByCommit) {
+      const m = new Map<string, string[]>();
+      for (const [ref, r] of await this.loadRefs()) {
+        if (!ref.startsWith('refs/tags/')) continue;
+        const list = m.get(r.peeled) ?? [];
+        list.push(ref.slice('refs/tags/'.length));
+        m.set(r.peeled, list);
+      }
+      for (const list of m.values()) list.sort();
+      this.tagsByCommit = m;
+    }
+    return this.tagsByCommit.get(hash) ?? [];
+  }
+
+  stat(rev: string): Promise<RevInfo> {
+    if (rev === 'latest') return this.latest();
+    let p = this.statCache.get(rev);
+    if (!p) {
+      p = this.statUncached(rev);
+      this.statCache.set(rev, p);
+    }
+    return p;
+  }
+
+  private async statUncached(rev: string): Promise<RevInfo> {
+    const refs = await this.loadRefs();
+    let ref = '';
+    let hash = '';
+    let version = rev;
+    const tag = refs.get('refs/tags/' + rev);
+    const head = refs.get('refs/heads/' + rev);
+    if (tag) {
+      ref = 'refs/tags/' + rev;
+      hash = tag.peeled;
+      // Keep rev as is: tags are assumed not to change meaning.
+    } else if (head) {
+      ref = 'refs/heads/' + rev;
+      hash = head.peeled;
+      version = hash;
+    } else if (rev === 'HEAD' && refs.get('HEAD')) {
+      ref = 'HEAD';
+      hash = refs.get('HEAD')!.peeled;
+      version = hash;
+    } else if (rev.length >= MIN_HASH_DIGITS && rev.length <= 40 && allHex(rev)) {
+      // A hash prefix: unique among ref tips, or else looked up in the full history.
+      for (const [k, r] of refs) {
+        if (r.peeled.startsWith(rev)) {
+          if (hash !== '' && hash !== r.peeled) throw new NotFoundError(`ambiguous revision ${rev}`);
+          if (ref === '' || ref > k) ref = k;
+          hash = r.peeled;
+        }
+      }
+      if (hash !== '') version = hash;
+    } else {
+      throw new UnknownRevisionError(rev);
+    }
+
+    if (hash !== '' && ref !== '') {
+      if (!(await this.store.fetchRef(refNameForFetch(ref, refs), hash))) {
+        // The ref moved between ls-remote and fetch; its old commit may still
+        // be in the history of other refs.
+        await this.fetchAllHistory();
+        if (!(await this.store.hasObject(hash))) throw new UnknownRevisionError(rev);
+      }
+    } else {
+      hash = await this.findReachableCommit(rev);
+      version = hash;
+    }
+
+    let meta;
+    try {
+      meta = await this.store.readCommit(hash);
+    } catch {
+      // A ref to a tree or blob: git log fails, and so does the go command.
+      throw new UnknownRevisionError(rev);
+    }
+    const tags = await this.commitTags(hash);
+    const info: RevInfo = {
+      name: hash,
+      short: shortenSHA1(hash),
+      version: tags.includes(version) ? version : hash,
+      time: new Date(meta.time * 1000),
+      tags,
+      origin: { VCS: 'git', URL: this.url, Hash: hash },
+    };
+    if (ref !== '' && ref !== hash) info.origin.Ref = ref;
+    return info;
+  }
+
+  /**
+   * Resolves a hash (prefix) that is not a ref tip: fetch all heads and tags
+   * with history, then look among commits reachable from them (and among
+   * annotated tag objects, which `git log` would peel). Anything else, such as
+   * commits only reachable from refs/pull/*, is an unknown revision.
+   */
+  private async findReachableCommit(rev: string): Promise<string> {
+    const refs = await this.loadRefs();
+    if (refs.size === 0) throw new UnknownRevisionError(rev);
+    await this.fetchAllHistory();
+    const matches = new Set<string>();
+    for (const oid of await this.reachableCommits()) if (oid.startsWith(rev)) matches.add(oid);
+    for (const r of refs.values()) if (r.oid !== r.peeled && r.oid.startsWith(rev)) matches.add(r.peeled);
+    // `git log <prefix>` refuses an ambiguous prefix, which the go command reports as unknown.
+    if (matches.size !== 1) throw new UnknownRevisionError(rev);
+    return [...matches][0];
+  }
+
+  private async fetchAllHistory(): Promise<void> {
+    const refs = await this.loadRefs();
+    const tips = new Set<string>();
+    let anyRef = '';
+    for (const [name, r] of refs) {
+      if (name === 'HEAD') continue;
+      tips.add(r.peeled);
+      anyRef ||= name;
+    }
+    if (tips.size === 0) return;
+    await this.store.fetchAll(tips, anyRef);
+  }
+
+  /** Every commit reachable from HEAD, heads and tags (requires full history). */
+  private reachableCommits(): Promise<Set<string>> {
+    this.reachable ??= (async () => {
+      await this.fetchAllHistory();
+      const refs = await this.loadRefs();
+      const starts: string[] = [];
+      for (const r of refs.values()) starts.push(r.peeled);
+      return this.ancestors(starts);
+    })();
+    return this.reachable;
+  }
+
+  /** The commits reachable from `starts`, inclusive. Non-commit starts are ignored. */
+  private async ancestors(starts: string[]): Promise<Set<string>> {
+    const seen = new Set<string>();
+    const stack = [...starts];
+    while (stack.length > 0) {
+      const oid = stack.pop()!;
+      if (seen.has(oid)) continue;
+      let meta;
+      try {
+        meta = await this.store.readCommit(oid);
+      } catch {
+        continue;
+      }
+      seen.add(oid);
+      for (const p of meta.parents) if (!seen.has(p)) stack.push(p);
+    }
+    return seen;
+  }
+
+  async latest(): Promise<RevInfo> {
+    const head = await this.refHash('HEAD');
+    if (!head) throw new NoCommitsError();
+    const info = await this.stat(head);
+    return { ...info, origin: { ...info.origin, Ref: 'HEAD', Hash: head } };
+  }
+
+  async readFile(rev: string, file: string): Promise<Uint8Array | null> {
+    const info = await this.stat(rev);
+    const meta = await this.store.readCommit(info.name);
+    const entry = await this.lookupPath(meta.tree, file);
+    // `git cat-file blob <rev>:<file>` fails for anything but a blob (a
+    // symlink is a blob holding its target), which the go command treats as
+    // "does not exist".
+    if (!entry || !isBlobMode(entry.mode)) return null;
+    return this.store.readBlob(entry.oid);
+  }
+
+  private async lookupPath(treeOid: string, file: string): Promise<TreeEntry | undefined> {
+    const parts = file.split('/').filter((p) => p !== '' && p !== '.');
+    let tree = treeOid;
+    for (let i = 0; i < parts.length; i++) {
+      const entries = await this.store.readTree(tree);
+      const e = entries.find((x) => x.name === parts[i]);
+      if (!e) return undefined;
+      if (i === parts.length - 1) return e;
+      if (e.mode !== '040000') return undefined;
+      tree = e.oid;
+    }
+    return undefined;
+  }
+
+  async recentTag(rev: string, prefix: string, allowed: (tag: string) => boolean): Promise<string> {
+    const info = await this.stat(rev);
+    const highestOf = (tags: Iterable<string>): string => {
+      let highest = '';
+      for (const t of tags) {
+        if (!t.startsWith(prefix) || !allowed(t)) continue;
+        const semtag = t.slice(prefix.length);
+        if (semver.compare(semtag, highest) > 0) highest = semtag;
+      }
+      return highest === '' ? '' : prefix + highest;
+    };
+    // The go command first asks its local clone, which right after the shallow
+    // fetch of this commit knows only the tags on the commit itself; an allowed
+    // tag there is taken as definitive without looking at older history.
+    const onCommit = highestOf(info.tags);
+    if (onCommit !== '' && !allHex(onCommit)) return onCommit;
+    if ((await this.tags(prefix + 'v')).length === 0) return '';
+    await this.fetchAllHistory();
+    const ancestors = await this.ancestors([info.name]);
+    const merged: string[] = [];
+    for (const t of await this.tags('')) if (ancestors.has(t.hash)) merged.push(t.name);
+    return highestOf(merged);
+  }
+
+  async descendsFrom(rev: string, tag: string): Promise<boolean> {
+    const tagHash = await this.refHash('refs/tags/' + tag);
+    if (!tagHash) return false;
+    const info = await this.stat(rev);
+    if (info.name === tagHash) return true;
+    await this.fetchAllHistory();
+    return (await this.ancestors([info.name])).has(tagHash);
+  }
+
+  async archive(rev: string, subdir: string): Promise<Archive> {
+    const info = await this.stat(rev);
+    const meta = await this.store.readCommit(info.name);
+    const entries: ArchiveEntry[] = [];
+    const attributes: Archive['attributes'] = [];
+    const dirParts = subdir.split('/').filter(Boolean);
+
+    // .gitattributes of the directories above the archived subtree also apply.
+    let tree: string | undefined = meta.tree;
+    let dir = '';
+    for (let i = 0; i <= dirParts.length && tree; i++) {
+      const list = await this.store.readTree(tree);
+      if (i === dirParts.length) {
+        await this.walk(tree, dir, list, entries, attributes);
+        break;
+      }
+      const attr = list.find((e) => e.name === '.gitattributes' && isBlobMode(e.mode) && e.mode !== '120000');
+      if (attr) attributes.push({ dir, content: await this.store.readBlob(attr.oid) });
+      const next = list.find((e) => e.name === dirParts[i] && e.mode === '040000');
+      tree = next?.oid;
+      dir = dir === '' ? dirParts[i] : `${dir}/${dirParts[i]}`;
+    }
+    return { entries, attributes };
+  }
+
+  /** Depth-first in tree order, as git archive writes entries. */
+  private async walk(treeOid: string, dir: string, list: TreeEntry[] | undefined, out: ArchiveEntry[], attributes: Archive['attributes']): Promise<void> {
+    const entries = list ?? (await this.store.readTree(treeOid));
+    for (const e of entries) {
+      const p = dir === '' ? e.name : `${dir}/${e.name}`;
+      if (e.mode === '040000') {
+        await this.walk(e.oid, p, undefined, out, attributes);
+      } else if (e.mode === '120000') {
+        out.push({ path: p, kind: 'symlink', oid: e.oid });
+      } else if (e.mode === '160000') {
+        // A submodule (gitlink): git archive writes an empty directory entry,
+        // which the go command drops.
+      } else {
+        if (e.name === '.gitattributes') attributes.push({ dir, content: await this.store.readBlob(e.oid) });
+        out.push({ path: p, kind: 'file', oid: e.oid });
+      }
+    }
+  }
+
+  readBlob(oid: string): Promise<Uint8Array> {
+    return this.store.readBlob(oid);
+  }
+}
+
+function isBlobMode(mode: string): boolean {
+  return mode !== '040000' && mode !== '160000';
+}
+
+/** For fetching, the ref as the server advertises it (HEAD's target branch for HEAD). */
+function refNameForFetch(ref: string, refs: Map<string, AdvertisedRef>): string {
+  if (ref !== 'HEAD') return ref;
+  const head = refs.get('HEAD');
+  for (const [name, r] of refs) if (name.startsWith('refs/heads/') && head && r.peeled === head.peeled) return name;
+  return 'HEAD';
+}
+
+/** codehost.isOriginTag: tags that matter to TagSum (canonical, non-pseudo semver). */
+function isOriginTag(tag: string): boolean {
+  const c = semver.canonical(tag);
+  return c !== '' && tag.startsWith(c) && !isPseudoVersion(c);
+}

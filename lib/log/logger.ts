@@ -1,0 +1,74 @@
+// Structured JSON logs in the shape Cloud Logging understands: one JSON object
+// per line with `severity`, `message`, and for requests `httpRequest`.
+// Secrets never reach this module: callers log paths, versions and statuses only,
+// and `redact` masks anything that looks like a credential as a last line of defence.
+
+export type Severity = 'DEBUG' | 'INFO' | 'NOTICE' | 'WARNING' | 'ERROR' | 'CRITICAL';
+
+export interface HttpRequestLog {
+  requestMethod: string;
+  requestUrl: string;
+  status: number;
+  responseSize?: string;
+  userAgent?: string;
+  remoteIp?: string;
+  latency?: string;
+}
+
+export interface Logger {
+  log(severity: Severity, message: string, fields?: Record<string, unknown>): void;
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+  child(fields: Record<string, unknown>): Logger;
+}
+
+const SECRET_PATTERNS: RegExp[] = [
+  /(authorization["']?\s*[:=]\s*["']?)(basic|bearer|token)\s+[A-Za-z0-9._~+/=-]+/gi,
+  /\bgh[pousr]_[A-Za-z0-9_]{8,}\b/g,
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
+  /(x-access-token:)[^@\s"']+/gi,
+  /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g,
+];
+
+/** Masks credential-looking substrings. */
+export function redact(text: string): string {
+  let out = text;
+  for (const re of SECRET_PATTERNS) out = out.replace(re, (_m, p1?: string) => (typeof p1 === 'string' && p1.length < 40 ? `${p1}[REDACTED]` : '[REDACTED]'));
+  return out;
+}
+
+export interface LoggerOptions {
+  /** Where lines go; default process.stdout. Tests capture lines here. */
+  write?: (line: string) => void;
+  minSeverity?: Severity;
+  fields?: Record<string, unknown>;
+}
+
+const ORDER: Severity[] = ['DEBUG', 'INFO', 'NOTICE', 'WARNING', 'ERROR', 'CRITICAL'];
+
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  const write = opts.write ?? ((line: string) => process.stdout.write(line + '\n'));
+  const min = ORDER.indexOf(opts.minSeverity ?? ((process.env.MODPROXY_LOG_LEVEL?.toUpperCase() as Severity) || 'INFO'));
+  const base = opts.fields ?? {};
+  const make = (fields: Record<string, unknown>): Logger => {
+    const log = (severity: Severity, message: string, extra?: Record<string, unknown>) => {
+      if (ORDER.indexOf(severity) < min) return;
+      const entry = { severity, message, time: new Date().toISOString(), ...fields, ...extra };
+      write(redact(JSON.stringify(entry)));
+    };
+    return {
+      log,
+      debug: (m, f) => log('DEBUG', m, f),
+      info: (m, f) => log('INFO', m, f),
+      warn: (m, f) => log('WARNING', m, f),
+      error: (m, f) => log('ERROR', m, f),
+      child: (f) => make({ ...fields, ...f }),
+    };
+  };
+  return make(base);
+}
+
+/** A logger that drops everything (unit tests). */
+export const nullLogger: Logger = createLogger({ write: () => {} });

@@ -1,0 +1,38 @@
+// The .info body exactly as the go command writes it (spec §1.4): compact
+// json.Marshal output, fields in the order Version, Time, Origin, Go's HTML
+// escaping, no trailing newline.
+import type { Origin } from '../fetch/git/codeHost.js';
+
+export interface InfoFields {
+  Version: string;
+  Time: Date;
+  Origin?: Origin;
+}
+
+const ORIGIN_FIELDS: (keyof Origin)[] = ['VCS', 'URL', 'Subdir', 'Hash', 'TagPrefix', 'TagSum', 'RepoSum', 'Ref'];
+
+/** encoding/json string encoding: like JSON.stringify plus <, >, &, U+2028, U+2029 escaped. */
+export function goJsonString(s: string): string {
+  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
+/** time.Time's MarshalJSON (RFC 3339 with nanoseconds trimmed) for a UTC time. */
+export function goTime(t: Date): string {
+  const iso = t.toISOString(); // 2020-01-01T00:00:00.000Z
+  const [secs, frac] = iso.slice(0, -1).split('.');
+  const trimmed = (frac ?? '').replace(/0+$/, '');
+  return `${secs}${trimmed ? '.' + trimmed : ''}Z`;
+}
+
+export function marshalInfo(info: InfoFields): string {
+  let out = `{"Version":${goJsonString(info.Version)},"Time":${goJsonString(goTime(info.Time))}`;
+  if (info.Origin) {
+    const parts: string[] = [];
+    for (const k of ORIGIN_FIELDS) {
+      const v = info.Origin[k];
+      if (v !== undefined && v !== '') parts.push(`${goJsonString(k)}:${goJsonString(v)}`);
+    }
+    out += `,"Origin":{${parts.join(',')}}`;
+  }
+  return out + '}';
+}

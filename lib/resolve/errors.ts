@@ -1,0 +1,20 @@
+// Resolution errors with the go command's exact texts.
+//
+// Everything built here is a "not found" for the proxy protocol (spec §1.3,
+// §8): the go command would fail for this module/version, so the proxy
+// answers 404 with the same text. Transport and storage faults never pass
+// through here; they keep their own classes (lib/errors.ts).
+import { GoError, InvalidVersionError, ModuleError } from '../gomod/module.js';
+
+export { GoError };
+
+/** `M@V: invalid version: <err>` (or `invalid pseudo-version:`). */
+export function invalidVersion(path: string, version: string, err: Error | string, pseudo = false): ModuleError {
+  const inner = typeof err === 'string' ? new GoError(err) : err;
+  return new ModuleError(path, '', new InvalidVersionError(version, pseudo, inner));
+}
+
+/** `module M: <err>` */
+export function moduleError(path: string, err: Error | string): ModuleError {
+  return new ModuleError(path, '', typeof err === 'string' ? new GoError(err) : err);
+}

@@ -1,0 +1,137 @@
+// Local-disk storage: the embedded default.
+//
+// create-if-absent is atomic across processes that share the directory: the
+// body is written to a unique temporary file in the same file system, fsynced,
+// then hard-linked to its final name. link(2) fails with EEXIST if the name
+// exists, so exactly one writer wins and readers only ever see complete files.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { assertSafeKey, type CreateResult, type ObjectBody, type ObjectInfo, type ObjectStorage, type ReadStreamResult } from './storage.js';
+
+export class FsStorage implements ObjectStorage {
+  readonly kind = 'fs';
+  private readonly root: string;
+  private readonly tmp: string;
+
+  constructor(dir: string) {
+    this.root = path.resolve(dir);
+    this.tmp = path.join(this.root, '.tmp');
+    fs.mkdirSync(this.tmp, { recursive: true });
+  }
+
+  /** The file for a key, refusing anything that would resolve outside the root. */
+  private file(key: string): string {
+    assertSafeKey(key);
+    const p = path.resolve(this.root, key);
+    if (!p.startsWith(this.root + path.sep) || p.startsWith(this.tmp + path.sep)) throw new Error(`unsafe storage key ${JSON.stringify(key)}`);
+    return p;
+  }
+
+  async createIfAbsent(key: string, body: ObjectBody): Promise<CreateResult> {
+    const final = this.file(key);
+    if (fs.existsSync(final)) return 'exists';
+    await fs.promises.mkdir(path.dirname(final), { recursive: true });
+    const tmp = path.join(this.tmp, `${process.pid}-${crypto.randomUUID()}`);
+    try {
+      if (body instanceof Uint8Array) {
+        const fh = await fs.promises.open(tmp, 'wx', 0o444);
+        try {
+          await fh.writeFile(body);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+      } else {
+        await fs.promises.copyFile(body.file, tmp);
+        const fh = await fs.promises.open(tmp, 'r');
+        try {
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+      }
+      try {
+        await fs.promises.link(tmp, final);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
+        throw err;
+      }
+      await syncDir(path.dirname(final));
+      return 'created';
+    } finally {
+      await fs.promises.rm(tmp, { force: true });
+    }
+  }
+
+  async read(key: string): Promise<Uint8Array | null> {
+    try {
+      return await fs.promises.readFile(this.file(key));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  async openRead(key: string, range?: { start: number; end?: number }): Promise<ReadStreamResult | null> {
+    const file = this.file(key);
+    let fh: fs.promises.FileHandle;
+    try {
+      fh = await fs.promises.open(file, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    const { size } = await fh.stat();
+    const stream = fh.createReadStream({ start: range?.start, end: range?.end, autoClose: true });
+    return { stream, size };
+  }
+
+  async stat(key: string): Promise<ObjectInfo | null> {
+    try {
+      const st = await fs.promises.stat(this.file(key));
+      return { size: st.size };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    // Walk only the directory that can hold the prefix.
+    const slash = prefix.lastIndexOf('/');
+    const dirKey = slash >= 0 ? prefix.slice(0, slash) : '';
+    const start = dirKey === '' ? this.root : this.file(dirKey);
+    const walk = async (dir: string, rel: string) => {
+      let entries: fs.Dirent[];
+      try {
+        entries = await fs.promises.readdir(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        const k = rel === '' ? e.name : `${rel}/${e.name}`;
+        if (rel === '' && e.name === '.tmp') continue;
+        if (e.isDirectory()) await walk(path.join(dir, e.name), k);
+        else if (k.startsWith(prefix)) out.push(k);
+      }
+    };
+    await walk(start, dirKey);
+    return out.sort();
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  // Make the new directory entry durable; not every platform can fsync a directory.
+  try {
+    const fh = await fs.promises.open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // best effort
+  }
+}
