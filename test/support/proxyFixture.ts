@@ -1,0 +1,55 @@
+// An in-process modproxy on 127.0.0.1 for tests: the real app (config,
+// handler, service, storage) behind a plain Node HTTP server.
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { createApp, type App, type AppDeps } from '../../lib/app.js';
+import { parseConfig } from '../../lib/config/load.js';
+import { createLogger } from '../../lib/log/logger.js';
+
+export interface ProxyFixture {
+  url: string;
+  app: App;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export async function startProxy(configYaml: string, deps: AppDeps = {}): Promise<ProxyFixture> {
+  const logs: string[] = [];
+  const log = deps.log ?? createLogger({ write: (line) => logs.push(line), minSeverity: 'DEBUG' });
+  const app = createApp(parseConfig(configYaml, 'test config'), { ...deps, log });
+  const server = http.createServer((req, res) => void app.handler(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    app,
+    logs,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A config for tests: fs storage and git work dir under `tmp`, hosts mapped to loopback git servers. */
+export function testConfig(tmp: string, hosts: Record<string, string>, prefixes: string[], extra = ''): string {
+  fs.mkdirSync(tmp, { recursive: true });
+  const gitHub = Object.entries(hosts)
+    .map(([host, base]) => `  - host: ${host}\n    gitBaseUrl: "${base}"`)
+    .join('\n');
+  return [
+    'storage:',
+    '  fs:',
+    `    dir: "${path.join(tmp, 'storage')}"`,
+    'gitHub:',
+    gitHub,
+    'privateModules:',
+    ...prefixes.map((p) => `  - pathPrefix: "${p}"`),
+    'resolve:',
+    `  gitWorkDir: "${path.join(tmp, 'git')}"`,
+    extra,
+  ].join('\n');
+}
