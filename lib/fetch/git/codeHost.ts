@@ -8,6 +8,7 @@
 // from HEAD, refs/heads/* and refs/tags/* can be resolved.
 import crypto from 'node:crypto';
 import { NotFoundError } from '../../errors.js';
+import { GoError } from '../../gomod/module.js';
 import { isPseudoVersion } from '../../gomod/pseudo.js';
 import * as semver from '../../gomod/semver.js';
 import type { AdvertisedRef, GitObjectStore, TreeEntry } from './objectStore.js';
@@ -198,7 +199,9 @@ export class GitCodeHost implements CodeHost {
       // A hash prefix: unique among ref tips, or else looked up in the full history.
       for (const [k, r] of refs) {
         if (r.peeled.startsWith(rev)) {
-          if (hash !== '' && hash !== r.peeled) throw new NotFoundError(`ambiguous revision ${rev}`);
+          // The go command reports the full hash of the match it saw first
+          // (its map order; ours is the advertisement order).
+          if (hash !== '' && hash !== r.peeled) throw new NotFoundError(`ambiguous revision ${hash}`);
           if (ref === '' || ref > k) ref = k;
           hash = r.peeled;
         }
@@ -224,8 +227,9 @@ export class GitCodeHost implements CodeHost {
     try {
       meta = await this.store.readCommit(hash);
     } catch {
-      // A ref to a tree or blob: git log fails, and so does the go command.
-      throw new UnknownRevisionError(rev);
+      // A tag on a tree or blob: `git log -n1 <ref>` succeeds with no output,
+      // which the go command reports as such.
+      throw new GoError('unexpected response from git log: ""');
     }
     const tags = await this.commitTags(hash);
     const info: RevInfo = {
