@@ -324,6 +324,9 @@ export function translateRemoteError(err: unknown): Error {
   if (status === 404) return new NotFoundError('repository not found');
   if (status === 401 || status === 403) return new UpstreamAuthError(`git host refused access (HTTP ${status})`);
   if (status !== undefined) return new UpstreamError(`git host answered HTTP ${status}`, status === 503 ? 503 : 502);
+  // Node's fetch says only "fetch failed"; the reason (ENOTFOUND, ECONNREFUSED, a timeout) is in `cause`.
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
   const message = err instanceof Error ? err.message : String(err);
-  return new UpstreamError(`git transport failed: ${message}`, 502, { cause: err });
+  const detail = cause?.code ?? cause?.message;
+  return new UpstreamError(`git transport failed: ${message}${detail ? ` (${detail})` : ''}`, 502, { cause: err });
 }

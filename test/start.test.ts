@@ -1,0 +1,112 @@
+// The deployable entry point, started the way Cloud Functions and `npm start`
+// start it: build, then functions-framework --target=goproxy on $PORT, with
+// the configuration from the YAML file named by $MODPROXY_CONFIG.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGitHttpServer, type GitHttpServer } from './support/gitHttpServer.js';
+import { testConfig } from './support/proxyFixture.js';
+import { RepoBuilder } from './support/repoBuilder.js';
+
+const pexec = promisify(execFile);
+let tmp: string;
+let git: GitHttpServer;
+const children: ChildProcess[] = [];
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+function startFunction(env: Record<string, string>, cwd = process.cwd()): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [path.resolve('node_modules/@google-cloud/functions-framework/build/src/main.js'), '--target=goproxy', `--source=${process.cwd()}`], {
+    cwd,
+    env: { PATH: process.env.PATH, HOME: os.homedir(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+async function waitFor(url: string, ms = 30_000): Promise<Response> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fetch(url);
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+beforeAll(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modproxy-start-'));
+  await pexec('npm', ['run', 'build'], { cwd: process.cwd() });
+  git = await startGitHttpServer({ projectRoot: path.join(tmp, 'repos') });
+  const r = await RepoBuilder.create(path.join(tmp, 'repos'), path.join(tmp, 'work'), 'o/started');
+  await r.write({ 'go.mod': 'module github.com/o/started\n', 'a.go': 'package started\n' });
+  await r.commit('2020-01-01T00:00:00Z');
+  await r.tag('v1.2.3');
+  await r.publish();
+}, 300_000);
+
+afterAll(async () => {
+  for (const c of children) c.kill('SIGKILL');
+  await git?.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('functions-framework --target=goproxy', () => {
+  it('serves GET / and modules with the config file from $MODPROXY_CONFIG', async () => {
+    const configFile = path.join(tmp, 'modproxy.yaml');
+    fs.writeFileSync(configFile, testConfig(path.join(tmp, 'proxy'), { 'github.com': git.url }, ['github.com/o']));
+    const port = await freePort();
+    const fn = startFunction({ PORT: String(port), MODPROXY_CONFIG: configFile });
+    const root = await waitFor(`http://127.0.0.1:${port}/`);
+    expect(root.status).toBe(200);
+    expect(await root.text()).toContain('Go module proxy');
+    const list = await fetch(`http://127.0.0.1:${port}/github.com/o/started/@v/list`);
+    expect(await list.text()).toBe('v1.2.3\n');
+    const zip = await fetch(`http://127.0.0.1:${port}/github.com/o/started/@v/v1.2.3.zip`);
+    expect(zip.status).toBe(200);
+    expect(zip.headers.get('content-type')).toBe('application/zip');
+    // Structured logs for Cloud Logging on stdout (written once the response has gone out).
+    await new Promise((r) => setTimeout(r, 300));
+    const lines = fn.output().split('\n').filter((l) => l.startsWith('{'));
+    const req = lines.map((l) => JSON.parse(l) as { severity: string; httpRequest?: { status: number; requestUrl: string } }).find((e) => e.httpRequest?.requestUrl.endsWith('v1.2.3.zip'));
+    expect(req?.severity).toBe('INFO');
+    expect(req?.httpRequest?.status).toBe(200);
+  });
+
+  it('uses the embedded default without $MODPROXY_CONFIG', async () => {
+    const port = await freePort();
+    const cwd = fs.mkdtempSync(path.join(tmp, 'default-'));
+    const fn = startFunction({ PORT: String(port) }, cwd);
+    const root = await waitFor(`http://127.0.0.1:${port}/`);
+    expect(root.status).toBe(200);
+    expect(fn.output()).toContain('embedded default');
+    // local-disk storage in the working directory
+    expect(fs.existsSync(path.join(cwd, '.modproxy-data'))).toBe(true);
+  });
+
+  it('refuses to start with an invalid config, naming the bad key', async () => {
+    const configFile = path.join(tmp, 'bad.yaml');
+    fs.writeFileSync(configFile, 'storage:\n  fs:\n    dir: x\n    bogus: 1\nprivateModules:\n  - pathPrefix: github.com/o\n    auth:\n      gitHubApp: 7\n');
+    const fn = startFunction({ PORT: String(await freePort()), MODPROXY_CONFIG: configFile });
+    const code = await fn.exited;
+    expect(code).not.toBe(0);
+    expect(fn.output()).toContain('storage.fs.bogus: unknown key');
+  });
+});

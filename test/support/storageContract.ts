@@ -1,0 +1,61 @@
+// The ObjectStorage contract, run against every backend.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { text } from 'node:stream/consumers';
+import { describe, expect, it } from 'vitest';
+import type { ObjectStorage } from '../../lib/storage/storage.js';
+
+export function storageContract(name: string, make: () => Promise<ObjectStorage> | ObjectStorage): void {
+  describe(`ObjectStorage contract: ${name}`, () => {
+    it('creates once and never overwrites', async () => {
+      const s = await make();
+      expect(await s.createIfAbsent('a/b/one', Buffer.from('first'))).toBe('created');
+      expect(await s.createIfAbsent('a/b/one', Buffer.from('second'))).toBe('exists');
+      expect(Buffer.from((await s.read('a/b/one'))!).toString()).toBe('first');
+      expect(await s.stat('a/b/one')).toEqual({ size: 5 });
+    });
+
+    it('reads absent objects as null', async () => {
+      const s = await make();
+      expect(await s.read('nope/x')).toBeNull();
+      expect(await s.stat('nope/x')).toBeNull();
+      expect(await s.openRead('nope/x')).toBeNull();
+    });
+
+    it('creates from a local file and streams ranges', async () => {
+      const s = await make();
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'contract-')), 'body');
+      fs.writeFileSync(file, '0123456789');
+      expect(await s.createIfAbsent('blobs/f', { file })).toBe('created');
+      const whole = await s.openRead('blobs/f');
+      expect(whole!.size).toBe(10);
+      expect(await text(whole!.stream)).toBe('0123456789');
+      const part = await s.openRead('blobs/f', { start: 2, end: 5 });
+      expect(await text(part!.stream)).toBe('2345');
+    });
+
+    it('lists by prefix, sorted', async () => {
+      const s = await make();
+      for (const k of ['m/x/@v/b', 'm/x/@v/a', 'm/y/@v/c', 'n/z']) await s.createIfAbsent(k, Buffer.from(k));
+      expect(await s.list('m/x/')).toEqual(['m/x/@v/a', 'm/x/@v/b']);
+      expect(await s.list('m/')).toEqual(['m/x/@v/a', 'm/x/@v/b', 'm/y/@v/c']);
+    });
+
+    it('has exactly one winner among concurrent creators', async () => {
+      const s = await make();
+      const results = await Promise.all(Array.from({ length: 16 }, (_, i) => s.createIfAbsent('race/key', Buffer.from(`writer ${i}`))));
+      expect(results.filter((r) => r === 'created')).toHaveLength(1);
+      const winner = results.indexOf('created');
+      expect(Buffer.from((await s.read('race/key'))!).toString()).toBe(`writer ${winner}`);
+    });
+
+    it('refuses unsafe keys', async () => {
+      const s = await make();
+      for (const k of ['../x', 'a/../../x', '/abs', 'a//b', 'a/./b', 'nul\0x', 'back\\slash', '', 'a/']) {
+        await expect(s.createIfAbsent(k, Buffer.from('x')), JSON.stringify(k)).rejects.toThrow(/unsafe storage key/);
+        await expect(s.read(k), JSON.stringify(k)).rejects.toThrow(/unsafe storage key/);
+      }
+    });
+  });
+}
