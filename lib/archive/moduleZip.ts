@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { ArchiveConverter } from './gitattributes.js';
 import { classifyNames, checkedFilesError, SizeChecker, type FileError } from './checkFiles.js';
-import { jszipWriter, type ZipEntrySource, type ZipWriter } from './zipWriter.js';
+import { defaultZipWriter, type ZipEntrySource, type ZipWriter } from './zipWriter.js';
 import { hash1 } from '../gomod/dirhash.js';
 import { goModLookup } from '../gomod/modfile.js';
 import { canonicalVersion, check as checkModuleVersion } from '../gomod/module.js';
@@ -86,12 +86,7 @@ export async function buildModuleZip(input: ModuleZipInput, out: Writable): Prom
     },
   }));
 
-  try {
-    await (input.writer ?? jszipWriter)(entries, out);
-  } catch (err) {
-    if (err instanceof ZipCreateError) throw err;
-    throw err;
-  }
+  await (input.writer ?? defaultZipWriter)(entries, out);
   if (deferredInvalid) throw new ZipCreateError(checkedFilesError(sizes.sizeError, sizes.invalid)!);
   return { h1: hash1(digests), files: digests.length, size: total };
 }

@@ -1,8 +1,18 @@
-// The zip container writer, behind a seam so the library can be measured and
-// swapped (see bench/). Entries are pulled lazily and strictly in order, so at
+// The zip container writers, behind a seam so they can be measured against
+// each other (bench/). Entries are pulled lazily and strictly in order, so at
 // most one file's bytes are held in memory at a time.
+//
+// modproxy uses nativeZipWriter. Measured on a 3001-file, 25 MB module
+// (bench/zipWriters): jszip 1.77 s (its deflate is pako, pure JavaScript, and
+// each entry goes through its worker pipeline), yazl 1.11 s (native zlib, but a
+// zlib stream per entry), nativeZipWriter well under half a second (one native
+// deflate call per entry). The go command reads all three alike; only entry
+// names and contents affect the module hash.
+import { once } from 'node:events';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import JSZip from 'jszip';
 
 export interface ZipEntrySource {
@@ -43,3 +53,109 @@ export const jszipWriter: ZipWriter = async (entries, out) => {
   }) as unknown as Readable;
   await pipeline(stream, out);
 };
+
+
+const deflateRaw = promisify(zlib.deflateRaw);
+/** Entries at least this large are deflated on libuv's thread pool instead of inline. */
+const ASYNC_DEFLATE_BYTES = 1 << 20;
+
+/** MS-DOS date of ZIP_DATE (1980-01-01): day 1, month 1, year 0 from 1980; time 00:00:00. */
+const DOS_DATE = (0 << 9) | (1 << 5) | 1;
+const DOS_TIME = 0;
+
+interface CentralEntry {
+  name: Buffer;
+  flags: number;
+  crc: number;
+  compressedSize: number;
+  size: number;
+  offset: number;
+}
+
+/**
+ * A minimal zip writer on Node's native zlib, producing what Go's archive/zip
+ * writes for a module zip: deflated file entries only (no directories), UTF-8
+ * flag for non-ASCII names, fixed timestamps, and zip64 end records only when
+ * there are more than 65535 entries (module zips stay below 4 GiB).
+ */
+export const nativeZipWriter: ZipWriter = async (entries, out) => {
+  let offset = 0;
+  const central: CentralEntry[] = [];
+  const write = async (buf: Buffer) => {
+    offset += buf.length;
+    if (!out.write(buf)) await once(out, 'drain');
+  };
+  for (const e of entries) {
+    const data = Buffer.from(await e.read());
+    const name = Buffer.from(e.name, 'utf8');
+    const flags = /[^\x00-\x7f]/.test(e.name) ? 0x0800 : 0;
+    const compressed = data.length >= ASYNC_DEFLATE_BYTES ? await deflateRaw(data, { level: 5 }) : zlib.deflateRawSync(data, { level: 5 });
+    const crc = zlib.crc32(data);
+    const header = Buffer.alloc(30);
+    header.writeUInt32LE(0x04034b50, 0);
+    header.writeUInt16LE(20, 4); // version needed to extract
+    header.writeUInt16LE(flags, 6);
+    header.writeUInt16LE(8, 8); // deflate
+    header.writeUInt16LE(DOS_TIME, 10);
+    header.writeUInt16LE(DOS_DATE, 12);
+    header.writeUInt32LE(crc, 14);
+    header.writeUInt32LE(compressed.length, 18);
+    header.writeUInt32LE(data.length, 22);
+    header.writeUInt16LE(name.length, 26);
+    header.writeUInt16LE(0, 28); // extra field length
+    central.push({ name, flags, crc, compressedSize: compressed.length, size: data.length, offset });
+    await write(header);
+    await write(name);
+    await write(compressed);
+  }
+  const cdStart = offset;
+  for (const c of central) {
+    const h = Buffer.alloc(46);
+    h.writeUInt32LE(0x02014b50, 0);
+    h.writeUInt16LE(20, 4); // version made by
+    h.writeUInt16LE(20, 6); // version needed
+    h.writeUInt16LE(c.flags, 8);
+    h.writeUInt16LE(8, 10);
+    h.writeUInt16LE(DOS_TIME, 12);
+    h.writeUInt16LE(DOS_DATE, 14);
+    h.writeUInt32LE(c.crc, 16);
+    h.writeUInt32LE(c.compressedSize, 20);
+    h.writeUInt32LE(c.size, 24);
+    h.writeUInt16LE(c.name.length, 28);
+    // extra, comment, disk number, internal and external attributes: 0
+    h.writeUInt32LE(c.offset, 42);
+    await write(h);
+    await write(c.name);
+  }
+  const cdSize = offset - cdStart;
+  const count = central.length;
+  if (count > 0xffff) {
+    const zip64End = Buffer.alloc(56);
+    zip64End.writeUInt32LE(0x06064b50, 0);
+    zip64End.writeBigUInt64LE(44n, 4); // size of the rest of this record
+    zip64End.writeUInt16LE(45, 12);
+    zip64End.writeUInt16LE(45, 14);
+    zip64End.writeBigUInt64LE(BigInt(count), 24);
+    zip64End.writeBigUInt64LE(BigInt(count), 32);
+    zip64End.writeBigUInt64LE(BigInt(cdSize), 40);
+    zip64End.writeBigUInt64LE(BigInt(cdStart), 48);
+    const locator = Buffer.alloc(20);
+    locator.writeUInt32LE(0x07064b50, 0);
+    locator.writeBigUInt64LE(BigInt(offset), 8); // where the zip64 end record starts
+    locator.writeUInt32LE(1, 16); // total number of disks
+    await write(zip64End);
+    await write(locator);
+  }
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(Math.min(count, 0xffff), 8);
+  end.writeUInt16LE(Math.min(count, 0xffff), 10);
+  end.writeUInt32LE(cdSize, 12);
+  end.writeUInt32LE(cdStart, 16);
+  await write(end);
+  out.end();
+  await once(out, 'finish');
+};
+
+/** The writer modproxy uses. */
+export const defaultZipWriter: ZipWriter = nativeZipWriter;

@@ -295,13 +295,21 @@ export class CodeRepo {
     }
 
     const tagPrefix = this.tagPrefix;
-    let isRetracted: (v: string) => boolean;
-    try {
-      isRetracted = await this.retractedVersions();
-    } catch (err) {
-      if (isFault(err)) throw err;
-      isRetracted = () => false;
-    }
+    // The go command computes retractions up front and ignores any failure;
+    // computing them only when a tag's answer depends on them gives the same
+    // results and spares a fetch of the highest release on the common path.
+    let retractedPredicate: ((v: string) => boolean) | undefined;
+    const isRetracted = async (v: string): Promise<boolean> => {
+      if (!retractedPredicate) {
+        try {
+          retractedPredicate = await this.retractedVersions();
+        } catch (err) {
+          if (isFault(err)) throw err;
+          retractedPredicate = () => false;
+        }
+      }
+      return retractedPredicate(v);
+    };
 
     const tagToVersion = (tag: string): { v: string; canonical: boolean } => {
       if (!tag.startsWith(tagPrefix)) return { v: '', canonical: false };
@@ -333,7 +341,7 @@ export class CodeRepo {
         if (canonical) return checkCanonical(v);
         pseudoBase = v;
       }
-      if (canonical && semver.compare(highestCanonical, v) < 0 && !isRetracted(v)) {
+      if (canonical && semver.compare(highestCanonical, v) < 0 && !(await isRetracted(v))) {
         if (mod.matchPathMajor(v, this.pathMajor) || (await canUseIncompatible(v))) highestCanonical = v;
       }
     }
@@ -346,7 +354,7 @@ export class CodeRepo {
       for (const t of await this.code.tags(tagPrefix)) {
         const { v } = tagToVersion(t.name);
         if (v === '') continue;
-        allowedCache.set(t.name, (mod.matchPathMajor(v, this.pathMajor) || (await canUseIncompatible(v))) && !isRetracted(v));
+        allowedCache.set(t.name, (mod.matchPathMajor(v, this.pathMajor) || (await canUseIncompatible(v))) && !(await isRetracted(v)));
       }
       const tagAllowed = (tag: string): boolean => allowedCache.get(tag) ?? false;
       const tag = await this.code.recentTag(info.name, tagPrefix, tagAllowed);

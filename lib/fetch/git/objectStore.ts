@@ -13,6 +13,7 @@ import git from 'isomorphic-git';
 import type { HttpClient } from 'isomorphic-git';
 import { NotFoundError, UpstreamAuthError, UpstreamError } from '../../errors.js';
 import { RWLock } from '../../util/rwlock.js';
+import { ObjectReader } from './packReader.js';
 
 /** How isomorphic-git reaches the remote: URL, HTTP client and per-request headers (credentials). */
 export interface GitRemote {
@@ -49,9 +50,13 @@ const UNSHALLOW_DEPTH = 2147483647;
 const TREE_CACHE_ENTRIES = 4096;
 
 export class GitObjectStore {
-  /** isomorphic-git's cache: keeps parsed pack indexes (and pack bytes) between calls. */
-  private cache: object = {};
-  private lock = new RWLock();
+  /**
+   * Fetches run one at a time (isomorphic-git updates refs and the shallow
+   * file); reads never wait for them, because the reader only sees packs
+   * registered after their fetch finished.
+   */
+  private fetchLock = new RWLock();
+  private reader: ObjectReader;
   private initialized: Promise<void> | undefined;
   private commits = new Map<string, CommitMeta>();
   private trees = new Map<string, TreeEntry[]>();
@@ -62,7 +67,9 @@ export class GitObjectStore {
   constructor(
     readonly gitdir: string,
     private readonly remote: GitRemote,
-  ) {}
+  ) {
+    this.reader = new ObjectReader(gitdir);
+  }
 
   get url(): string {
     return this.remote.url;
@@ -77,6 +84,7 @@ export class GitObjectStore {
         await git.setConfig({ fs, gitdir: this.gitdir, path: 'remote.origin.fetch', value: '+refs/heads/*:refs/remotes/origin/*' });
       }
       await this.loadShallow();
+      this.reader.refresh();
     })();
     return this.initialized;
   }
@@ -130,16 +138,13 @@ export class GitObjectStore {
 
   async hasObject(oid: string): Promise<boolean> {
     await this.init();
-    return this.lock.read(() => this.hasObjectUnlocked(oid));
+    return this.reader.has(oid);
   }
 
-  private async hasObjectUnlocked(oid: string): Promise<boolean> {
-    try {
-      await git.expandOid({ fs, gitdir: this.gitdir, oid, cache: this.cache });
-      return true;
-    } catch {
-      return false;
-    }
+  /** After a fetch: see its packs and the new shallow boundary. */
+  private async afterFetch(): Promise<void> {
+    this.reader.refresh();
+    await this.loadShallow();
   }
 
   /**
@@ -151,15 +156,15 @@ export class GitObjectStore {
   async fetchRef(ref: string, oid: string): Promise<boolean> {
     await this.init();
     if (await this.hasObject(oid)) return true;
-    return this.lock.write(async () => {
-      if (await this.hasObjectUnlocked(oid)) return true;
+    return this.fetchLock.write(async () => {
+      if (this.reader.has(oid)) return true;
       await this.withRemote((headers) =>
         git.fetch({
           fs,
           http: this.remote.http,
           gitdir: this.gitdir,
           url: this.remote.url,
-          cache: this.cache,
+          cache: {},
           ref,
           remoteRef: ref,
           singleBranch: true,
@@ -168,9 +173,9 @@ export class GitObjectStore {
           headers,
         }),
       );
-      await this.loadShallow();
+      await this.afterFetch();
       this.fullFetchTips = undefined;
-      return this.hasObjectUnlocked(oid);
+      return this.reader.has(oid);
     });
   }
 
@@ -185,7 +190,7 @@ export class GitObjectStore {
     const want = new Set(tips);
     const covered = () => this.fullFetchTips !== undefined && [...want].every((t) => this.fullFetchTips!.has(t));
     if (covered()) return;
-    await this.lock.write(async () => {
+    await this.fetchLock.write(async () => {
       if (covered()) return;
       await this.withRemote((headers) =>
         git.fetch({
@@ -193,7 +198,7 @@ export class GitObjectStore {
           http: this.remote.http,
           gitdir: this.gitdir,
           url: this.remote.url,
-          cache: this.cache,
+          cache: {},
           remoteRef: anyRef,
           singleBranch: false,
           tags: true,
@@ -201,14 +206,14 @@ export class GitObjectStore {
           headers,
         }),
       );
-      await this.loadShallow();
+      await this.afterFetch();
       if (this.shallow.size > 0) {
         // The server kept some commits shallow (it should not after an unshallow
         // fetch); treat history as incomplete rather than answer wrongly.
         throw new UpstreamError(`git fetch of ${this.remote.url} left ${this.shallow.size} shallow commits`);
       }
       const present = new Set<string>();
-      for (const t of want) if (await this.hasObjectUnlocked(t)) present.add(t);
+      for (const t of want) if (this.reader.has(t)) present.add(t);
       this.fullFetchTips = present;
     });
   }
@@ -220,10 +225,14 @@ export class GitObjectStore {
 
   async readObject(oid: string): Promise<{ type: string; object: Uint8Array }> {
     await this.init();
-    return this.lock.read(async () => {
-      const r = await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'content', cache: this.cache });
-      return { type: r.type, object: r.object as Uint8Array };
-    });
+    const r = this.reader.read(oid);
+    return { type: r.type, object: r.data };
+  }
+
+  /** Object ids with a hex prefix among everything fetched so far. */
+  async objectsWithPrefix(prefix: string): Promise<string[]> {
+    await this.init();
+    return this.reader.withPrefix(prefix);
   }
 
   async readCommit(oid: string): Promise<CommitMeta> {
@@ -256,7 +265,7 @@ export class GitObjectStore {
 
   /** Drops in-memory caches (pack buffers); the on-disk objects stay. */
   releaseMemory(): void {
-    this.cache = {};
+    this.reader.release();
     this.trees.clear();
   }
 }

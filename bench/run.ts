@@ -1,0 +1,324 @@
+// Benchmarks (npm run bench). Figures, not assertions:
+//   (a) cold: `go mod download` of several versions of a large repository with
+//       long history through a fresh modproxy, against GOPROXY=direct on the
+//       same git server; the ratio modproxy / direct.
+//   (b) warm: requests per second for .info, .mod and .zip hits, and the git
+//       requests seen meanwhile (must be zero).
+//   (c) peak RSS (VmHWM) of a modproxy process building the zip of a module
+//       with >= 100 MiB of files.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { startGitHttpServer, type GitHttpServer } from '../test/support/gitHttpServer.js';
+import { GoRunner } from '../test/support/goRunner.js';
+import { testConfig } from '../test/support/proxyFixture.js';
+
+const pexec = promisify(execFile);
+const args = new Set(process.argv.slice(2));
+const only = (name: string) => args.size === 0 || args.has(name);
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modproxy-bench-'));
+const repos = path.join(tmp, 'repos');
+fs.mkdirSync(repos, { recursive: true });
+const results: Record<string, unknown> = {};
+
+/** A deterministic PRNG (mulberry32), so the generated repositories are the same on every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Writes a git fast-import stream into a new bare repository `name`. */
+async function fastImport(name: string, write: (out: (s: string | Buffer) => void) => void): Promise<string> {
+  const bare = path.join(repos, name);
+  await pexec('git', ['init', '-q', '--bare', bare]);
+  const child = spawn('git', ['-C', bare, 'fast-import', '--quiet'], { stdio: ['pipe', 'inherit', 'inherit'] });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const flush = async () => {
+    const buf = Buffer.concat(chunks);
+    chunks.length = 0;
+    size = 0;
+    if (!child.stdin.write(buf)) await new Promise((r) => child.stdin.once('drain', r));
+  };
+  const pending: Promise<void>[] = [];
+  write((s) => {
+    const b = typeof s === 'string' ? Buffer.from(s) : s;
+    chunks.push(b);
+    size += b.length;
+    if (size > 4 << 20) pending.push(flush());
+  });
+  await Promise.all(pending);
+  await flush();
+  child.stdin.end();
+  await new Promise<void>((resolve, reject) => child.on('exit', (c) => (c === 0 ? resolve() : reject(new Error(`fast-import exited ${c}`)))));
+  await pexec('git', ['-C', bare, 'symbolic-ref', 'HEAD', 'refs/heads/main']);
+  await pexec('git', ['-C', bare, 'gc', '-q']);
+  return bare;
+}
+
+const WORDS = Array.from({ length: 400 }, (_, i) => `ident${i.toString(36)}`);
+
+function goSource(rand: () => number, pkg: string, n: number, gen: number): string {
+  const lines = [`package ${pkg}\n\n`];
+  const funcs = 20 + Math.floor(rand() * 120);
+  for (let k = 0; k < funcs; k++) {
+    const w = () => WORDS[Math.floor(rand() * WORDS.length)];
+    lines.push(`// ${w()} ${w()} ${w()} ${w()} ${w()} ${w()}\nfunc F${n}_${k}(${w()} int) int { return ${w().length} + ${gen} }\n\n`);
+  }
+  return lines.join('');
+}
+
+/** A repository of realistic size: many packages, thousands of files, a long history, tags along the way. */
+async function bigHistoryRepo(name: string, files: number, commits: number, tagEvery: number): Promise<string[]> {
+  const rand = prng(42);
+  const tags: string[] = [];
+  const modPath = `github.com/bench/${name}`;
+  await fastImport(`bench/${name}`, (out) => {
+    const data = (s: string | Buffer) => {
+      const b = typeof s === 'string' ? Buffer.from(s) : s;
+      out(`data ${b.length}\n`);
+      out(b);
+      out('\n');
+    };
+    const t0 = 1577836800;
+    for (let c = 0; c < commits; c++) {
+      const ts = t0 + c * 3600;
+      out(`commit refs/heads/main\nmark :${c + 1}\nauthor Bench <b@example.com> ${ts} +0000\ncommitter Bench <b@example.com> ${ts} +0000\n`);
+      data(`commit ${c}`);
+      if (c > 0) out(`from :${c}\n`);
+      if (c === 0) {
+        out('M 100644 inline go.mod\n');
+        data(`module ${modPath}\n\ngo 1.21\n`);
+        out('M 100644 inline LICENSE\n');
+        data('Benchmark license\n');
+        for (let i = 0; i < files; i++) {
+          out(`M 100644 inline pkg${i % 60}/sub${i % 7}/f${i}.go\n`);
+          data(goSource(rand, `sub${i % 7}`, i, c));
+        }
+      } else {
+        for (let k = 0; k < 6; k++) {
+          const i = Math.floor(rand() * files);
+          out(`M 100644 inline pkg${i % 60}/sub${i % 7}/f${i}.go\n`);
+          data(goSource(rand, `sub${i % 7}`, i, c));
+        }
+      }
+      out('\n');
+      if ((c + 1) % tagEvery === 0) {
+        const tag = `v1.${(c + 1) / tagEvery - 1}.0`;
+        tags.push(tag);
+        out(`reset refs/tags/${tag}\nfrom :${c + 1}\n\n`);
+      }
+    }
+  });
+  return tags;
+}
+
+/** A module with >= 100 MiB of moderately compressible files. */
+async function largeModuleRepo(name: string, mib: number): Promise<void> {
+  const rand = prng(7);
+  await fastImport(`bench/${name}`, (out) => {
+    const data = (b: Buffer) => {
+      out(`data ${b.length}\n`);
+      out(b);
+      out('\n');
+    };
+    out(`commit refs/heads/main\nmark :1\nauthor Bench <b@example.com> 1577836800 +0000\ncommitter Bench <b@example.com> 1577836800 +0000\n`);
+    data(Buffer.from('large module'));
+    out('M 100644 inline go.mod\n');
+    data(Buffer.from(`module github.com/bench/${name}\n\ngo 1.21\n`));
+    const fileSize = 512 * 1024;
+    const count = Math.ceil((mib << 20) / fileSize);
+    for (let i = 0; i < count; i++) {
+      const b = Buffer.alloc(fileSize);
+      // text-like: random letters with spaces and newlines (compresses about 2:1)
+      for (let k = 0; k < fileSize; k++) {
+        const r = rand();
+        b[k] = r < 0.02 ? 10 : r < 0.15 ? 32 : 97 + Math.floor(r * 1000) % 26;
+      }
+      out(`M 100644 inline data/d${i % 16}/blob${i}.txt\n`);
+      data(b);
+    }
+    out('\nreset refs/tags/v1.0.0\nfrom :1\n\n');
+  });
+}
+
+interface ProxyProcess {
+  url: string;
+  child: ChildProcess;
+  /** Peak resident set size so far (VmHWM), bytes. */
+  peakRss(): number;
+  stop(): Promise<void>;
+}
+
+async function startProxyProcess(git: GitHttpServer, dir: string): Promise<ProxyProcess> {
+  const config = testConfig(dir, { 'github.com': git.url }, ['github.com/bench']);
+  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('bench/proxyServer.ts')], {
+    env: { ...process.env, MODPROXY_CONFIG: config },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const line = buf.split('\n')[0];
+      if (buf.includes('\n')) resolve(line.trim());
+    });
+    child.on('exit', (c) => reject(new Error(`proxy exited ${c}`)));
+  });
+  return {
+    url,
+    child,
+    peakRss() {
+      const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const m = /VmHWM:\s+(\d+) kB/.exec(status);
+      return m ? Number(m[1]) * 1024 : NaN;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function timeDownload(runner: GoRunner, goproxy: string, queries: string[]): Promise<{ ms: number; sums: string[] }> {
+  const cache = path.join(tmp, `mc-${crypto.randomUUID()}`);
+  fs.mkdirSync(cache);
+  const t0 = performance.now();
+  const r = await runner.run(goproxy, cache, ['mod', 'download', '-json', ...queries]);
+  const ms = performance.now() - t0;
+  fs.rmSync(cache, { recursive: true, force: true });
+  if (r.code !== 0) throw new Error(`go mod download failed: ${r.stdout}\n${r.stderr}`);
+  const sums = r.stdout
+    .split(/\n(?=\{)/)
+    .map((s) => (JSON.parse(s) as { Version: string; Sum: string }))
+    .map((j) => `${j.Version} ${j.Sum}`);
+  return { ms, sums };
+}
+
+/** Closed-loop load: `concurrency` clients for `seconds`, keep-alive. */
+async function load(url: string, concurrency: number, seconds: number): Promise<{ rps: number; errors: number }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const deadline = Date.now() + seconds * 1000;
+  let done = 0;
+  let errors = 0;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      http
+        .get(url, { agent }, (res) => {
+          if (res.statusCode !== 200) errors++;
+          res.resume();
+          res.on('end', () => resolve());
+        })
+        .on('error', () => {
+          errors++;
+          resolve();
+        });
+    });
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < deadline) {
+        await one();
+        done++;
+      }
+    }),
+  );
+  agent.destroy();
+  return { rps: done / ((performance.now() - t0) / 1000), errors };
+}
+
+async function main() {
+  const git = await startGitHttpServer({ projectRoot: repos });
+  const runner = new GoRunner({ tmp: path.join(tmp, 'go'), insteadOf: { 'https://github.com/': `${git.url}/` } });
+  try {
+    if (only('cold') || only('warm')) {
+      const files = Number(process.env.BENCH_FILES ?? 3000);
+      const commits = Number(process.env.BENCH_COMMITS ?? 2000);
+      let t = performance.now();
+      const tags = await bigHistoryRepo('history', files, commits, 200);
+      const gen = performance.now() - t;
+      const { stdout: size } = await pexec('du', ['-sb', path.join(repos, 'bench/history')]);
+      const versions = tags.filter((_, i) => i % 2 === 1).slice(0, 5);
+      const queries = versions.map((v) => `github.com/bench/history@v${v.slice(1)}`);
+      console.log(`repository: ${files} files, ${commits} commits, ${tags.length} tags, packed ${mib(Number(size.split('\t')[0]))} (generated in ${(gen / 1000).toFixed(1)} s)`);
+      console.log(`downloading ${versions.join(' ')}`);
+
+      const direct: number[] = [];
+      const proxied: number[] = [];
+      let proxyForWarm: ProxyProcess | undefined;
+      for (let run = 0; run < 3; run++) {
+        const d = await timeDownload(runner, 'direct', queries);
+        direct.push(d.ms);
+        const proxy = await startProxyProcess(git, path.join(tmp, `proxy-cold-${run}`));
+        const p = await timeDownload(runner, proxy.url, queries);
+        proxied.push(p.ms);
+        if (JSON.stringify(d.sums) !== JSON.stringify(p.sums)) throw new Error(`hash mismatch: direct ${d.sums} proxy ${p.sums}`);
+        console.log(`  run ${run + 1}: direct ${(d.ms / 1000).toFixed(2)} s, modproxy (fresh) ${(p.ms / 1000).toFixed(2)} s, peak RSS ${mib(proxy.peakRss())}`);
+        if (run === 2) proxyForWarm = proxy;
+        else await proxy.stop();
+      }
+      const ratio = median(proxied) / median(direct);
+      results.cold = { versions: versions.length, files, commits, directMedianS: median(direct) / 1000, modproxyMedianS: median(proxied) / 1000, ratio };
+      console.log(`(a) cold: median direct ${(median(direct) / 1000).toFixed(2)} s, modproxy ${(median(proxied) / 1000).toFixed(2)} s, ratio modproxy/direct = ${ratio.toFixed(2)}`);
+
+      if (only('warm') && proxyForWarm) {
+        const base = `${proxyForWarm.url}/github.com/bench/history/@v/${versions[0]}`;
+        const gitBefore = git.requests.length;
+        const warm: Record<string, unknown> = {};
+        for (const ext of ['info', 'mod', 'zip']) {
+          const r = await load(`${base}.${ext}`, 16, 5);
+          warm[ext] = { rps: Math.round(r.rps), errors: r.errors };
+          console.log(`(b) warm ${ext}: ${Math.round(r.rps)} req/s (16 clients, keep-alive), ${r.errors} errors`);
+        }
+        const zipSize = (await fetch(`${base}.zip`)).headers.get('content-length');
+        warm.zipBytes = Number(zipSize);
+        warm.gitRequestsDuringWarm = git.requests.length - gitBefore;
+        console.log(`(b) git requests during the warm phase: ${git.requests.length - gitBefore} (zip is ${mib(Number(zipSize))})`);
+        results.warm = warm;
+      }
+      await proxyForWarm?.stop();
+    }
+
+    if (only('rss')) {
+      const sizeMiB = Number(process.env.BENCH_LARGE_MIB ?? 120);
+      await largeModuleRepo('large', sizeMiB);
+      const proxy = await startProxyProcess(git, path.join(tmp, 'proxy-rss'));
+      const before = proxy.peakRss();
+      const t0 = performance.now();
+      const res = await fetch(`${proxy.url}/github.com/bench/large/@v/v1.0.0.zip`);
+      const body = Buffer.from(await res.arrayBuffer());
+      const ms = performance.now() - t0;
+      if (res.status !== 200) throw new Error(`zip: ${res.status} ${body.toString()}`);
+      const peak = proxy.peakRss();
+      const uncompressed = sizeMiB << 20;
+      const bound = 2 * uncompressed + (200 << 20);
+      results.rss = { uncompressedBytes: uncompressed, zipBytes: body.length, peakRssBytes: peak, startRssBytes: before, boundBytes: bound, seconds: ms / 1000 };
+      console.log(
+        `(c) large module: ${mib(uncompressed)} of files, zip ${mib(body.length)}, built in ${(ms / 1000).toFixed(1)} s; peak RSS ${mib(peak)} (process start ${mib(before)}); bound 2×size+200 MiB = ${mib(bound)} → ${peak <= bound ? 'within' : 'OVER'}`,
+      );
+      await proxy.stop();
+    }
+  } finally {
+    await git.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  const out = path.resolve('bench/results.json');
+  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, ...results }, null, 2) + '\n');
+  console.log(`results written to ${out}`);
+}
+
+await main();
