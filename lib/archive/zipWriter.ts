@@ -56,8 +56,9 @@ export const jszipWriter: ZipWriter = async (entries, out) => {
 
 
 const deflateRaw = promisify(zlib.deflateRaw);
-/** Entries at least this large are deflated on libuv's thread pool instead of inline. */
-const ASYNC_DEFLATE_BYTES = 1 << 20;
+/** How far ahead of the output entries may be read and deflated (on libuv's thread pool). */
+const LOOKAHEAD_BYTES = 32 << 20;
+const LOOKAHEAD_ENTRIES = 64;
 
 /** MS-DOS date of ZIP_DATE (1980-01-01): day 1, month 1, year 0 from 1980; time 00:00:00. */
 const DOS_DATE = (0 << 9) | (1 << 5) | 1;
@@ -72,11 +73,23 @@ interface CentralEntry {
   offset: number;
 }
 
+interface Pending {
+  name: Buffer;
+  flags: number;
+  size: number;
+  crc: number;
+  compressed: Promise<Buffer>;
+}
+
 /**
  * A minimal zip writer on Node's native zlib, producing what Go's archive/zip
  * writes for a module zip: deflated file entries only (no directories), UTF-8
  * flag for non-ASCII names, fixed timestamps, and zip64 end records only when
  * there are more than 65535 entries (module zips stay below 4 GiB).
+ *
+ * Entries are read in order on the calling thread, deflated concurrently on
+ * the thread pool, and written in order; at most LOOKAHEAD_BYTES of input are
+ * in flight, which bounds memory.
  */
 export const nativeZipWriter: ZipWriter = async (entries, out) => {
   let offset = 0;
@@ -85,28 +98,42 @@ export const nativeZipWriter: ZipWriter = async (entries, out) => {
     offset += buf.length;
     if (!out.write(buf)) await once(out, 'drain');
   };
-  for (const e of entries) {
-    const data = Buffer.from(await e.read());
-    const name = Buffer.from(e.name, 'utf8');
-    const flags = /[^\x00-\x7f]/.test(e.name) ? 0x0800 : 0;
-    const compressed = data.length >= ASYNC_DEFLATE_BYTES ? await deflateRaw(data, { level: 5 }) : zlib.deflateRawSync(data, { level: 5 });
-    const crc = zlib.crc32(data);
+  const queue: Pending[] = [];
+  let queuedBytes = 0;
+  const flushOne = async () => {
+    const p = queue.shift()!;
+    const compressed = await p.compressed;
+    queuedBytes -= p.size;
     const header = Buffer.alloc(30);
     header.writeUInt32LE(0x04034b50, 0);
     header.writeUInt16LE(20, 4); // version needed to extract
-    header.writeUInt16LE(flags, 6);
+    header.writeUInt16LE(p.flags, 6);
     header.writeUInt16LE(8, 8); // deflate
     header.writeUInt16LE(DOS_TIME, 10);
     header.writeUInt16LE(DOS_DATE, 12);
-    header.writeUInt32LE(crc, 14);
+    header.writeUInt32LE(p.crc, 14);
     header.writeUInt32LE(compressed.length, 18);
-    header.writeUInt32LE(data.length, 22);
-    header.writeUInt16LE(name.length, 26);
+    header.writeUInt32LE(p.size, 22);
+    header.writeUInt16LE(p.name.length, 26);
     header.writeUInt16LE(0, 28); // extra field length
-    central.push({ name, flags, crc, compressedSize: compressed.length, size: data.length, offset });
+    central.push({ name: p.name, flags: p.flags, crc: p.crc, compressedSize: compressed.length, size: p.size, offset });
     await write(header);
-    await write(name);
+    await write(p.name);
     await write(compressed);
+  };
+  try {
+    for (const e of entries) {
+      const data = Buffer.from(await e.read());
+      const compressed = deflateRaw(data, { level: 5 });
+      compressed.catch(() => {}); // awaited in order by flushOne; avoid an unhandled rejection meanwhile
+      queue.push({ name: Buffer.from(e.name, 'utf8'), flags: /[^\x00-\x7f]/.test(e.name) ? 0x0800 : 0, size: data.length, crc: zlib.crc32(data), compressed });
+      queuedBytes += data.length;
+      while (queue.length > 0 && (queuedBytes > LOOKAHEAD_BYTES || queue.length > LOOKAHEAD_ENTRIES)) await flushOne();
+    }
+    while (queue.length > 0) await flushOne();
+  } catch (err) {
+    out.destroy(err as Error);
+    throw err;
   }
   const cdStart = offset;
   for (const c of central) {

@@ -529,13 +529,11 @@ export class CodeRepo {
   }
 
   /**
-   * The files of the module zip for a canonical version, before x/mod's
-   * checkFiles: what `git archive <rev> -- <dir>` emits under the module
-   * directory, plus the root LICENSE for modules in subdirectories.
+   * Where a canonical version's files come from: the commit it resolves to and
+   * the module directory in it (findDir). Recorded at commit time so the zip
+   * can be built from exactly that source later, by any replica.
    */
-  async zipSource(version: string): Promise<{ files: ZipSourceFile[]; attributes: { dir: string; content: Uint8Array }[]; dir: string }> {
-    if (version !== mod.canonicalVersion(version)) throw new GoError(`version ${version} is not canonical`);
-    if (isPseudoVersion(version)) await this.stat(version);
+  async source(version: string, info: RevInfo): Promise<{ commit: string; dir: string }> {
     let loc: ModuleLocation;
     try {
       loc = await this.findDir(version);
@@ -543,8 +541,17 @@ export class CodeRepo {
       if (isFault(err) || !(err instanceof FindDirError || err instanceof NotFoundError)) throw err;
       throw invalidVersion(this.modPath, version, unwrapFindDir(err));
     }
-    const archive = await this.code.archive(loc.rev, loc.dir);
-    const prefix = loc.dir === '' ? '' : loc.dir + '/';
+    return { commit: info.name, dir: loc.dir };
+  }
+
+  /**
+   * The files of the module zip, before x/mod's checkFiles: what
+   * `git archive <commit> -- <dir>` emits under the module directory, plus the
+   * root LICENSE for modules in subdirectories (spec §6.1).
+   */
+  async zipSource(src: { commit: string; dir: string }): Promise<{ files: ZipSourceFile[]; attributes: { dir: string; content: Uint8Array }[] }> {
+    const archive = await this.code.archiveCommit(src.commit, src.dir);
+    const prefix = src.dir === '' ? '' : src.dir + '/';
     const files: ZipSourceFile[] = [];
     let haveLicense = false;
     for (const e of archive.entries) {
@@ -554,11 +561,11 @@ export class CodeRepo {
       files.push({ path: name, repoPath: e.path, kind: e.kind, oid: e.oid });
       if (name === 'LICENSE') haveLicense = true;
     }
-    if (!haveLicense && loc.dir !== '') {
-      const data = await this.readFileOrNull(loc.rev, 'LICENSE');
+    if (!haveLicense && src.dir !== '') {
+      const data = await this.code.readFileAtCommit(src.commit, 'LICENSE');
       if (data !== null) files.push({ path: 'LICENSE', repoPath: 'LICENSE', kind: 'file', oid: '', data });
     }
-    return { files, attributes: archive.attributes, dir: loc.dir };
+    return { files, attributes: archive.attributes };
   }
 }
 

@@ -1,12 +1,14 @@
 // The proxy's core, one method per protocol endpoint. The data path:
 //
-//   storage hit?  → serve what the version's manifest names (never touches git)
-//   otherwise     → resolve (lib/resolve over lib/fetch) → build .info/.mod/.zip
-//                 → commit to storage (lib/commit) → serve the committed copy
+//   storage hit?  → serve what the version's records name (never touches git)
+//   otherwise     → resolve (lib/resolve over lib/fetch) → commit the version
+//                   manifest (.info, .mod, pinned zip source) → serve it;
+//                   build the zip from the pinned source → commit its record
 //
-// Concurrent requests for the same module version share one build
-// (singleflight keyed on the *resolved* version), and whatever wins the
-// storage commit is what every request serves.
+// .info and .mod are answered as soon as the manifest is committed; the zip
+// build starts right away in the background, and a .zip request joins it.
+// Concurrent requests share one build per *resolved* version (singleflight),
+// and whatever wins a storage commit is what every request serves.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,8 +16,17 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { buildModuleZip, ZipCreateError } from '../archive/moduleZip.js';
 import type { ZipWriter } from '../archive/zipWriter.js';
-import { commitVersion, readManifest, type CommitHook, type Manifest } from '../commit/manifest.js';
-import { NotFoundError } from '../errors.js';
+import {
+  commitManifest,
+  commitZip,
+  readManifest,
+  readManifestMod,
+  readZipRecord,
+  type CommitHook,
+  type Manifest,
+  type ZipRecord,
+} from '../commit/manifest.js';
+import { NotFoundError, errorMessage } from '../errors.js';
 import type { SourceRegistry } from '../fetch/sources.js';
 import { hashGoMod } from '../gomod/dirhash.js';
 import { canonicalVersion } from '../gomod/module.js';
@@ -36,6 +47,8 @@ export interface ModuleServiceOptions {
   zipWriter?: ZipWriter;
   /** Crash-test hooks on the commit path. */
   commitHook?: CommitHook;
+  /** Start building the zip as soon as a manifest is committed (default true). */
+  eagerZip?: boolean;
 }
 
 export interface InfoAnswer {
@@ -48,12 +61,18 @@ export interface InfoAnswer {
 }
 
 export class ModuleService {
-  private readonly flights = new SingleFlight<Manifest>();
+  private readonly manifestFlights = new SingleFlight<Manifest>();
+  private readonly zipFlights = new SingleFlight<ZipRecord>();
   private readonly tmpDir: string;
+  private readonly background = new Set<Promise<unknown>>();
 
   constructor(private readonly opts: ModuleServiceOptions) {
     this.tmpDir = opts.tmpDir ?? path.join(os.tmpdir(), 'modproxy-zips');
     fs.mkdirSync(this.tmpDir, { recursive: true });
+  }
+
+  get storage(): ObjectStorage {
+    return this.opts.storage;
   }
 
   private openRepo(modPath: string): CodeRepo {
@@ -70,8 +89,7 @@ export class ModuleService {
   /** `$m/@latest`: the default branch's HEAD as a version, as direct mode's Latest() gives it. */
   async latest(modPath: string): Promise<InfoAnswer> {
     const repo = this.openRepo(modPath);
-    const info = await repo.latest();
-    const m = await this.commitResolved(repo, info);
+    const m = await this.commitResolved(repo, await repo.latest());
     return { body: m.info, version: m.version, immutable: false };
   }
 
@@ -82,74 +100,102 @@ export class ModuleService {
       if (stored) return { body: stored.info, version: stored.version, immutable: true };
     }
     const repo = this.openRepo(modPath);
-    const info = await repo.stat(query);
-    const m = await this.commitResolved(repo, info);
+    const m = await this.commitResolved(repo, await repo.stat(query));
     return { body: m.info, version: m.version, immutable: m.version === query };
   }
 
-  /** The committed manifest of a canonical version (for .mod and .zip), building it on first use. */
+  /** The committed manifest of a canonical version (for .mod and .zip), resolving it on first use. */
   async manifest(modPath: string, version: string): Promise<Manifest> {
     const stored = await readManifest(this.opts.storage, modPath, version);
     if (stored) return stored;
-    return this.flights.do(`${modPath}@${version}`, async () => {
+    return this.manifestFlights.do(`${modPath}@${version}`, async () => {
       const again = await readManifest(this.opts.storage, modPath, version);
       if (again) return again;
       const repo = this.openRepo(modPath);
       const info = await repo.stat(version);
-      if (info.version !== version) {
-        throw invalidVersion(modPath, version, `version ${version} resolves to ${info.version}`);
-      }
-      return this.build(repo, info);
+      if (info.version !== version) throw invalidVersion(modPath, version, `version ${version} resolves to ${info.version}`);
+      return this.buildManifest(repo, info);
     });
   }
 
   private async commitResolved(repo: CodeRepo, info: RevInfo): Promise<Manifest> {
     const stored = await readManifest(this.opts.storage, repo.modPath, info.version);
     if (stored) return stored;
-    return this.flights.do(`${repo.modPath}@${info.version}`, async () => {
+    return this.manifestFlights.do(`${repo.modPath}@${info.version}`, async () => {
       const again = await readManifest(this.opts.storage, repo.modPath, info.version);
-      return again ?? this.build(repo, info);
+      return again ?? this.buildManifest(repo, info);
     });
   }
 
-  /** Builds .info, .mod and .zip of a resolved version and commits them. */
-  private async build(repo: CodeRepo, info: RevInfo): Promise<Manifest> {
+  /** Resolves .mod and the zip source of a version and commits its manifest. */
+  private async buildManifest(repo: CodeRepo, info: RevInfo): Promise<Manifest> {
     const { modPath } = repo;
     const version = info.version;
-    const started = Date.now();
     const mod = await repo.goMod(version);
-    const infoBody = marshalInfo({ Version: version, Time: info.time, Origin: info.origin });
+    const source = await repo.source(version, info);
+    const { record, won } = await commitManifest(
+      this.opts.storage,
+      { path: modPath, version, info: marshalInfo({ Version: version, Time: info.time, Origin: info.origin }), mod: { data: mod, h1: hashGoMod(mod) }, source },
+      this.opts.commitHook,
+    );
+    this.opts.log.info(won ? 'committed module version' : 'module version already committed by another writer', { module: modPath, version, commit: record.source.commit });
+    if (this.opts.eagerZip !== false) this.buildZipInBackground(repo, record);
+    return record;
+  }
+
+  private buildZipInBackground(repo: CodeRepo, m: Manifest): void {
+    const p = this.zipRecordFor(m, repo).catch((err: unknown) => {
+      // A later .zip request retries; nothing partial was committed.
+      this.opts.log.warn('background zip build failed', { module: m.path, version: m.version, reason: errorMessage(err) });
+    });
+    this.background.add(p);
+    void p.finally(() => this.background.delete(p));
+  }
+
+  /** Waits for background work (tests, graceful shutdown). */
+  async idle(): Promise<void> {
+    while (this.background.size > 0) await Promise.all([...this.background]);
+  }
+
+  /** The zip record of a manifest, building and committing it on first use. */
+  private async zipRecordFor(m: Manifest, repo?: CodeRepo): Promise<ZipRecord> {
+    const stored = await readZipRecord(this.opts.storage, m.path, m.version);
+    if (stored) return stored;
+    return this.zipFlights.do(`${m.path}@${m.version}`, async () => {
+      const again = await readZipRecord(this.opts.storage, m.path, m.version);
+      return again ?? this.buildZip(repo ?? this.openRepo(m.path), m);
+    });
+  }
+
+  /** Builds the zip from the manifest's pinned source and commits its record. */
+  private async buildZip(repo: CodeRepo, m: Manifest): Promise<ZipRecord> {
+    const started = Date.now();
     const zipFile = path.join(this.tmpDir, `${crypto.randomUUID()}.zip`);
     try {
-      let zip: Parameters<typeof commitVersion>[1]['zip'];
+      let zip: Parameters<typeof commitZip>[1]['zip'];
       try {
-        const src = await repo.zipSource(version);
+        const src = await repo.zipSource(m.source);
         const hash = crypto.createHash('sha256');
-        const out = fs.createWriteStream(zipFile);
-        const tee = new HashingWriter(out, hash);
+        const out = new HashingFileWriter(zipFile, hash);
         const result = await buildModuleZip(
-          { modPath, version, files: src.files, attributes: src.attributes, readBlob: (oid) => repo.code.readBlob(oid), writer: this.opts.zipWriter },
-          tee,
+          { modPath: m.path, version: m.version, files: src.files, attributes: src.attributes, readBlob: (oid) => repo.code.readBlob(oid), writer: this.opts.zipWriter },
+          out,
         );
         const size = (await fs.promises.stat(zipFile)).size;
         zip = { file: zipFile, sha256: hash.digest('hex'), size, h1: result.h1, files: result.files };
       } catch (err) {
         if (!(err instanceof ZipCreateError)) throw err;
-        zip = { error: `${modPath}@${version}: create zip: ${err.message}` };
+        zip = { error: `${m.path}@${m.version}: create zip: ${err.message}` };
       }
-      const { manifest, won } = await commitVersion(
-        this.opts.storage,
-        { path: modPath, version, info: infoBody, mod: { data: mod, h1: hashGoMod(mod) }, zip },
-        this.opts.commitHook,
-      );
-      this.opts.log.info(won ? 'committed module version' : 'module version already committed by another writer', {
-        module: modPath,
-        version,
-        zipBytes: 'error' in manifest.zip ? undefined : manifest.zip.size,
-        zipError: 'error' in manifest.zip ? manifest.zip.error : undefined,
+      const { record, won } = await commitZip(this.opts.storage, { path: m.path, version: m.version, source: m.source, zip }, this.opts.commitHook);
+      this.opts.log.info(won ? 'committed module zip' : 'module zip already committed by another writer', {
+        module: m.path,
+        version: m.version,
+        zipBytes: 'error' in record.zip ? undefined : record.zip.size,
+        zipError: 'error' in record.zip ? record.zip.error : undefined,
         buildMs: Date.now() - started,
       });
-      return manifest;
+      return record;
     } finally {
       await fs.promises.rm(zipFile, { force: true });
     }
@@ -157,32 +203,27 @@ export class ModuleService {
 
   /** The go.mod bytes of a committed version. */
   async mod(modPath: string, version: string): Promise<Uint8Array> {
-    const m = await this.manifest(modPath, version);
-    if (m.mod.data !== undefined) return Buffer.from(m.mod.data, 'base64');
-    const body = await this.opts.storage.read(m.mod.blob!);
-    if (!body) throw new Error(`storage lost ${m.mod.blob}`);
-    return body;
+    return readManifestMod(this.opts.storage, await this.manifest(modPath, version));
   }
 
   /** Where the zip of a committed version is, or the go command's reason there is none. */
   async zip(modPath: string, version: string): Promise<{ key: string; size: number; sha256: string }> {
-    const m = await this.manifest(modPath, version);
-    if ('error' in m.zip) throw new NotFoundError(m.zip.error);
-    return { key: m.zip.blob, size: m.zip.size, sha256: m.zip.sha256 };
-  }
-
-  get storage(): ObjectStorage {
-    return this.opts.storage;
+    const record = await this.zipRecordFor(await this.manifest(modPath, version));
+    if ('error' in record.zip) throw new NotFoundError(record.zip.error);
+    return { key: record.zip.blob, size: record.zip.size, sha256: record.zip.sha256 };
   }
 }
 
-/** A Writable that hashes what passes through to the underlying stream. */
-class HashingWriter extends Writable {
+/** Writes to a file while hashing what passes through. */
+class HashingFileWriter extends Writable {
+  private readonly out: fs.WriteStream;
+
   constructor(
-    private readonly out: fs.WriteStream,
+    file: string,
     private readonly hash: crypto.Hash,
   ) {
     super();
+    this.out = fs.createWriteStream(file);
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
@@ -192,6 +233,11 @@ class HashingWriter extends Writable {
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    this.out.end((err?: Error | null) => cb(err));
+    this.out.end(() => cb());
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.out.destroy();
+    cb(err);
   }
 }

@@ -20,6 +20,8 @@ export interface GitHttpServer {
   port: number;
   /** Requests seen, as "METHOD /path?query", for tests that count fetches. */
   requests: string[];
+  /** Start and end times (ms, performance.now()) of each request, in the order of `requests`. */
+  timings: Array<{ start: number; end?: number }>;
   close(): Promise<void>;
 }
 
@@ -27,6 +29,7 @@ const GIT_HTTP_BACKEND = process.env.GIT_HTTP_BACKEND ?? '/usr/lib/git-core/git-
 
 export async function startGitHttpServer(opts: GitHttpServerOptions): Promise<GitHttpServer> {
   const requests: string[] = [];
+  const timings: Array<{ start: number; end?: number }> = [];
   const server = http.createServer((req, res) => {
     void handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
@@ -37,6 +40,9 @@ export async function startGitHttpServer(opts: GitHttpServerOptions): Promise<Gi
   async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     requests.push(`${req.method} ${url.pathname}${url.search}`);
+    const timing: { start: number; end?: number } = { start: performance.now() };
+    timings.push(timing);
+    res.on('finish', () => (timing.end = performance.now()));
     const repoPath = url.pathname.replace(/\/(info\/refs|git-upload-pack|git-receive-pack|HEAD|objects\/.*)$/, '');
     if (opts.authorize) {
       const status = await opts.authorize(req, repoPath);
@@ -119,6 +125,7 @@ export async function startGitHttpServer(opts: GitHttpServerOptions): Promise<Gi
     url: `http://127.0.0.1:${port}`,
     port,
     requests,
+    timings,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

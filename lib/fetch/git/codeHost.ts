@@ -69,8 +69,10 @@ export interface CodeHost {
   readFile(rev: string, file: string): Promise<Uint8Array | null>;
   recentTag(rev: string, prefix: string, allowed: (tag: string) => boolean): Promise<string>;
   descendsFrom(rev: string, tag: string): Promise<boolean>;
-  /** The files `git archive <rev> -- <subdir>` would emit, in its order. */
-  archive(rev: string, subdir: string): Promise<Archive>;
+  /** The files `git archive <commit> -- <subdir>` would emit, in its order. */
+  archiveCommit(commit: string, subdir: string): Promise<Archive>;
+  /** Raw blob bytes of `file` at a full commit hash, or null. */
+  readFileAtCommit(commit: string, file: string): Promise<Uint8Array | null>;
   readBlob(oid: string): Promise<Uint8Array>;
 }
 
@@ -181,19 +183,23 @@ export class GitCodeHost implements CodeHost {
     let ref = '';
     let hash = '';
     let version = rev;
+    let adv: AdvertisedRef | undefined;
     const tag = refs.get('refs/tags/' + rev);
     const head = refs.get('refs/heads/' + rev);
     if (tag) {
       ref = 'refs/tags/' + rev;
       hash = tag.peeled;
+      adv = tag;
       // Keep rev as is: tags are assumed not to change meaning.
     } else if (head) {
       ref = 'refs/heads/' + rev;
       hash = head.peeled;
+      adv = head;
       version = hash;
     } else if (rev === 'HEAD' && refs.get('HEAD')) {
       ref = 'HEAD';
-      hash = refs.get('HEAD')!.peeled;
+      adv = refs.get('HEAD')!;
+      hash = adv.peeled;
       version = hash;
     } else if (rev.length >= MIN_HASH_DIGITS && rev.length <= 40 && allHex(rev)) {
       // A hash prefix: unique among ref tips, or else looked up in the full history.
@@ -202,7 +208,10 @@ export class GitCodeHost implements CodeHost {
           // The go command reports the full hash of the match it saw first
           // (its map order; ours is the advertisement order).
           if (hash !== '' && hash !== r.peeled) throw new NotFoundError(`ambiguous revision ${hash}`);
-          if (ref === '' || ref > k) ref = k;
+          if (ref === '' || ref > k) {
+            ref = k;
+            adv = r;
+          }
           hash = r.peeled;
         }
       }
@@ -211,8 +220,8 @@ export class GitCodeHost implements CodeHost {
       throw new UnknownRevisionError(rev);
     }
 
-    if (hash !== '' && ref !== '') {
-      if (!(await this.store.fetchRef(refNameForFetch(ref, refs), hash))) {
+    if (hash !== '' && adv) {
+      if (!(await this.store.fetchRef(adv))) {
         // The ref moved between ls-remote and fetch; its old commit may still
         // be in the history of other refs.
         await this.fetchAllHistory();
@@ -264,15 +273,9 @@ export class GitCodeHost implements CodeHost {
 
   private async fetchAllHistory(): Promise<void> {
     const refs = await this.loadRefs();
-    const tips = new Set<string>();
-    let anyRef = '';
-    for (const [name, r] of refs) {
-      if (name === 'HEAD') continue;
-      tips.add(r.peeled);
-      anyRef ||= name;
-    }
-    if (tips.size === 0) return;
-    await this.store.fetchAll(tips, anyRef);
+    const all = [...refs.entries()].filter(([name]) => name !== 'HEAD').map(([, r]) => r);
+    if (all.length === 0) return;
+    await this.store.fetchAll(all);
   }
 
   /** Every commit reachable from HEAD, heads and tags (requires full history). */
@@ -315,7 +318,22 @@ export class GitCodeHost implements CodeHost {
 
   async readFile(rev: string, file: string): Promise<Uint8Array | null> {
     const info = await this.stat(rev);
-    const meta = await this.store.readCommit(info.name);
+    return this.readFileAtCommit(info.name, file);
+  }
+
+  /**
+   * Makes a commit pinned by an earlier resolution available locally. Usually
+   * it still is; otherwise it is looked up like a hash query (a ref tip, or
+   * anything reachable from the refs), as the go command would.
+   */
+  private async ensureCommit(commit: string): Promise<void> {
+    if (await this.store.hasObject(commit)) return;
+    await this.stat(commit);
+  }
+
+  async readFileAtCommit(commit: string, file: string): Promise<Uint8Array | null> {
+    await this.ensureCommit(commit);
+    const meta = await this.store.readCommit(commit);
     const entry = await this.lookupPath(meta.tree, file);
     // `git cat-file blob <rev>:<file>` fails for anything but a blob (a
     // symlink is a blob holding its target), which the go command treats as
@@ -371,9 +389,9 @@ export class GitCodeHost implements CodeHost {
     return (await this.ancestors([info.name])).has(tagHash);
   }
 
-  async archive(rev: string, subdir: string): Promise<Archive> {
-    const info = await this.stat(rev);
-    const meta = await this.store.readCommit(info.name);
+  async archiveCommit(commit: string, subdir: string): Promise<Archive> {
+    await this.ensureCommit(commit);
+    const meta = await this.store.readCommit(commit);
     const entries: ArchiveEntry[] = [];
     const attributes: Archive['attributes'] = [];
     const dirParts = subdir.split('/').filter(Boolean);
@@ -422,14 +440,6 @@ export class GitCodeHost implements CodeHost {
 
 function isBlobMode(mode: string): boolean {
   return mode !== '040000' && mode !== '160000';
-}
-
-/** For fetching, the ref as the server advertises it (HEAD's target branch for HEAD). */
-function refNameForFetch(ref: string, refs: Map<string, AdvertisedRef>): string {
-  if (ref !== 'HEAD') return ref;
-  const head = refs.get('HEAD');
-  for (const [name, r] of refs) if (name.startsWith('refs/heads/') && head && r.peeled === head.peeled) return name;
-  return 'HEAD';
 }
 
 /** codehost.isOriginTag: tags that matter to TagSum (canonical, non-pseudo semver). */

@@ -1,18 +1,25 @@
 // A local, persistent object store for one remote git repository, filled on
 // demand over smart HTTP with isomorphic-git.
 //
-// Like the go command's bare cache clone, it starts empty, fetches single refs
-// shallowly (depth 1) when only a snapshot is needed, and fetches the full
-// history of every head and tag only when ancestry matters (pseudo-versions,
-// hash lookups). Unlike the go command, nothing here decides which refs exist:
-// the ref table always comes fresh from the remote (listRemoteRefs), and local
-// refs only serve as "haves" for incremental fetches.
+// Like the go command's cache clone, it fetches single refs shallowly (depth
+// 1) when only a snapshot is needed, and the full history of every head and
+// tag only when ancestry matters (pseudo-versions, hash lookups). Nothing here
+// decides which refs exist: the ref table always comes fresh from the remote
+// (listRemoteRefs).
+//
+// The store is just a directory of complete packs. Each fetch writes its pack
+// and index under temporary names and renames them in (pack first, index last,
+// each rename atomic), so fetches of different refs run in parallel and readers
+// never see a half-written pack. Refs are listed with isomorphic-git; packs
+// are fetched and indexed natively (packFetch.ts says why).
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import git from 'isomorphic-git';
 import type { HttpClient } from 'isomorphic-git';
 import { NotFoundError, UpstreamAuthError, UpstreamError } from '../../errors.js';
-import { RWLock } from '../../util/rwlock.js';
+import { SingleFlight } from '../../util/singleflight.js';
+import { fetchPack, GitRemoteError, indexPack } from './packFetch.js';
 import { ObjectReader } from './packReader.js';
 
 /** How isomorphic-git reaches the remote: URL, HTTP client and per-request headers (credentials). */
@@ -45,23 +52,17 @@ export interface TreeEntry {
   oid: string;
 }
 
-/** The largest depth git accepts; `git fetch --unshallow` sends the same. */
-const UNSHALLOW_DEPTH = 2147483647;
 const TREE_CACHE_ENTRIES = 4096;
+const TEMP_PREFIX = '.tmp-';
 
 export class GitObjectStore {
-  /**
-   * Fetches run one at a time (isomorphic-git updates refs and the shallow
-   * file); reads never wait for them, because the reader only sees packs
-   * registered after their fetch finished.
-   */
-  private fetchLock = new RWLock();
   private reader: ObjectReader;
   private initialized: Promise<void> | undefined;
   private commits = new Map<string, CommitMeta>();
   private trees = new Map<string, TreeEntry[]>();
-  private shallow = new Set<string>();
-  /** Set when the history of every ref in the last full fetch is complete locally. */
+  private refFetches = new SingleFlight<boolean>();
+  private fullFetches = new SingleFlight<void>();
+  /** The ref tips whose complete history the last full fetch brought. */
   private fullFetchTips: Set<string> | undefined;
 
   constructor(
@@ -77,26 +78,15 @@ export class GitObjectStore {
 
   private init(): Promise<void> {
     this.initialized ??= (async () => {
-      await fs.promises.mkdir(this.gitdir, { recursive: true });
-      if (!fs.existsSync(path.join(this.gitdir, 'config'))) {
-        await git.init({ fs, gitdir: this.gitdir, bare: true, defaultBranch: 'modproxy-unused' });
-        await git.setConfig({ fs, gitdir: this.gitdir, path: 'remote.origin.url', value: this.remote.url });
-        await git.setConfig({ fs, gitdir: this.gitdir, path: 'remote.origin.fetch', value: '+refs/heads/*:refs/remotes/origin/*' });
+      const packDir = path.join(this.gitdir, 'objects', 'pack');
+      await fs.promises.mkdir(packDir, { recursive: true });
+      // Temporary files left by a crash were never registered.
+      for (const e of await fs.promises.readdir(packDir)) {
+        if (e.startsWith(TEMP_PREFIX)) await fs.promises.rm(path.join(packDir, e), { force: true });
       }
-      await this.loadShallow();
       this.reader.refresh();
     })();
     return this.initialized;
-  }
-
-  private async loadShallow(): Promise<void> {
-    this.shallow.clear();
-    try {
-      const text = await fs.promises.readFile(path.join(this.gitdir, 'shallow'), 'utf8');
-      for (const line of text.split('\n')) if (line.trim()) this.shallow.add(line.trim());
-    } catch {
-      // no shallow file: nothing is shallow
-    }
   }
 
   /** Runs a network operation with credentials, retrying once after a refresh on 401/403. */
@@ -141,86 +131,67 @@ export class GitObjectStore {
     return this.reader.has(oid);
   }
 
-  /** After a fetch: see its packs and the new shallow boundary. */
-  private async afterFetch(): Promise<void> {
+  /** Fetches a pack for `wants`, indexes it and moves both into the store. */
+  private async fetchInto(wants: string[], depth?: number): Promise<void> {
+    const pack = await this.withRemote((headers) => fetchPack({ http: this.remote.http, url: this.remote.url, headers, wants, depth }));
+    let indexed;
+    try {
+      indexed = indexPack(pack);
+    } catch (err) {
+      if (err instanceof GitRemoteError) throw new UpstreamError(`bad pack from ${this.remote.url}: ${err.message}`);
+      throw err;
+    }
+    const packDir = path.join(this.gitdir, 'objects', 'pack');
+    const name = `pack-${indexed.checksum}`;
+    const tmp = path.join(packDir, `${TEMP_PREFIX}${crypto.randomUUID()}`);
+    try {
+      await fs.promises.writeFile(`${tmp}.pack`, pack);
+      await fs.promises.writeFile(`${tmp}.idx`, indexed.idx);
+      // pack before index: the reader only registers an index whose pack exists
+      await fs.promises.rename(`${tmp}.pack`, path.join(packDir, `${name}.pack`));
+      await fs.promises.rename(`${tmp}.idx`, path.join(packDir, `${name}.idx`));
+    } finally {
+      await fs.promises.rm(`${tmp}.pack`, { force: true });
+      await fs.promises.rm(`${tmp}.idx`, { force: true });
+    }
     this.reader.refresh();
-    await this.loadShallow();
   }
 
   /**
-   * Makes `oid` (the peeled commit of `ref` in the caller's ref table) present
-   * locally, fetching only that ref with depth 1 when it is missing. Returns
-   * false when the remote's ref no longer points there (it moved between the
-   * caller's ls-remote and this fetch).
+   * Makes the commit of one advertised ref present locally, fetching just that
+   * ref with depth 1 (as the go command does) when it is missing. Returns
+   * false when the remote's ref no longer points there.
    */
-  async fetchRef(ref: string, oid: string): Promise<boolean> {
+  async fetchRef(ref: AdvertisedRef): Promise<boolean> {
     await this.init();
-    if (await this.hasObject(oid)) return true;
-    return this.fetchLock.write(async () => {
-      if (this.reader.has(oid)) return true;
-      await this.withRemote((headers) =>
-        git.fetch({
-          fs,
-          http: this.remote.http,
-          gitdir: this.gitdir,
-          url: this.remote.url,
-          cache: {},
-          ref,
-          remoteRef: ref,
-          singleBranch: true,
-          depth: 1,
-          tags: false,
-          headers,
-        }),
-      );
-      await this.afterFetch();
-      this.fullFetchTips = undefined;
-      return this.reader.has(oid);
+    if (this.reader.has(ref.peeled)) return true;
+    return this.refFetches.do(`${ref.oid} ${ref.peeled}`, async () => {
+      if (this.reader.has(ref.peeled)) return true;
+      await this.fetchInto([ref.oid], 1);
+      return this.reader.has(ref.peeled);
     });
   }
 
   /**
-   * Makes the complete history of every head and tag in `tips` present
-   * locally (the go command's "fetch -f origin refs/heads/*:... refs/tags/*:..."
-   * followed by --unshallow). No-op when a previous full fetch already covers
-   * all of them.
+   * Makes the complete history of every head and tag present locally (the go
+   * command's "fetch -f origin refs/heads/*:... refs/tags/*:..." followed by
+   * --unshallow). A fetch without "haves" brings a complete, self-contained
+   * pack. No-op when an earlier full fetch covers all tips.
    */
-  async fetchAll(tips: Iterable<string>, anyRef: string): Promise<void> {
+  async fetchAll(refs: AdvertisedRef[]): Promise<void> {
     await this.init();
-    const want = new Set(tips);
+    const want = new Set(refs.map((r) => r.peeled));
     const covered = () => this.fullFetchTips !== undefined && [...want].every((t) => this.fullFetchTips!.has(t));
-    if (covered()) return;
-    await this.fetchLock.write(async () => {
-      if (covered()) return;
-      await this.withRemote((headers) =>
-        git.fetch({
-          fs,
-          http: this.remote.http,
-          gitdir: this.gitdir,
-          url: this.remote.url,
-          cache: {},
-          remoteRef: anyRef,
-          singleBranch: false,
-          tags: true,
-          depth: this.shallow.size > 0 ? UNSHALLOW_DEPTH : undefined,
-          headers,
-        }),
-      );
-      await this.afterFetch();
-      if (this.shallow.size > 0) {
-        // The server kept some commits shallow (it should not after an unshallow
-        // fetch); treat history as incomplete rather than answer wrongly.
-        throw new UpstreamError(`git fetch of ${this.remote.url} left ${this.shallow.size} shallow commits`);
-      }
-      const present = new Set<string>();
-      for (const t of want) if (this.reader.has(t)) present.add(t);
-      this.fullFetchTips = present;
-    });
-  }
-
-  /** True when `oid` was fetched shallowly, so its parents may be missing locally. */
-  isShallow(oid: string): boolean {
-    return this.shallow.has(oid);
+    while (!covered()) {
+      await this.fullFetches.do('all', async () => {
+        if (covered()) return;
+        await this.fetchInto(refs.map((r) => r.oid));
+        const present = new Set<string>();
+        for (const t of want) if (this.reader.has(t)) present.add(t);
+        this.fullFetchTips = present;
+        if (present.size !== want.size) throw new UpstreamError(`git fetch of ${this.remote.url} did not bring every ref`, 503);
+      });
+    }
   }
 
   async readObject(oid: string): Promise<{ type: string; object: Uint8Array }> {
@@ -263,7 +234,7 @@ export class GitObjectStore {
     return object;
   }
 
-  /** Drops in-memory caches (pack buffers); the on-disk objects stay. */
+  /** Drops in-memory caches and open files; the packs on disk stay. */
   releaseMemory(): void {
     this.reader.release();
     this.trees.clear();

@@ -66,3 +66,14 @@ it('applies copy and insert instructions, including the 0x10000 copy size', () =
   expect(out.length).toBe(0x10002);
   expect(out.subarray(0x10000).toString()).toBe('ab');
 });
+
+it('indexPack builds the same index git index-pack does', async () => {
+  const { indexPack } = await import('./packFetch.js');
+  const packDir = path.join(dir, '.git', 'objects', 'pack');
+  const pack = fs.readdirSync(packDir).find((f) => f.endsWith('.pack'))!;
+  const data = fs.readFileSync(path.join(packDir, pack));
+  const ours = indexPack(data, 1 << 20);
+  const theirs = fs.readFileSync(path.join(packDir, pack.replace(/\.pack$/, '.idx')));
+  expect(ours.checksum).toBe(pack.replace(/^pack-|\.pack$/g, ''));
+  expect(ours.idx.equals(theirs)).toBe(true);
+});

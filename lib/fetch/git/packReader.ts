@@ -237,7 +237,8 @@ export class ObjectReader {
       return;
     }
     for (const name of names) {
-      if (!name.endsWith('.idx') || this.known.has(name)) continue;
+      // Only finished packs: fetches write under temporary names and rename last.
+      if (!/^pack-[0-9a-f]{40}\.idx$/.test(name) || this.known.has(name)) continue;
       const packPath = path.join(dir, name.replace(/\.idx$/, '.pack'));
       if (!fs.existsSync(packPath)) continue;
       const index = new PackIndex(fs.readFileSync(path.join(dir, name)));
