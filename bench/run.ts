@@ -260,15 +260,20 @@ async function main() {
       const direct: number[] = [];
       const proxied: number[] = [];
       let proxyForWarm: ProxyProcess | undefined;
-      for (let run = 0; run < 3; run++) {
+      const runs = Number(process.env.BENCH_RUNS ?? 3);
+      for (let run = 0; run < runs; run++) {
+        // Each run writes hundreds of MB (module caches, zips); flush them so
+        // writeback of one run does not slow the next.
+        await pexec('sync');
         const d = await timeDownload(runner, 'direct', queries);
+        await pexec('sync');
         direct.push(d.ms);
         const proxy = await startProxyProcess(git, path.join(tmp, `proxy-cold-${run}`));
         const p = await timeDownload(runner, proxy.url, queries);
         proxied.push(p.ms);
         if (JSON.stringify(d.sums) !== JSON.stringify(p.sums)) throw new Error(`hash mismatch: direct ${d.sums} proxy ${p.sums}`);
         console.log(`  run ${run + 1}: direct ${(d.ms / 1000).toFixed(2)} s, modproxy (fresh) ${(p.ms / 1000).toFixed(2)} s, peak RSS ${mib(proxy.peakRss())}`);
-        if (run === 2) proxyForWarm = proxy;
+        if (run === runs - 1) proxyForWarm = proxy;
         else await proxy.stop();
       }
       const ratio = median(proxied) / median(direct);

@@ -56,6 +56,11 @@ export const jszipWriter: ZipWriter = async (entries, out) => {
 
 
 const deflateRaw = promisify(zlib.deflateRaw);
+/**
+ * zlib level 3: on Go source it costs ~40% less CPU than level 5 for zips ~3%
+ * larger (bench, 3000-file module); the level never affects the module hash.
+ */
+const DEFLATE_LEVEL = 3;
 /** How far ahead of the output entries may be read and deflated (on libuv's thread pool). */
 const LOOKAHEAD_BYTES = 32 << 20;
 const LOOKAHEAD_ENTRIES = 64;
@@ -124,7 +129,7 @@ export const nativeZipWriter: ZipWriter = async (entries, out) => {
   try {
     for (const e of entries) {
       const data = Buffer.from(await e.read());
-      const compressed = deflateRaw(data, { level: 5 });
+      const compressed = deflateRaw(data, { level: DEFLATE_LEVEL });
       compressed.catch(() => {}); // awaited in order by flushOne; avoid an unhandled rejection meanwhile
       queue.push({ name: Buffer.from(e.name, 'utf8'), flags: /[^\x00-\x7f]/.test(e.name) ? 0x0800 : 0, size: data.length, crc: zlib.crc32(data), compressed });
       queuedBytes += data.length;

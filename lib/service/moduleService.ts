@@ -36,6 +36,7 @@ import { marshalInfo } from '../protocol/infoJson.js';
 import { CodeRepo, type RevInfo } from '../resolve/codeRepo.js';
 import { invalidVersion } from '../resolve/errors.js';
 import type { ObjectStorage } from '../storage/storage.js';
+import { Limiter } from '../util/limiter.js';
 import { SingleFlight } from '../util/singleflight.js';
 
 export interface ModuleServiceOptions {
@@ -49,6 +50,11 @@ export interface ModuleServiceOptions {
   commitHook?: CommitHook;
   /** Start building the zip as soon as a manifest is committed (default true). */
   eagerZip?: boolean;
+  /**
+   * Zip builds that run at once (default 1). They queue in request order, which
+   * is the order the go command asks for zips, and the limit bounds memory.
+   */
+  zipBuildConcurrency?: number;
 }
 
 export interface InfoAnswer {
@@ -65,8 +71,10 @@ export class ModuleService {
   private readonly zipFlights = new SingleFlight<ZipRecord>();
   private readonly tmpDir: string;
   private readonly background = new Set<Promise<unknown>>();
+  private readonly zipBuilds: Limiter;
 
   constructor(private readonly opts: ModuleServiceOptions) {
+    this.zipBuilds = new Limiter(opts.zipBuildConcurrency ?? 1);
     this.tmpDir = opts.tmpDir ?? path.join(os.tmpdir(), 'modproxy-zips');
     fs.mkdirSync(this.tmpDir, { recursive: true });
   }
@@ -162,8 +170,10 @@ export class ModuleService {
     const stored = await readZipRecord(this.opts.storage, m.path, m.version);
     if (stored) return stored;
     return this.zipFlights.do(`${m.path}@${m.version}`, async () => {
-      const again = await readZipRecord(this.opts.storage, m.path, m.version);
-      return again ?? this.buildZip(repo ?? this.openRepo(m.path), m);
+      return this.zipBuilds.run(async () => {
+        const again = await readZipRecord(this.opts.storage, m.path, m.version);
+        return again ?? this.buildZip(repo ?? this.openRepo(m.path), m);
+      });
     });
   }
 

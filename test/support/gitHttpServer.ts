@@ -11,6 +11,12 @@ import type { AddressInfo } from 'node:net';
 export interface GitHttpServerOptions {
   /** Directory that holds the bare repositories; `/<name>` serves `<root>/<name>`. */
   projectRoot: string;
+  /**
+   * Serve partial clones as GitHub does (uploadpack.allowFilter and
+   * allowAnySHA1InWant). Default true; false gives a plain git server, which
+   * modproxy must also handle.
+   */
+  partialClone?: boolean;
   /** Return an HTTP status (401/403/404) to refuse a request, or undefined to let it through. */
   authorize?: (req: http.IncomingMessage, repoPath: string) => number | undefined | Promise<number | undefined>;
 }
@@ -67,6 +73,13 @@ export async function startGitHttpServer(opts: GitHttpServerOptions): Promise<Gi
       REMOTE_USER: '',
       SERVER_PROTOCOL: 'HTTP/1.1',
     };
+    if (opts.partialClone !== false) {
+      env.GIT_CONFIG_COUNT = '2';
+      env.GIT_CONFIG_KEY_0 = 'uploadpack.allowFilter';
+      env.GIT_CONFIG_VALUE_0 = 'true';
+      env.GIT_CONFIG_KEY_1 = 'uploadpack.allowAnySHA1InWant';
+      env.GIT_CONFIG_VALUE_1 = 'true';
+    }
     if (req.headers['content-length']) env.CONTENT_LENGTH = req.headers['content-length'];
     if (req.headers['content-encoding']) env.HTTP_CONTENT_ENCODING = req.headers['content-encoding'];
     if (req.headers['git-protocol']) env.GIT_PROTOCOL = String(req.headers['git-protocol']);

@@ -392,12 +392,22 @@ export class GitCodeHost implements CodeHost {
   async archiveCommit(commit: string, subdir: string): Promise<Archive> {
     await this.ensureCommit(commit);
     const meta = await this.store.readCommit(commit);
+    const archive = await this.listArchive(meta.tree, subdir);
+    // One request for every blob the archive needs (a partial clone has none yet).
+    await this.store.ensureObjects(
+      archive.entries.filter((e) => e.kind === 'file').map((e) => e.oid),
+      'blob',
+    );
+    return archive;
+  }
+
+  private async listArchive(rootTree: string, subdir: string): Promise<Archive> {
     const entries: ArchiveEntry[] = [];
     const attributes: Archive['attributes'] = [];
     const dirParts = subdir.split('/').filter(Boolean);
 
     // .gitattributes of the directories above the archived subtree also apply.
-    let tree: string | undefined = meta.tree;
+    let tree: string | undefined = rootTree;
     let dir = '';
     for (let i = 0; i <= dirParts.length && tree; i++) {
       const list = await this.store.readTree(tree);

@@ -19,7 +19,7 @@ import git from 'isomorphic-git';
 import type { HttpClient } from 'isomorphic-git';
 import { NotFoundError, UpstreamAuthError, UpstreamError } from '../../errors.js';
 import { SingleFlight } from '../../util/singleflight.js';
-import { fetchPack, GitRemoteError, indexPack } from './packFetch.js';
+import { fetchCapabilities, fetchPack, GitRemoteError, indexPack } from './packFetch.js';
 import { ObjectReader } from './packReader.js';
 
 /** How isomorphic-git reaches the remote: URL, HTTP client and per-request headers (credentials). */
@@ -54,6 +54,8 @@ export interface TreeEntry {
 
 const TREE_CACHE_ENTRIES = 4096;
 const TEMP_PREFIX = '.tmp-';
+/** Objects asked for in one lazy fetch request. */
+const WANT_BATCH = 4096;
 
 export class GitObjectStore {
   private reader: ObjectReader;
@@ -64,6 +66,8 @@ export class GitObjectStore {
   private fullFetches = new SingleFlight<void>();
   /** The ref tips whose complete history the last full fetch brought. */
   private fullFetchTips: Set<string> | undefined;
+  private capabilities: Promise<{ filter: boolean }> | undefined;
+  private objectFetches = new SingleFlight<void>();
 
   constructor(
     readonly gitdir: string,
@@ -131,9 +135,23 @@ export class GitObjectStore {
     return this.reader.has(oid);
   }
 
+  /**
+   * Whether the server does partial clone (protocol v2 `fetch` with `filter`).
+   * Then snapshots are fetched without blobs, and trees and blobs are fetched
+   * by id as needed (GitHub and git with uploadpack.allowFilter do this);
+   * otherwise every fetch brings complete snapshots.
+   */
+  private partialClone(): Promise<boolean> {
+    this.capabilities ??= this.withRemote((headers) => fetchCapabilities({ http: this.remote.http, url: this.remote.url, headers })).catch((err: unknown) => {
+      this.capabilities = undefined;
+      throw err;
+    });
+    return this.capabilities.then((c) => c.filter);
+  }
+
   /** Fetches a pack for `wants`, indexes it and moves both into the store. */
-  private async fetchInto(wants: string[], depth?: number): Promise<void> {
-    const pack = await this.withRemote((headers) => fetchPack({ http: this.remote.http, url: this.remote.url, headers, wants, depth }));
+  private async fetchInto(wants: string[], depth?: number, filter?: string): Promise<void> {
+    const pack = await this.withRemote((headers) => fetchPack({ http: this.remote.http, url: this.remote.url, headers, wants, depth, filter }));
     let indexed;
     try {
       indexed = indexPack(pack);
@@ -167,9 +185,29 @@ export class GitObjectStore {
     if (this.reader.has(ref.peeled)) return true;
     return this.refFetches.do(`${ref.oid} ${ref.peeled}`, async () => {
       if (this.reader.has(ref.peeled)) return true;
-      await this.fetchInto([ref.oid], 1);
+      await this.fetchInto([ref.oid], 1, (await this.partialClone()) ? 'blob:none' : undefined);
       return this.reader.has(ref.peeled);
     });
+  }
+
+  /**
+   * Fetches objects by id that a partial clone left out: trees below a commit
+   * we have, blobs of files we read. Only ids found in trees of commits we
+   * resolved from the refs are ever asked for.
+   */
+  async ensureObjects(oids: Iterable<string>, kind: 'tree' | 'blob'): Promise<void> {
+    await this.init();
+    const missing = [...new Set(oids)].filter((o) => !this.reader.has(o));
+    if (missing.length === 0) return;
+    if (!(await this.partialClone())) throw new Error(`objects missing from a complete fetch of ${this.remote.url}: ${missing[0]}`);
+    for (let i = 0; i < missing.length; i += WANT_BATCH) {
+      const batch = missing.slice(i, i + WANT_BATCH).filter((o) => !this.reader.has(o));
+      if (batch.length === 0) continue;
+      // A tree comes with its subtrees (not blobs); a blob alone.
+      await this.objectFetches.do(`${kind} ${batch.join(',')}`, () => this.fetchInto(batch, undefined, kind === 'tree' ? 'blob:none' : undefined));
+    }
+    const still = missing.find((o) => !this.reader.has(o));
+    if (still) throw new UpstreamError(`git host did not send object ${still} of ${this.remote.url}`);
   }
 
   /**
@@ -185,7 +223,12 @@ export class GitObjectStore {
     while (!covered()) {
       await this.fullFetches.do('all', async () => {
         if (covered()) return;
-        await this.fetchInto(refs.map((r) => r.oid));
+        // Ancestry needs commits only: tree:0 leaves out every tree and blob.
+        await this.fetchInto(
+          refs.map((r) => r.oid),
+          undefined,
+          (await this.partialClone()) ? 'tree:0' : undefined,
+        );
         const present = new Set<string>();
         for (const t of want) if (this.reader.has(t)) present.add(t);
         this.fullFetchTips = present;
@@ -219,6 +262,7 @@ export class GitObjectStore {
   async readTree(oid: string): Promise<TreeEntry[]> {
     const cached = this.trees.get(oid);
     if (cached) return cached;
+    await this.ensureObjects([oid], 'tree');
     const { type, object } = await this.readObject(oid);
     if (type !== 'tree') throw new Error(`object ${oid} is a ${type}, not a tree`);
     const entries = parseTree(object);
@@ -229,6 +273,7 @@ export class GitObjectStore {
   }
 
   async readBlob(oid: string): Promise<Uint8Array> {
+    await this.ensureObjects([oid], 'blob');
     const { type, object } = await this.readObject(oid);
     if (type !== 'blob') throw new Error(`object ${oid} is a ${type}, not a blob`);
     return object;

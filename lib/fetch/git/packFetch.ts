@@ -43,12 +43,43 @@ export interface FetchPackOptions {
   wants: string[];
   /** Shallow depth, or undefined for complete history. */
   depth?: number;
+  /** A partial-clone filter such as "blob:none" or "tree:0" (the server must support it). */
+  filter?: string;
+}
+
+/**
+ * The server's protocol v2 capabilities (GET info/refs with Git-Protocol:
+ * version=2); in particular whether `fetch` accepts partial-clone filters.
+ */
+export async function fetchCapabilities(opts: { http: HttpClient; url: string; headers: Record<string, string> }): Promise<{ filter: boolean }> {
+  const res = await opts.http.request({
+    url: `${opts.url.replace(/\/+$/, '')}/info/refs?service=git-upload-pack`,
+    method: 'GET',
+    headers: { ...opts.headers, 'git-protocol': 'version=2' },
+  });
+  const chunks: Uint8Array[] = [];
+  for await (const c of res.body ?? []) chunks.push(c);
+  if (res.statusCode !== 200) throw new GitHttpStatusError(res.statusCode, res.statusMessage);
+  const body = Buffer.concat(chunks);
+  let filter = false;
+  for (let pos = 0; pos + 4 <= body.length; ) {
+    const len = parseInt(body.toString('ascii', pos, pos + 4), 16);
+    if (!(len > 4)) {
+      pos += 4;
+      continue;
+    }
+    const line = body.toString('utf8', pos + 4, pos + len).trim();
+    pos += len;
+    if (line.startsWith('fetch=') && line.slice(6).split(' ').includes('filter')) filter = true;
+  }
+  return { filter };
 }
 
 /** Requests a pack with the v2 fetch command; returns the raw pack bytes. */
 export async function fetchPack(opts: FetchPackOptions): Promise<Buffer> {
   const lines = [pkt('command=fetch\n'), pkt('agent=modproxy/1\n'), DELIM, pkt('ofs-delta\n'), pkt('no-progress\n')];
   if (opts.depth !== undefined) lines.push(pkt(`deepen ${opts.depth}\n`));
+  if (opts.filter !== undefined) lines.push(pkt(`filter ${opts.filter}\n`));
   for (const w of new Set(opts.wants)) lines.push(pkt(`want ${w}\n`));
   lines.push(pkt('done\n'), FLUSH);
   const res = await opts.http.request({
