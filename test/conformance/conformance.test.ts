@@ -22,6 +22,11 @@ const pexec = promisify(execFile);
 let tmp: string;
 let git: GitHttpServer;
 let proxy: ProxyFixture;
+/** A second proxy in front of a git server without partial-clone support (complete snapshots only). */
+let plainGit: GitHttpServer;
+let plainProxy: ProxyFixture;
+/** Cases also run through the plain-git proxy, covering the non-partial-clone fetch path. */
+const PLAIN_SUBSET = new Set(['A05', 'A08', 'A11', 'B17', 'B22', 'B23', 'B27', 'C33-38', 'D42', 'D43', 'E48', 'E52', 'X02', 'X05']);
 let runner: GoRunner;
 const reposRoot = () => path.join(tmp, 'repos');
 const workRoot = () => path.join(tmp, 'work');
@@ -38,6 +43,8 @@ beforeAll(async () => {
   proxy = await startProxy(
     testConfig(path.join(tmp, 'proxy'), { 'github.com': `${git.url}/`, 'git.example.com': `${git.url}/qual` }, ['github.com/c', 'git.example.com']),
   );
+  plainGit = await startGitHttpServer({ projectRoot: reposRoot(), partialClone: false });
+  plainProxy = await startProxy(testConfig(path.join(tmp, 'plain-proxy'), { 'github.com': `${plainGit.url}/`, 'git.example.com': `${plainGit.url}/qual` }, ['github.com/c', 'git.example.com']));
   runner = new GoRunner({
     tmp: path.join(tmp, 'go'),
     insteadOf: { 'https://github.com/': `${git.url}/`, 'https://git.example.com/': `${git.url}/qual/` },
@@ -47,6 +54,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy?.close();
   await git?.close();
+  await plainProxy?.close();
+  await plainGit?.close();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   console.log(`conformance: ${JSON.stringify(tally)}`);
 });
@@ -136,15 +145,18 @@ async function runCase(c: ConformanceCase) {
   const values: CaseValues = (await c.setup(ctx)) ?? {};
   const expectations = c.expect?.(values) ?? {};
   const queries = c.queries(values);
-  const results = await Promise.all(
-    queries.map(async (q) => {
-      const [direct, viaProxy] = await Promise.all([
-        goSlots.run(() => runner.download('direct', q)),
-        goSlots.run(() => runner.download(proxy.url, q)),
-      ]);
-      return { q, direct, viaProxy };
-    }),
-  );
+  const proxies = PLAIN_SUBSET.has(c.id) ? [proxy, plainProxy] : [proxy];
+  const results = (
+    await Promise.all(
+      queries.map(async (q) => {
+        const [direct, ...viaProxies] = await Promise.all([
+          goSlots.run(() => runner.download('direct', q)),
+          ...proxies.map((p) => goSlots.run(() => runner.download(p.url, q))),
+        ]);
+        return viaProxies.map((viaProxy) => ({ q, direct, viaProxy }));
+      }),
+    )
+  ).flat();
   const lists = await Promise.all(
     (c.lists ?? []).flatMap((m) =>
       [false, true].map(async (retracted) => {
@@ -175,7 +187,7 @@ async function runCase(c: ConformanceCase) {
         const ind = independentZips[q];
         const [modPath, version] = q.split('@');
         const want = await archiveHash(path.join(reposRoot(), ind.repo), modPath, version, ind.rev, ind.dir, ind.files);
-        const served = await fetch(`${proxy.url}/${modPath}/@v/${version}.zip`);
+        const served = await fetch(`${proxies[0].url}/${modPath}/@v/${version}.zip`);
         expect(served.status, `${q}: modproxy serves the zip`).toBe(200);
         expect(await zipHash(Buffer.from(await served.arrayBuffer())), `${q}: h1 of git archive with the x/mod file rules`).toBe(want);
       }

@@ -243,12 +243,6 @@ export class GitObjectStore {
     return { type: r.type, object: r.data };
   }
 
-  /** Object ids with a hex prefix among everything fetched so far. */
-  async objectsWithPrefix(prefix: string): Promise<string[]> {
-    await this.init();
-    return this.reader.withPrefix(prefix);
-  }
-
   async readCommit(oid: string): Promise<CommitMeta> {
     const cached = this.commits.get(oid);
     if (cached) return cached;
@@ -277,12 +271,6 @@ export class GitObjectStore {
     const { type, object } = await this.readObject(oid);
     if (type !== 'blob') throw new Error(`object ${oid} is a ${type}, not a blob`);
     return object;
-  }
-
-  /** Drops in-memory caches and open files; the packs on disk stay. */
-  releaseMemory(): void {
-    this.reader.release();
-    this.trees.clear();
   }
 }
 

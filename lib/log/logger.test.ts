@@ -1,0 +1,20 @@
+import { expect, it } from 'vitest';
+import { createLogger, redact } from './logger.js';
+
+it('writes one Cloud Logging JSON object per line', () => {
+  const lines: string[] = [];
+  const log = createLogger({ write: (l) => lines.push(l), minSeverity: 'INFO' }).child({ component: 'test' });
+  log.debug('dropped');
+  log.info('hello', { httpRequest: { requestMethod: 'GET', requestUrl: '/', status: 200 } });
+  log.error('bad');
+  expect(lines).toHaveLength(2);
+  const e = JSON.parse(lines[0]);
+  expect(e).toMatchObject({ severity: 'INFO', message: 'hello', component: 'test', httpRequest: { status: 200 } });
+  expect(JSON.parse(lines[1]).severity).toBe('ERROR');
+});
+
+it('masks credentials that reach a log line by mistake', () => {
+  const key = '-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----';
+  const out = redact(JSON.stringify({ a: 'Authorization: Bearer abc.def-ghi', b: 'token ghs_abcdefghijklmnopqrstuvwxyz0123', c: key, d: 'https://x-access-token:s3cr3t@github.com/o/r' }));
+  expect(out).not.toMatch(/abc\.def-ghi|ghs_abcdef|MIIEpAIBAAKCAQEA|s3cr3t/);
+});
