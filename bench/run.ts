@@ -15,6 +15,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { startGitHttpServer, type GitHttpServer } from '../test/support/gitHttpServer.js';
 import { GoRunner } from '../test/support/goRunner.js';
+import { prng } from '../test/support/prng.js';
 import { testConfig } from '../test/support/proxyFixture.js';
 
 const pexec = promisify(execFile);
@@ -25,18 +26,6 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modproxy-bench-'));
 const repos = path.join(tmp, 'repos');
 fs.mkdirSync(repos, { recursive: true });
 const results: Record<string, unknown> = {};
-
-/** A deterministic PRNG (mulberry32), so the generated repositories are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Writes a git fast-import stream into a new bare repository `name`. */
 async function fastImport(name: string, write: (out: (s: string | Buffer) => void) => void): Promise<string> {

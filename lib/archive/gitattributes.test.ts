@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import iconvLite from 'iconv-lite';
 import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prng } from '../../test/support/prng.js';
 import {
   ArchiveConverter,
   GitArchiveFatalError,
@@ -20,7 +21,6 @@ import {
   isBinary,
   parseAttrLine,
   parseAttributesBlob,
-  parsePattern,
   wildmatch,
   type GitattributesFile,
 } from './gitattributes.js';
@@ -675,18 +675,6 @@ function legacyCharsetCase(): Case {
 
 // ---------------------------------------------------------------------------
 // Randomized cases
-
-/** mulberry32: a tiny seeded PRNG so the suite is deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const RANDOM_PATTERNS = [
   '*', '*', '*', '*.txt', '*.txt', '*.c', 'sub/**', '**/*.txt',

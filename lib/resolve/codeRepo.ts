@@ -491,13 +491,7 @@ export class CodeRepo {
   async goMod(version: string): Promise<Uint8Array> {
     if (version !== mod.canonicalVersion(version)) throw new GoError(`version ${version} is not canonical`);
     if (isPseudoVersion(version)) await this.stat(version);
-    let loc: ModuleLocation;
-    try {
-      loc = await this.findDir(version);
-    } catch (err) {
-      if (isFault(err) || !(err instanceof FindDirError || err instanceof NotFoundError)) throw err;
-      throw invalidVersion(this.modPath, version, unwrapFindDir(err));
-    }
+    const loc = await this.locate(version);
     if (loc.gomod) return loc.gomod;
     const data = await this.readFileOrNull(loc.rev, joinPath(loc.dir, 'go.mod'));
     return data ?? legacyGoMod(this.modPath);
@@ -534,14 +528,18 @@ export class CodeRepo {
    * can be built from exactly that source later, by any replica.
    */
   async source(version: string, info: RevInfo): Promise<{ commit: string; dir: string }> {
-    let loc: ModuleLocation;
+    const loc = await this.locate(version);
+    return { commit: info.name, dir: loc.dir };
+  }
+
+  /** findDir, with its "not exist" failures reported as the go command does (`M@V: invalid version: ...`). */
+  private async locate(version: string): Promise<ModuleLocation> {
     try {
-      loc = await this.findDir(version);
+      return await this.findDir(version);
     } catch (err) {
       if (isFault(err) || !(err instanceof FindDirError || err instanceof NotFoundError)) throw err;
       throw invalidVersion(this.modPath, version, unwrapFindDir(err));
     }
-    return { commit: info.name, dir: loc.dir };
   }
 
   /**

@@ -14,7 +14,7 @@ import { startGitHttpServer, type GitHttpServer } from '../support/gitHttpServer
 import { GoRunner, type DownloadResult } from '../support/goRunner.js';
 import { startProxy, testConfig, type ProxyFixture } from '../support/proxyFixture.js';
 import { RepoBuilder } from '../support/repoBuilder.js';
-import { Semaphore } from '../support/semaphore.js';
+import { Limiter } from '../../lib/util/limiter.js';
 import { cases, type CaseContext, type CaseValues, type ConformanceCase, type Expectation } from './cases.js';
 
 const pexec = promisify(execFile);
@@ -31,7 +31,7 @@ let runner: GoRunner;
 const reposRoot = () => path.join(tmp, 'repos');
 const workRoot = () => path.join(tmp, 'work');
 // Two cores: keep a handful of go commands in flight.
-const goSlots = new Semaphore(Math.max(4, os.cpus().length * 2));
+const goSlots = new Limiter(Math.max(4, os.cpus().length * 2));
 
 /** Totals reported at the end. */
 const tally = { queries: 0, lists: 0, agreedSuccess: 0, agreedFailure: 0, documentedDifferences: 0, expectations: 0 };

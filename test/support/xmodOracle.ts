@@ -7,6 +7,7 @@
 // GOPATH/GOMODCACHE/GOCACHE and spawns it. close() kills it and removes the
 // directory, so no Go source is ever left behind or committed.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -172,7 +173,7 @@ export class XmodOracle {
     const go = goTool();
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xmod-oracle-'));
     try {
-      const bin = buildOracle(go.bin, go.goroot, tmp);
+      const bin = cachedOracle(go.bin, go.goroot, go.version, tmp);
       const child = spawn(bin, [], { stdio: ['pipe', 'pipe', 'pipe'] });
       return new XmodOracle(child, tmp);
     } catch (e) {
@@ -230,6 +231,31 @@ export class XmodOracle {
 }
 
 /** Lays out the temporary modules and builds the oracle binary; returns its path. */
+/**
+ * The oracle binary, built once per toolchain and main.go and kept in
+ * node_modules/.cache (never committed), so the test files that use it do not
+ * each spend seconds compiling it.
+ */
+function cachedOracle(goBin: string, goroot: string, goVersion: string, tmp: string): string {
+  const key = crypto
+    .createHash('sha256')
+    .update(`${goVersion}\0${goroot}\0`)
+    .update(fs.readFileSync(path.join(here, 'xmod-oracle/main.go')))
+    .digest('hex')
+    .slice(0, 16);
+  const cacheDir = path.resolve('node_modules/.cache/modproxy/xmod-oracle');
+  const cached = path.join(cacheDir, `xmod-oracle-${key}`);
+  if (fs.existsSync(cached)) return cached;
+  const built = buildOracle(goBin, goroot, tmp);
+  fs.mkdirSync(cacheDir, { recursive: true });
+  // Concurrent test files may build at once: copy under a unique name, rename into place.
+  const part = `${cached}.${process.pid}.${crypto.randomUUID()}`;
+  fs.copyFileSync(built, part);
+  fs.chmodSync(part, 0o755);
+  fs.renameSync(part, cached);
+  return cached;
+}
+
 function buildOracle(goBin: string, goroot: string, tmp: string): string {
   const xmodSrc = path.join(goroot, 'src/cmd/vendor/golang.org/x/mod');
   if (!fs.existsSync(xmodSrc)) throw new Error(`no vendored x/mod at ${xmodSrc}`);
@@ -290,16 +316,8 @@ function buildOracle(goBin: string, goroot: string, tmp: string): string {
 // Helpers for differential tests
 
 /** A small seeded PRNG (mulberry32), so random cases are reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The suite's seeded PRNG. */
+export { prng as rng } from './prng.js';
 
 export function pick<T>(next: () => number, list: readonly T[]): T {
   return list[Math.floor(next() * list.length)];

@@ -6,10 +6,8 @@
 // Semantics follow a *fresh* go module cache (spec §3.6): the tags of a commit
 // are all tags whose peeled target is that commit, and only commits reachable
 // from HEAD, refs/heads/* and refs/tags/* can be resolved.
-import crypto from 'node:crypto';
 import { NotFoundError } from '../../errors.js';
 import { GoError } from '../../gomod/module.js';
-import { isPseudoVersion } from '../../gomod/pseudo.js';
 import * as semver from '../../gomod/semver.js';
 import type { AdvertisedRef, GitObjectStore, TreeEntry } from './objectStore.js';
 
@@ -101,11 +99,6 @@ export function shortenSHA1(rev: string): string {
   return allHex(rev) && rev.length === 40 ? rev.slice(0, 12) : rev;
 }
 
-/** Go's %q for the ASCII strings git refs are in practice; enough for TagSum/RepoSum lines. */
-function goQuote(s: string): string {
-  return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => c);
-}
-
 export class GitCodeHost implements CodeHost {
   private refsPromise: Promise<Map<string, AdvertisedRef>> | undefined;
   private statCache = new Map<string, Promise<RevInfo>>();
@@ -141,16 +134,6 @@ export class GitCodeHost implements CodeHost {
     }
     list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return list;
-  }
-
-  /** Origin.TagSum for a prefix (codehost gitRepo.Tags): kept for `-json`-style output. */
-  async tagSum(prefix: string): Promise<string> {
-    const dir = prefix.slice(0, prefix.lastIndexOf('/') + 1);
-    const h = crypto.createHash('sha256');
-    for (const t of await this.tags(prefix)) {
-      if (isOriginTag(t.name.slice(dir.length))) h.update(`${goQuote(t.name)} ${t.hash}\n`);
-    }
-    return 't1:' + h.digest('base64');
   }
 
   private async commitTags(hash: string): Promise<string[]> {
@@ -450,10 +433,4 @@ export class GitCodeHost implements CodeHost {
 
 function isBlobMode(mode: string): boolean {
   return mode !== '040000' && mode !== '160000';
-}
-
-/** codehost.isOriginTag: tags that matter to TagSum (canonical, non-pseudo semver). */
-function isOriginTag(tag: string): boolean {
-  const c = semver.canonical(tag);
-  return c !== '' && tag.startsWith(c) && !isPseudoVersion(c);
 }

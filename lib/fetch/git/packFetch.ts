@@ -11,7 +11,7 @@
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import type { HttpClient } from 'isomorphic-git';
-import { applyDelta } from './packReader.js';
+import { applyDelta, parseEntryHeader } from './packReader.js';
 
 /** An HTTP failure shaped like isomorphic-git's HttpError, so callers classify both alike. */
 export class GitHttpStatusError extends Error {
@@ -196,30 +196,13 @@ export function indexPack(pack: Buffer, cacheBytes = 64 << 20): { idx: Buffer; c
   let pos = 12;
   for (let i = 0; i < count; i++) {
     const offset = pos;
-    let byte = pack[pos++];
-    const typeCode = (byte >> 4) & 7;
-    let size = byte & 0x0f;
-    let shift = 4;
-    while (byte & 0x80) {
-      byte = pack[pos++];
-      size += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-    }
+    const h = parseEntryHeader(pack, pos);
+    const { typeCode, size } = h;
     const e: Entry = { offset, end: 0, crc: 0, typeCode };
-    if (typeCode === 6) {
-      byte = pack[pos++];
-      let n = byte & 0x7f;
-      while (byte & 0x80) {
-        byte = pack[pos++];
-        n = (n + 1) * 128 + (byte & 0x7f);
-      }
-      e.baseOffset = offset - n;
-    } else if (typeCode === 7) {
-      e.baseOid = pack.toString('hex', pos, pos + 20);
-      pos += 20;
-    } else if (!TYPE_NAMES[typeCode]) {
-      throw new GitRemoteError(`bad object type ${typeCode} in pack`);
-    }
+    if (typeCode === 6) e.baseOffset = offset - h.baseDistance!;
+    else if (typeCode === 7) e.baseOid = h.baseOid;
+    else if (!TYPE_NAMES[typeCode]) throw new GitRemoteError(`bad object type ${typeCode} in pack`);
+    pos = h.dataStart;
     const { buffer, engine } = zlib.inflateSync(pack.subarray(pos, pack.length - 20), { info: true, maxOutputLength: Math.max(size, 1) }) as unknown as {
       buffer: Buffer;
       engine: { bytesWritten: number };
@@ -282,17 +265,7 @@ export function indexPack(pack: Buffer, cacheBytes = 64 << 20): { idx: Buffer; c
 class MissingBaseError extends Error {}
 
 function inflateEntry(pack: Buffer, e: Entry): Buffer {
-  // Skip the entry header again (type/size varint, then the base reference).
-  let pos = e.offset;
-  let byte = pack[pos++];
-  while (byte & 0x80) byte = pack[pos++];
-  if (e.typeCode === 6) {
-    byte = pack[pos++];
-    while (byte & 0x80) byte = pack[pos++];
-  } else if (e.typeCode === 7) {
-    pos += 20;
-  }
-  return zlib.inflateSync(pack.subarray(pos, e.end));
+  return zlib.inflateSync(pack.subarray(parseEntryHeader(pack, e.offset).dataStart, e.end));
 }
 
 function objectId(type: number, data: Buffer): string {

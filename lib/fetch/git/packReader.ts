@@ -171,6 +171,46 @@ class ObjectCache {
   }
 }
 
+/** A pack entry's header: object type code, inflated size, and for deltas where the base is. */
+export interface PackEntryHeader {
+  typeCode: number;
+  size: number;
+  /** OFS_DELTA: how far before this entry its base starts. */
+  baseDistance?: number;
+  /** REF_DELTA: the base object's id. */
+  baseOid?: string;
+  /** Where the compressed data starts. */
+  dataStart: number;
+}
+
+/** Parses the entry header at `pos` (gitformat-pack: type and size varint, then the delta base). */
+export function parseEntryHeader(buf: Buffer, pos: number): PackEntryHeader {
+  let byte = buf[pos++];
+  const typeCode = (byte >> 4) & 7;
+  let size = byte & 0x0f;
+  let shift = 4;
+  while (byte & 0x80) {
+    byte = buf[pos++];
+    size += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+  }
+  const h: PackEntryHeader = { typeCode, size, dataStart: pos };
+  if (typeCode === OFS_DELTA) {
+    byte = buf[pos++];
+    let n = byte & 0x7f;
+    while (byte & 0x80) {
+      byte = buf[pos++];
+      n = (n + 1) * 128 + (byte & 0x7f);
+    }
+    h.baseDistance = n;
+  } else if (typeCode === REF_DELTA) {
+    h.baseOid = buf.toString('hex', pos, pos + 20);
+    pos += 20;
+  }
+  h.dataStart = pos;
+  return h;
+}
+
 /** Applies a git delta (gitformat-pack "Deltified representation") to a base. */
 export function applyDelta(base: Buffer, delta: Buffer): Buffer {
   let pos = 0;
@@ -302,37 +342,16 @@ export class ObjectReader {
     if (cached) return cached;
     const [start, end] = pack.range(offset);
     const buf = pack.read(start, end);
-    let pos = 0;
-    let byte = buf[pos++];
-    const typeCode = (byte >> 4) & 7;
-    let size = byte & 0x0f;
-    let shift = 4;
-    while (byte & 0x80) {
-      byte = buf[pos++];
-      size += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-    }
+    const { typeCode, size, baseDistance, baseOid, dataStart } = parseEntryHeader(buf, 0);
     let obj: GitObject;
-    if (typeCode === OFS_DELTA) {
-      byte = buf[pos++];
-      let n = byte & 0x7f;
-      while (byte & 0x80) {
-        byte = buf[pos++];
-        n = (n + 1) * 128 + (byte & 0x7f);
-      }
-      const base = this.readPacked(pack, offset - n);
-      const delta = inflate(buf.subarray(pos), size);
-      obj = { type: base.type, data: applyDelta(base.data, delta) };
-    } else if (typeCode === REF_DELTA) {
-      const baseOid = buf.toString('hex', pos, pos + 20);
-      pos += 20;
-      const base = this.read(baseOid);
-      const delta = inflate(buf.subarray(pos), size);
+    if (typeCode === OFS_DELTA || typeCode === REF_DELTA) {
+      const base = typeCode === OFS_DELTA ? this.readPacked(pack, offset - baseDistance!) : this.read(baseOid!);
+      const delta = inflate(buf.subarray(dataStart), size);
       obj = { type: base.type, data: applyDelta(base.data, delta) };
     } else {
       const type = TYPES[typeCode];
       if (!type) throw new Error(`unknown pack object type ${typeCode} in ${pack.packPath}`);
-      obj = { type, data: inflate(buf.subarray(pos), size) };
+      obj = { type, data: inflate(buf.subarray(dataStart), size) };
     }
     this.cache.set(key, obj);
     return obj;
