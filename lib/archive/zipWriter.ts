@@ -99,7 +99,12 @@ interface Pending {
 export const nativeZipWriter: ZipWriter = async (entries, out) => {
   let offset = 0;
   const central: CentralEntry[] = [];
+  // A stream error must reach our caller through the returned promise, never
+  // as an unhandled 'error' event (which would take the process down).
+  let failure: Error | undefined;
+  out.on('error', (err: Error) => (failure ??= err));
   const write = async (buf: Buffer) => {
+    if (failure) throw failure;
     offset += buf.length;
     if (!out.write(buf)) await once(out, 'drain');
   };
@@ -137,7 +142,7 @@ export const nativeZipWriter: ZipWriter = async (entries, out) => {
     }
     while (queue.length > 0) await flushOne();
   } catch (err) {
-    out.destroy(err as Error);
+    out.destroy(); // release the output; the error goes to our caller only
     throw err;
   }
   const cdStart = offset;
@@ -186,7 +191,8 @@ export const nativeZipWriter: ZipWriter = async (entries, out) => {
   end.writeUInt32LE(cdStart, 16);
   await write(end);
   out.end();
-  await once(out, 'finish');
+  if (!out.writableFinished) await once(out, 'finish');
+  if (failure) throw failure;
 };
 
 /** The writer modproxy uses. */

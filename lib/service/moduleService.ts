@@ -234,6 +234,7 @@ class HashingFileWriter extends Writable {
   ) {
     super();
     this.out = fs.createWriteStream(file);
+    this.out.on('error', (err) => this.destroy(err));
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
