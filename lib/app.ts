@@ -9,7 +9,11 @@ import { SourceRegistry, type CredentialProvider } from './fetch/sources.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { createHandler, type RequestHandler } from './request/handler.js';
 import { ModuleService } from './service/moduleService.js';
+import { Leases } from './commit/lease.js';
+import { createSecretLoader, type SecretLoader } from './config/secrets.js';
+import { GitHubAppCredentials } from './fetch/githubApp.js';
 import { FsStorage } from './storage/fsStorage.js';
+import { GcsStorage } from './storage/gcsStorage.js';
 import type { ObjectStorage } from './storage/storage.js';
 import type { CommitHook } from './commit/manifest.js';
 import type { ZipWriter } from './archive/zipWriter.js';
@@ -19,6 +23,7 @@ export interface AppDeps {
   storage?: ObjectStorage;
   http?: HttpClient;
   credentials?: CredentialProvider;
+  secrets?: SecretLoader;
   tmpDir?: string;
   commitHook?: CommitHook;
   zipWriter?: ZipWriter;
@@ -33,7 +38,8 @@ export interface App {
 
 export function storageFromConfig(config: Config): ObjectStorage {
   if (config.storage.fs) return new FsStorage(path.resolve(config.storage.fs.dir));
-  throw new Error('storage.gcs is not available in this build yet; use storage.fs');
+  const gcs = config.storage.gcs!;
+  return new GcsStorage({ bucket: gcs.bucket, clientOptions: gcs.apiEndpoint ? { apiEndpoint: gcs.apiEndpoint } : undefined });
 }
 
 export function createApp(config: Config, deps: AppDeps = {}): App {
@@ -47,8 +53,22 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   }
   const storage = deps.storage ?? storageFromConfig(config);
   const http = deps.http ?? createGitHttpClient({ idleTimeoutMs: config.resolve.gitIdleTimeoutSeconds * 1000 });
-  const sources = new SourceRegistry(config, http, deps.credentials);
-  const service = new ModuleService({ storage, sources, log, tmpDir: deps.tmpDir, commitHook: deps.commitHook, zipWriter: deps.zipWriter });
-  const handler = createHandler({ service, log, publicCache: !config.clientAuth.enabled });
+  const needsApps = config.privateModules.some((m) => m.auth?.gitHubApp !== undefined);
+  const credentials =
+    deps.credentials ?? (needsApps ? new GitHubAppCredentials({ config, secrets: deps.secrets ?? createSecretLoader(), log }) : undefined);
+  const sources = new SourceRegistry(config, http, credentials);
+  const coord = config.coordination;
+  const useLeases = coord.leases ?? config.storage.gcs !== undefined;
+  const service = new ModuleService({
+    storage,
+    sources,
+    log,
+    tmpDir: deps.tmpDir,
+    commitHook: deps.commitHook,
+    zipWriter: deps.zipWriter,
+    leases: useLeases ? new Leases(storage, { ttlMs: coord.leaseTtlSeconds * 1000, maxWaitMs: coord.leaseMaxWaitSeconds * 1000 }) : undefined,
+    negativeCacheMs: coord.negativeCacheSeconds * 1000,
+  });
+  const handler = createHandler({ service, log, publicCache: !config.clientAuth.enabled, zipRedirect: config.zipRedirect });
   return { config, handler, service, log };
 }

@@ -59,7 +59,7 @@ describe('configuration', () => {
     ['storage:\n  fs: {dir: x}\n  gcs: {bucket: abc}\n', 'storage: exactly one of storage.fs or storage.gcs must be set'],
     ['gitHub:\n  - host: GitHub.com\n', 'gitHub[0].host: must be a lower-case host name'],
     ['gitHub:\n  - host: github.com\n    gitHubApps:\n      - id: 1\n        privateKey: {file: a, envVar: B}\n', 'gitHub[0].gitHubApps[0].privateKey: exactly one of file, envVar or secret must be set'],
-    ['privateModules:\n  - pathPrefix: github.com/x\n    auth: {gitHubApp: 9}\n', 'privateModules[0].auth.gitHubApp: no gitHub[].gitHubApps[] entry has id 9'],
+    ['privateModules:\n  - pathPrefix: github.com/x\n    auth: {gitHubApp: 9}\n', 'privateModules[0].auth.gitHubApp: no gitHub[].gitHubApps[] entry for host github.com has id 9'],
     ['gitHub:\n  - host: h.example\n    gitBaseUrl: ftp://x\n', 'gitHub[0].gitBaseUrl'],
     ['bogus: 1\n', 'bogus: unknown key'],
     ['storage: [\n', 'invalid YAML'],

@@ -44,11 +44,14 @@ export function parseConfig(text: string, source = 'config'): Config {
   const result = configSchema.safeParse(data);
   if (!result.success) throw new ConfigError(`${source}: invalid configuration:\n${formatIssues(result.error.issues)}`);
   const config = result.data;
-  const apps = new Set<number>();
-  for (const h of config.gitHub) for (const a of h.gitHubApps) apps.add(a.id);
   config.privateModules.forEach((m, i) => {
-    if (m.auth?.gitHubApp !== undefined && !apps.has(m.auth.gitHubApp)) {
-      throw new ConfigError(`${source}: invalid configuration:\nprivateModules[${i}].auth.gitHubApp: no gitHub[].gitHubApps[] entry has id ${m.auth.gitHubApp}`);
+    const appId = m.auth?.gitHubApp;
+    if (appId === undefined) return;
+    // The app must be configured on the host the prefix is on: tokens never cross hosts.
+    const host = m.pathPrefix.split('/')[0];
+    const hostConfig = config.gitHub.find((h) => h.host === host);
+    if (!hostConfig?.gitHubApps.some((a) => a.id === appId)) {
+      throw new ConfigError(`${source}: invalid configuration:\nprivateModules[${i}].auth.gitHubApp: no gitHub[].gitHubApps[] entry for host ${host} has id ${appId}`);
     }
   });
   const hosts = new Set<string>();

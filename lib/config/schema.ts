@@ -58,7 +58,13 @@ export const configSchema = z.strictObject({
   storage: z
     .strictObject({
       fs: z.strictObject({ dir: z.string().min(1) }).optional(),
-      gcs: z.strictObject({ bucket: z.string().min(3) }).optional(),
+      gcs: z
+        .strictObject({
+          bucket: z.string().min(3),
+          /** Another JSON API endpoint (a private endpoint, or a test double); credentials come from ADC. */
+          apiEndpoint: httpUrl.optional(),
+        })
+        .optional(),
     })
     .refine((s) => (s.fs ? 1 : 0) + (s.gcs ? 1 : 0) === 1, { message: 'exactly one of storage.fs or storage.gcs must be set' })
     .default({ fs: { dir: '.modproxy-data' } }),
@@ -81,6 +87,35 @@ export const configSchema = z.strictObject({
       enabled: z.boolean().default(false),
     })
     .default({ enabled: false }),
+  /**
+   * Large zips are answered with a redirect to a short-lived signed URL of the
+   * stored object (a Cloud Functions response is capped at 32 MB). Only for
+   * storage that can sign URLs (GCS).
+   */
+  zipRedirect: z
+    .strictObject({
+      mode: z.enum(['auto', 'always', 'never']).default('auto'),
+      /** In auto mode, redirect zips of at least this many bytes. */
+      thresholdBytes: z.number().int().nonnegative().default(8 << 20),
+      /** Lifetime of the signed URL. */
+      urlTtlSeconds: z.number().int().min(60).max(604800).default(900),
+    })
+    .default({ mode: 'auto', thresholdBytes: 8 << 20, urlTtlSeconds: 900 }),
+  /** Cross-replica coordination and caching. */
+  coordination: z
+    .strictObject({
+      /**
+       * Take a lease in storage before building a version, so cold replicas do
+       * not all fetch the same repository. Default: on for GCS, off for local disk.
+       */
+      leases: z.boolean().optional(),
+      leaseTtlSeconds: z.number().int().positive().default(120),
+      /** How long a replica waits for another's lease before doing the work itself. */
+      leaseMaxWaitSeconds: z.number().int().nonnegative().default(30),
+      /** How long "not found" answers are remembered. */
+      negativeCacheSeconds: z.number().int().nonnegative().default(30),
+    })
+    .default({ leaseTtlSeconds: 120, leaseMaxWaitSeconds: 30, negativeCacheSeconds: 30 }),
   /** How resolution behaves; all optional. */
   resolve: z
     .strictObject({
