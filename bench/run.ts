@@ -6,7 +6,7 @@
 //       requests seen meanwhile (must be zero).
 //   (c) peak RSS (VmHWM) of a modproxy process building the zip of a module
 //       with >= 100 MiB of files.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -17,6 +17,7 @@ import { startGitHttpServer, type GitHttpServer } from '../test/support/gitHttpS
 import { GoRunner } from '../test/support/goRunner.js';
 import { prng } from '../test/support/prng.js';
 import { testConfig } from '../test/support/proxyFixture.js';
+import { startProxyProcess, type ProxyProcess } from '../test/support/proxyProcess.js';
 
 const pexec = promisify(execFile);
 const args = new Set(process.argv.slice(2));
@@ -142,42 +143,8 @@ async function largeModuleRepo(name: string, mib: number): Promise<void> {
   });
 }
 
-interface ProxyProcess {
-  url: string;
-  child: ChildProcess;
-  /** Peak resident set size so far (VmHWM), bytes. */
-  peakRss(): number;
-  stop(): Promise<void>;
-}
-
-async function startProxyProcess(git: GitHttpServer, dir: string): Promise<ProxyProcess> {
-  const config = testConfig(dir, { 'github.com': git.url }, ['github.com/bench']);
-  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('bench/proxyServer.ts')], {
-    env: { ...process.env, MODPROXY_CONFIG: config },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const line = buf.split('\n')[0];
-      if (buf.includes('\n')) resolve(line.trim());
-    });
-    child.on('exit', (c) => reject(new Error(`proxy exited ${c}`)));
-  });
-  return {
-    url,
-    child,
-    peakRss() {
-      const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      const m = /VmHWM:\s+(\d+) kB/.exec(status);
-      return m ? Number(m[1]) * 1024 : NaN;
-    },
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
-  };
+async function startBenchProxy(git: GitHttpServer, dir: string): Promise<ProxyProcess> {
+  return startProxyProcess(testConfig(dir, { 'github.com': git.url }, ['github.com/bench']));
 }
 
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
@@ -257,7 +224,7 @@ async function main() {
         const d = await timeDownload(runner, 'direct', queries);
         await pexec('sync');
         direct.push(d.ms);
-        const proxy = await startProxyProcess(git, path.join(tmp, `proxy-cold-${run}`));
+        const proxy = await startBenchProxy(git, path.join(tmp, `proxy-cold-${run}`));
         const p = await timeDownload(runner, proxy.url, queries);
         proxied.push(p.ms);
         if (JSON.stringify(d.sums) !== JSON.stringify(p.sums)) throw new Error(`hash mismatch: direct ${d.sums} proxy ${p.sums}`);
@@ -290,7 +257,7 @@ async function main() {
     if (only('rss')) {
       const sizeMiB = Number(process.env.BENCH_LARGE_MIB ?? 120);
       await largeModuleRepo('large', sizeMiB);
-      const proxy = await startProxyProcess(git, path.join(tmp, 'proxy-rss'));
+      const proxy = await startBenchProxy(git, path.join(tmp, 'proxy-rss'));
       const before = proxy.peakRss();
       const t0 = performance.now();
       const res = await fetch(`${proxy.url}/github.com/bench/large/@v/v1.0.0.zip`);

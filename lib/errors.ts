@@ -33,6 +33,14 @@ export class UpstreamError extends Error {
   }
 }
 
+/** Storage failed (after the client's own retries): a fault of ours, retryable. */
+export class StorageError extends Error {
+  override name = 'StorageError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
 /** The upstream refused our credentials or the repository is inaccessible to them. */
 export class UpstreamAuthError extends Error {
   override name = 'UpstreamAuthError';

@@ -5,7 +5,7 @@
 // for our own or upstream faults (which stop a comma-separated GOPROXY list).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { BadRequestError, NotFoundError, UpstreamAuthError, UpstreamError, errorMessage } from '../errors.js';
+import { BadRequestError, NotFoundError, StorageError, UpstreamAuthError, UpstreamError, errorMessage } from '../errors.js';
 import { InvalidVersionError, ModuleError } from '../gomod/module.js';
 import type { Logger } from '../log/logger.js';
 import { parseProxyPath, type ProxyRequest } from '../protocol/request.js';
@@ -17,6 +17,8 @@ export interface HandlerOptions {
   log: Logger;
   /** Whether shared caches may keep responses (false once clients must authenticate). */
   publicCache?: boolean;
+  /** When to answer .zip with a redirect to a signed URL (storage permitting). */
+  zipRedirect?: { mode: 'auto' | 'always' | 'never'; thresholdBytes: number; urlTtlSeconds: number };
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -58,6 +60,7 @@ export function errorReply(err: unknown, publicCache: boolean): Reply & { logAs:
   if (err instanceof ModuleError || err instanceof InvalidVersionError || err instanceof GoError) return text(404, `not found: ${err.message}`, 'error', 'INFO');
   if (err instanceof UpstreamAuthError) return text(404, `not found: ${err.message}`, 'error', 'WARNING');
   if (err instanceof UpstreamError) return text(err.status, `upstream error: ${err.message}`, 'none', 'ERROR');
+  if (err instanceof StorageError) return text(503, 'storage unavailable, try again', 'none', 'ERROR');
   return text(500, 'internal server error', 'none', 'ERROR');
 }
 
@@ -125,6 +128,14 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
       }
       case 'zip': {
         const z = await service.zip(pr.modPath, pr.version);
+        const storage = service.storage;
+        const redirect = opts.zipRedirect;
+        if (storage.signedReadUrl && redirect && (redirect.mode === 'always' || (redirect.mode === 'auto' && z.size >= redirect.thresholdBytes))) {
+          // The go command follows redirects (and drops our credentials on the way,
+          // the signed URL carries its own); function responses are capped at 32 MB.
+          const location = await storage.signedReadUrl(z.key, redirect.urlTtlSeconds);
+          return { status: 302, headers: { location, 'content-type': TEXT, 'cache-control': 'no-store' }, body: '' };
+        }
         return {
           status: 200,
           headers: { 'content-type': 'application/zip', 'cache-control': cacheControl('immutable', publicCache) },

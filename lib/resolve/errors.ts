@@ -4,6 +4,7 @@
 // §8): the go command would fail for this module/version, so the proxy
 // answers 404 with the same text. Transport and storage faults never pass
 // through here; they keep their own classes (lib/errors.ts).
+import { NotFoundError, UpstreamAuthError } from '../errors.js';
 import { GoError, InvalidVersionError, ModuleError } from '../gomod/module.js';
 
 export { GoError };
@@ -17,4 +18,12 @@ export function invalidVersion(path: string, version: string, err: Error | strin
 /** `module M: <err>` */
 export function moduleError(path: string, err: Error | string): ModuleError {
   return new ModuleError(path, '', typeof err === 'string' ? new GoError(err) : err);
+}
+
+/**
+ * Whether an error is a "not found" answer about the module (the go command
+ * would report it), as opposed to a fault of ours or of the upstream.
+ */
+export function isNotFoundAnswer(err: unknown): boolean {
+  return err instanceof ModuleError || err instanceof InvalidVersionError || err instanceof GoError || err instanceof NotFoundError || err instanceof UpstreamAuthError;
 }

@@ -26,15 +26,17 @@ import {
   type Manifest,
   type ZipRecord,
 } from '../commit/manifest.js';
-import { NotFoundError, errorMessage } from '../errors.js';
+import { leaseName, type Leases } from '../commit/lease.js';
+import { NotFoundError, UpstreamError, errorMessage } from '../errors.js';
 import type { SourceRegistry } from '../fetch/sources.js';
 import { hashGoMod } from '../gomod/dirhash.js';
-import { canonicalVersion } from '../gomod/module.js';
+import { canonicalVersion, escapePath, escapeVersion, unescapeVersion } from '../gomod/module.js';
+import { isPseudoVersion, pseudoVersionTime } from '../gomod/pseudo.js';
 import * as semver from '../gomod/semver.js';
 import type { Logger } from '../log/logger.js';
 import { marshalInfo } from '../protocol/infoJson.js';
 import { CodeRepo, type RevInfo } from '../resolve/codeRepo.js';
-import { invalidVersion } from '../resolve/errors.js';
+import { invalidVersion, isNotFoundAnswer } from '../resolve/errors.js';
 import type { ObjectStorage } from '../storage/storage.js';
 import { Limiter } from '../util/limiter.js';
 import { SingleFlight } from '../util/singleflight.js';
@@ -55,6 +57,37 @@ export interface ModuleServiceOptions {
    * is the order the go command asks for zips, and the limit bounds memory.
    */
   zipBuildConcurrency?: number;
+  /** Cross-replica leases around builds (optional; see lib/commit/lease.ts). */
+  leases?: Leases;
+  /** How long "not found" answers are remembered (default 30 s; 0 disables). */
+  negativeCacheMs?: number;
+  now?: () => number;
+}
+
+/** Answers remembered for a short while, keyed by endpoint and request. */
+class ExpiringCache<T> {
+  private entries = new Map<string, { value: T; until: number }>();
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number,
+  ) {}
+  get(key: string): T | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    if (e.until <= this.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return e.value;
+  }
+  set(key: string, value: T): void {
+    if (this.ttlMs <= 0) return;
+    if (this.entries.size > 10_000) this.entries.clear();
+    this.entries.set(key, { value, until: this.now() + this.ttlMs });
+  }
+  delete(prefix: string): void {
+    for (const k of this.entries.keys()) if (k.startsWith(prefix)) this.entries.delete(k);
+  }
 }
 
 export interface InfoAnswer {
@@ -72,9 +105,14 @@ export class ModuleService {
   private readonly tmpDir: string;
   private readonly background = new Set<Promise<unknown>>();
   private readonly zipBuilds: Limiter;
+  private readonly notFound: ExpiringCache<Error>;
+  private readonly committedCache: ExpiringCache<string[]>;
 
   constructor(private readonly opts: ModuleServiceOptions) {
     this.zipBuilds = new Limiter(opts.zipBuildConcurrency ?? 1);
+    const now = opts.now ?? Date.now;
+    this.notFound = new ExpiringCache(opts.negativeCacheMs ?? 30_000, now);
+    this.committedCache = new ExpiringCache(10_000, now);
     this.tmpDir = opts.tmpDir ?? path.join(os.tmpdir(), 'modproxy-zips');
     fs.mkdirSync(this.tmpDir, { recursive: true });
   }
@@ -88,17 +126,84 @@ export class ModuleService {
     return new CodeRepo(this.opts.sources.open(loc), loc.codeRoot, modPath);
   }
 
-  /** `$m/@v/list`: tagged versions from the source, one per line. */
-  async list(modPath: string): Promise<string> {
-    const versions = await this.openRepo(modPath).versions('');
-    return versions.map((v) => v + '\n').join('');
+  /** Runs `fn`, remembering a "not found" answer for `key` for a short while. */
+  private async negativeCached<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const cached = this.notFound.get(key);
+    if (cached) throw cached;
+    try {
+      return await fn();
+    } catch (err) {
+      if (isNotFoundAnswer(err)) this.notFound.set(key, err as Error);
+      throw err;
+    }
   }
 
-  /** `$m/@latest`: the default branch's HEAD as a version, as direct mode's Latest() gives it. */
+  /** Canonical versions committed to storage for a module (briefly cached). */
+  async committedVersions(modPath: string): Promise<string[]> {
+    const prefix = `versions/${escapePath(modPath)}/@v/`;
+    const cached = this.committedCache.get(prefix);
+    if (cached) return cached;
+    const versions: string[] = [];
+    for (const key of await this.opts.storage.list(prefix)) {
+      const rest = key.slice(prefix.length);
+      if (!rest.endsWith('/manifest.json')) continue;
+      try {
+        versions.push(unescapeVersion(rest.slice(0, -'/manifest.json'.length)));
+      } catch {
+        // not a key this code wrote
+      }
+    }
+    this.committedCache.set(prefix, versions);
+    return versions;
+  }
+
+  /**
+   * `$m/@v/list`: tagged versions from the source, merged with every version
+   * already committed (a served version stays listed after its tag is
+   * deleted), without pseudo-versions. When the source cannot be reached,
+   * the committed versions alone.
+   */
+  async list(modPath: string): Promise<string> {
+    return this.negativeCached(`list ${modPath}`, async () => {
+      let fromSource: string[] = [];
+      let sourceError: unknown;
+      try {
+        fromSource = await this.openRepo(modPath).versions('');
+      } catch (err) {
+        if (!(err instanceof UpstreamError) && !isNotFoundAnswer(err)) throw err;
+        sourceError = err;
+      }
+      const committed = (await this.committedVersions(modPath)).filter((v) => !isPseudoVersion(v));
+      if (sourceError !== undefined) {
+        if (committed.length === 0) throw sourceError;
+        this.opts.log.warn('listing from storage: source unavailable', { module: modPath, reason: errorMessage(sourceError) });
+      }
+      const merged = semver.sort([...new Set([...fromSource, ...committed])]);
+      return merged.map((v) => v + '\n').join('');
+    });
+  }
+
+  /**
+   * `$m/@latest`: the default branch's HEAD as a version, as direct mode's
+   * Latest() gives it; when the source cannot be reached, the highest
+   * committed release (or the newest committed pseudo-version).
+   */
   async latest(modPath: string): Promise<InfoAnswer> {
-    const repo = this.openRepo(modPath);
-    const m = await this.commitResolved(repo, await repo.latest());
-    return { body: m.info, version: m.version, immutable: false };
+    return this.negativeCached(`latest ${modPath}`, async () => {
+      try {
+        const repo = this.openRepo(modPath);
+        const m = await this.commitResolved(repo, await repo.latest());
+        return { body: m.info, version: m.version, immutable: false };
+      } catch (err) {
+        if (!(err instanceof UpstreamError)) throw err;
+        const best = pickLatest(await this.committedVersions(modPath));
+        if (!best) throw err;
+        const m = await readManifest(this.opts.storage, modPath, best);
+        if (!m) throw err;
+        this.opts.log.warn('@latest from storage: source unavailable', { module: modPath, version: best, reason: errorMessage(err) });
+        return { body: m.info, version: m.version, immutable: false };
+      }
+    });
   }
 
   /** `$m/@v/$q.info` for any query: canonical versions come from storage when committed. */
@@ -107,32 +212,60 @@ export class ModuleService {
       const stored = await readManifest(this.opts.storage, modPath, query);
       if (stored) return { body: stored.info, version: stored.version, immutable: true };
     }
-    const repo = this.openRepo(modPath);
-    const m = await this.commitResolved(repo, await repo.stat(query));
-    return { body: m.info, version: m.version, immutable: m.version === query };
+    return this.negativeCached(`info ${modPath} ${query}`, async () => {
+      const repo = this.openRepo(modPath);
+      const m = await this.commitResolved(repo, await repo.stat(query));
+      return { body: m.info, version: m.version, immutable: m.version === query };
+    });
   }
 
   /** The committed manifest of a canonical version (for .mod and .zip), resolving it on first use. */
   async manifest(modPath: string, version: string): Promise<Manifest> {
     const stored = await readManifest(this.opts.storage, modPath, version);
     if (stored) return stored;
-    return this.manifestFlights.do(`${modPath}@${version}`, async () => {
-      const again = await readManifest(this.opts.storage, modPath, version);
-      if (again) return again;
-      const repo = this.openRepo(modPath);
-      const info = await repo.stat(version);
-      if (info.version !== version) throw invalidVersion(modPath, version, `version ${version} resolves to ${info.version}`);
-      return this.buildManifest(repo, info);
-    });
+    return this.negativeCached(`version ${modPath} ${version}`, () =>
+      this.manifestFlights.do(`${modPath}@${version}`, () =>
+        this.leased(
+          modPath,
+          version,
+          'manifest',
+          () => readManifest(this.opts.storage, modPath, version),
+          async () => {
+            const repo = this.openRepo(modPath);
+            const info = await repo.stat(version);
+            if (info.version !== version) throw invalidVersion(modPath, version, `version ${version} resolves to ${info.version}`);
+            return this.buildManifest(repo, info);
+          },
+        ),
+      ),
+    );
+  }
+
+  /**
+   * Runs a build under the cross-replica lease when leases are on: first
+   * checks storage (`done`), then either builds or waits for another
+   * replica's commit (bounded; see lib/commit/lease.ts).
+   */
+  private async leased<T>(modPath: string, version: string, step: 'manifest' | 'zip', done: () => Promise<T | null>, build: () => Promise<T>): Promise<T> {
+    const existing = await done();
+    if (existing) return existing;
+    const leases = this.opts.leases;
+    if (!leases) return build();
+    return leases.run(leaseName(escapePath(modPath), escapeVersion(version), step), done, async () => (await done()) ?? build());
   }
 
   private async commitResolved(repo: CodeRepo, info: RevInfo): Promise<Manifest> {
     const stored = await readManifest(this.opts.storage, repo.modPath, info.version);
     if (stored) return stored;
-    return this.manifestFlights.do(`${repo.modPath}@${info.version}`, async () => {
-      const again = await readManifest(this.opts.storage, repo.modPath, info.version);
-      return again ?? this.buildManifest(repo, info);
-    });
+    return this.manifestFlights.do(`${repo.modPath}@${info.version}`, () =>
+      this.leased(
+        repo.modPath,
+        info.version,
+        'manifest',
+        () => readManifest(this.opts.storage, repo.modPath, info.version),
+        () => this.buildManifest(repo, info),
+      ),
+    );
   }
 
   /** Resolves .mod and the zip source of a version and commits its manifest. */
@@ -147,6 +280,7 @@ export class ModuleService {
       this.opts.commitHook,
     );
     this.opts.log.info(won ? 'committed module version' : 'module version already committed by another writer', { module: modPath, version, commit: record.source.commit });
+    this.committedCache.delete(`versions/${escapePath(modPath)}/@v/`);
     if (this.opts.eagerZip !== false) this.buildZipInBackground(repo, record);
     return record;
   }
@@ -170,10 +304,15 @@ export class ModuleService {
     const stored = await readZipRecord(this.opts.storage, m.path, m.version);
     if (stored) return stored;
     return this.zipFlights.do(`${m.path}@${m.version}`, async () => {
-      return this.zipBuilds.run(async () => {
-        const again = await readZipRecord(this.opts.storage, m.path, m.version);
-        return again ?? this.buildZip(repo ?? this.openRepo(m.path), m);
-      });
+      return this.zipBuilds.run(() =>
+        this.leased(
+          m.path,
+          m.version,
+          'zip',
+          () => readZipRecord(this.opts.storage, m.path, m.version),
+          () => this.buildZip(repo ?? this.openRepo(m.path), m),
+        ),
+      );
     });
   }
 
@@ -251,4 +390,15 @@ class HashingFileWriter extends Writable {
     this.out.destroy();
     cb(err);
   }
+}
+
+/** The version @latest falls back to from storage: the highest release, else the newest pseudo-version. */
+export function pickLatest(versions: string[]): string | undefined {
+  const tagged = semver.sort(versions.filter((v) => !isPseudoVersion(v)));
+  const releases = tagged.filter((v) => semver.prerelease(v) === '');
+  if (releases.length > 0) return releases[releases.length - 1];
+  if (tagged.length > 0) return tagged[tagged.length - 1];
+  let best: string | undefined;
+  for (const v of versions) if (!best || pseudoVersionTime(v) > pseudoVersionTime(best)) best = v;
+  return best;
 }

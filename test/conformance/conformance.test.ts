@@ -14,6 +14,7 @@ import { startGitHttpServer, type GitHttpServer } from '../support/gitHttpServer
 import { GoRunner, type DownloadResult } from '../support/goRunner.js';
 import { startProxy, testConfig, type ProxyFixture } from '../support/proxyFixture.js';
 import { RepoBuilder } from '../support/repoBuilder.js';
+import { zipH1 } from '../support/zipHash.js';
 import { Limiter } from '../../lib/util/limiter.js';
 import { cases, type CaseContext, type CaseValues, type ConformanceCase, type Expectation } from './cases.js';
 
@@ -122,18 +123,6 @@ async function archiveHash(bare: string, modPath: string, version: string, rev: 
   }
 }
 
-/** dirhash.HashZip, written out independently of lib/ for the test. */
-async function zipHash(data: Buffer): Promise<string> {
-  const zip = await JSZip.loadAsync(data);
-  const names = Object.keys(zip.files).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  const lines: Buffer[] = [];
-  for (const name of names) {
-    const content = await zip.files[name].async('nodebuffer');
-    lines.push(Buffer.from(`${crypto.createHash('sha256').update(content).digest('hex')}  ${name}\n`));
-  }
-  return 'h1:' + crypto.createHash('sha256').update(Buffer.concat(lines)).digest('base64');
-}
-
 /** For cases a go1.23 toolchain cannot create directly: the file set the x/mod rules give, checked via git archive. */
 const independentZips: Record<string, { repo: string; rev: string; dir: string; files: string[] }> = {
   'github.com/c/d45@v1.0.0': { repo: 'c/d45', rev: 'v1.0.0', dir: '', files: ['go.mod', 'p.go'] },
@@ -145,18 +134,9 @@ async function runCase(c: ConformanceCase) {
   const values: CaseValues = (await c.setup(ctx)) ?? {};
   const expectations = c.expect?.(values) ?? {};
   const queries = c.queries(values);
-  const proxies = PLAIN_SUBSET.has(c.id) ? [proxy, plainProxy] : [proxy];
-  const results = (
-    await Promise.all(
-      queries.map(async (q) => {
-        const [direct, ...viaProxies] = await Promise.all([
-          goSlots.run(() => runner.download('direct', q)),
-          ...proxies.map((p) => goSlots.run(() => runner.download(p.url, q))),
-        ]);
-        return viaProxies.map((viaProxy) => ({ q, direct, viaProxy }));
-      }),
-    )
-  ).flat();
+  // Lists first: once modproxy has served a version it keeps listing it (even
+  // one the go command would not list, such as an explicitly requested
+  // +incompatible version), so lists are compared before anything is served.
   const lists = await Promise.all(
     (c.lists ?? []).flatMap((m) =>
       [false, true].map(async (retracted) => {
@@ -169,6 +149,18 @@ async function runCase(c: ConformanceCase) {
     ),
   );
 
+  const proxies = PLAIN_SUBSET.has(c.id) ? [proxy, plainProxy] : [proxy];
+  const results = (
+    await Promise.all(
+      queries.map(async (q) => {
+        const [direct, ...viaProxies] = await Promise.all([
+          goSlots.run(() => runner.download('direct', q)),
+          ...proxies.map((p) => goSlots.run(() => runner.download(p.url, q))),
+        ]);
+        return viaProxies.map((viaProxy) => ({ q, direct, viaProxy }));
+      }),
+    )
+  ).flat();
   for (const { q, direct, viaProxy } of results) {
     tally.queries++;
     const e = expectations[q];
@@ -189,7 +181,7 @@ async function runCase(c: ConformanceCase) {
         const want = await archiveHash(path.join(reposRoot(), ind.repo), modPath, version, ind.rev, ind.dir, ind.files);
         const served = await fetch(`${proxies[0].url}/${modPath}/@v/${version}.zip`);
         expect(served.status, `${q}: modproxy serves the zip`).toBe(200);
-        expect(await zipHash(Buffer.from(await served.arrayBuffer())), `${q}: h1 of git archive with the x/mod file rules`).toBe(want);
+        expect(await zipH1(Buffer.from(await served.arrayBuffer())), `${q}: h1 of git archive with the x/mod file rules`).toBe(want);
       }
       continue;
     }

@@ -17,6 +17,8 @@ export interface GitHttpServerOptions {
    * modproxy must also handle.
    */
   partialClone?: boolean;
+  /** A fixed port (to restart a server where clients expect it); default: any free port. */
+  port?: number;
   /** Return an HTTP status (401/403/404) to refuse a request, or undefined to let it through. */
   authorize?: (req: http.IncomingMessage, repoPath: string) => number | undefined | Promise<number | undefined>;
 }
@@ -28,6 +30,8 @@ export interface GitHttpServer {
   requests: string[];
   /** Start and end times (ms, performance.now()) of each request, in the order of `requests`. */
   timings: Array<{ start: number; end?: number }>;
+  /** The protocol v2 command of each POST ("ls-refs", "fetch"), in order. */
+  commands: string[];
   close(): Promise<void>;
 }
 
@@ -36,6 +40,7 @@ const GIT_HTTP_BACKEND = process.env.GIT_HTTP_BACKEND ?? '/usr/lib/git-core/git-
 export async function startGitHttpServer(opts: GitHttpServerOptions): Promise<GitHttpServer> {
   const requests: string[] = [];
   const timings: Array<{ start: number; end?: number }> = [];
+  const commands: string[] = [];
   const server = http.createServer((req, res) => {
     void handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
@@ -84,6 +89,13 @@ export async function startGitHttpServer(opts: GitHttpServerOptions): Promise<Gi
     if (req.headers['content-encoding']) env.HTTP_CONTENT_ENCODING = req.headers['content-encoding'];
     if (req.headers['git-protocol']) env.GIT_PROTOCOL = String(req.headers['git-protocol']);
     const child = spawn(GIT_HTTP_BACKEND, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    if (req.method === 'POST') {
+      // The v2 command is in the first pkt-line of an uncompressed request body.
+      req.once('data', (chunk: Buffer) => {
+        const m = /command=([a-z-]+)/.exec(chunk.subarray(0, 64).toString('latin1'));
+        commands.push(m ? m[1] : 'v1');
+      });
+    }
     req.pipe(child.stdin);
     child.stdin.on('error', () => {});
     let stderr = '';
@@ -132,13 +144,14 @@ export async function startGitHttpServer(opts: GitHttpServerOptions): Promise<Gi
     });
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     requests,
     timings,
+    commands,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

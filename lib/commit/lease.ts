@@ -1,0 +1,91 @@
+// Cross-replica leases: keep a crowd of cold replicas from all fetching and
+// building the same module version at once.
+//
+// Advisory only — correctness never depends on a lease (the commit protocol
+// makes duplicate work harmless). A replica that cannot get the lease waits
+// for the holder's result for a bounded time, then does the work itself.
+//
+// The bucket is append-only (no overwrite, no delete), so a lease is a
+// numbered object created with create-if-absent:
+//   leases/<name>/<seq>   {"owner", "expiresAt"}
+// The holder is the creator of the highest sequence number. A stale lease
+// (past expiresAt) is taken over by creating the next number; exactly one
+// replica wins that create. Old lease objects are garbage for the bucket's
+// lifecycle rule (leases/ prefix), never read again.
+import crypto from 'node:crypto';
+import os from 'node:os';
+import type { ObjectStorage } from '../storage/storage.js';
+
+export interface LeaseOptions {
+  ttlMs: number;
+  /** Longest wait for another holder's result before doing the work anyway. */
+  maxWaitMs: number;
+  /** First poll interval; doubles up to 2 s. */
+  pollMs?: number;
+  now?: () => number;
+  owner?: string;
+}
+
+interface LeaseBody {
+  owner: string;
+  expiresAt: number;
+}
+
+const SEQ_DIGITS = 8;
+
+export class Leases {
+  readonly owner: string;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly storage: ObjectStorage,
+    private readonly opts: LeaseOptions,
+  ) {
+    this.owner = opts.owner ?? `${os.hostname()}/${process.pid}/${crypto.randomUUID()}`;
+    this.now = opts.now ?? Date.now;
+  }
+
+  private async current(name: string): Promise<{ seq: number; body: LeaseBody | null }> {
+    const keys = await this.storage.list(`leases/${name}/`);
+    let seq = 0;
+    for (const k of keys) {
+      const n = Number(k.slice(k.lastIndexOf('/') + 1));
+      if (Number.isInteger(n) && n > seq) seq = n;
+    }
+    if (seq === 0) return { seq, body: null };
+    const data = await this.storage.read(`leases/${name}/${String(seq).padStart(SEQ_DIGITS, '0')}`);
+    return { seq, body: data ? (JSON.parse(Buffer.from(data).toString('utf8')) as LeaseBody) : null };
+  }
+
+  /** Tries to become the holder; true when this replica now holds the lease. */
+  private async tryAcquire(name: string): Promise<boolean> {
+    const { seq, body } = await this.current(name);
+    if (body && body.owner !== this.owner && body.expiresAt > this.now()) return false;
+    const next: LeaseBody = { owner: this.owner, expiresAt: this.now() + this.opts.ttlMs };
+    const key = `leases/${name}/${String(seq + 1).padStart(SEQ_DIGITS, '0')}`;
+    return (await this.storage.createIfAbsent(key, Buffer.from(JSON.stringify(next)), { contentType: 'application/json' })) === 'created';
+  }
+
+  /**
+   * Runs `work` if this replica gets the lease `name`. Otherwise polls `done`
+   * (has the holder committed its result?) until it answers, the lease goes
+   * stale (then tries to take it over), or maxWaitMs passes (then works anyway).
+   */
+  async run<T>(name: string, done: () => Promise<T | null>, work: () => Promise<T>): Promise<T> {
+    const deadline = this.now() + this.opts.maxWaitMs;
+    let delay = this.opts.pollMs ?? 100;
+    for (;;) {
+      if (await this.tryAcquire(name)) return work();
+      const result = await done();
+      if (result !== null) return result;
+      if (this.now() >= deadline) return work();
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 2000);
+    }
+  }
+}
+
+/** A storage-safe lease name for a module version and step. */
+export function leaseName(escapedPath: string, escapedVersion: string, step: 'manifest' | 'zip'): string {
+  return `${escapedPath}/@v/${escapedVersion}/${step}`;
+}

@@ -1,0 +1,174 @@
+// Google Cloud Storage backend, on @google-cloud/storage.
+//
+// create-if-absent is an upload with `ifGenerationMatch: 0`: GCS commits it
+// only if no live object has the name, atomically. A 412 means it exists.
+// With an append-only bucket (roles/storage.objectCreator + objectViewer, no
+// delete) GCS may answer 403 instead when the object exists; we then read it
+// back and treat it as existing if it is there.
+//
+// Retries: the library retries reads, and conditional writes under its
+// RetryConditional strategy, on 408/429/5xx and connection errors; we add
+// timeouts to that list. A retried create whose first attempt did succeed
+// gets 412, which is "exists" — the commit protocol then reads back whatever
+// is stored and serves that, so it is correct either way.
+import fs from 'node:fs';
+import { Storage, type Bucket, type StorageOptions } from '@google-cloud/storage';
+import { RETRYABLE_ERR_FN_DEFAULT } from '@google-cloud/storage';
+import { StorageError } from '../errors.js';
+import { assertSafeKey, type CreateResult, type ObjectBody, type ObjectInfo, type ObjectStorage, type ReadStreamResult } from './storage.js';
+
+export interface GcsStorageOptions {
+  bucket: string;
+  /** An existing client (tests pass one built with apiEndpoint and test credentials). */
+  storage?: Storage;
+  /** Options for a client built here (ignored when `storage` is given). */
+  clientOptions?: StorageOptions;
+  /** Bodies up to this size are uploaded in one request (retried from memory); larger ones resumably. */
+  simpleUploadMaxBytes?: number;
+}
+
+/** Per-request timeout and retry settings for the client (the library's own retry machinery). */
+export function defaultClientOptions(): StorageOptions {
+  return {
+    timeout: 60_000,
+    retryOptions: {
+      autoRetry: true,
+      maxRetries: 5,
+      retryDelayMultiplier: 2,
+      maxRetryDelay: 8,
+      totalTimeout: 120,
+      retryableErrorFn: (err) => RETRYABLE_ERR_FN_DEFAULT(err) || isTimeout(err),
+    },
+  };
+}
+
+function isTimeout(err: unknown): boolean {
+  const e = err as { code?: unknown; name?: string; message?: string } | undefined;
+  if (!e) return false;
+  return e.code === 'ETIMEDOUT' || e.code === 'ECONNABORTED' || e.name === 'AbortError' || /timeout/i.test(e.message ?? '');
+}
+
+/** The HTTP status of a library error, wherever the library put it. */
+export function errorStatus(err: unknown): number | undefined {
+  const e = err as { code?: unknown; status?: unknown; response?: { status?: unknown } } | undefined;
+  for (const v of [e?.code, e?.status, e?.response?.status]) if (typeof v === 'number') return v;
+  return undefined;
+}
+
+export class GcsStorage implements ObjectStorage {
+  readonly kind = 'gcs';
+  private readonly bucket: Bucket;
+  private readonly simpleUploadMaxBytes: number;
+
+  constructor(opts: GcsStorageOptions) {
+    const storage = opts.storage ?? new Storage({ ...defaultClientOptions(), ...opts.clientOptions });
+    this.bucket = storage.bucket(opts.bucket);
+    this.simpleUploadMaxBytes = opts.simpleUploadMaxBytes ?? 16 << 20;
+  }
+
+  async createIfAbsent(key: string, body: ObjectBody, opts: { contentType?: string } = {}): Promise<CreateResult> {
+    assertSafeKey(key);
+    const file = this.bucket.file(key);
+    const common = {
+      preconditionOpts: { ifGenerationMatch: 0 },
+      contentType: opts.contentType ?? 'application/octet-stream',
+      // Objects are immutable once written (by name or by record).
+      metadata: { cacheControl: 'private, max-age=31536000, immutable' },
+    };
+    try {
+      if (body instanceof Uint8Array) {
+        await file.save(Buffer.from(body.buffer, body.byteOffset, body.byteLength), { ...common, resumable: false });
+      } else {
+        const { size } = await fs.promises.stat(body.file);
+        if (size <= this.simpleUploadMaxBytes) {
+          // A Buffer can be retried by the library; a stream cannot.
+          await file.save(await fs.promises.readFile(body.file), { ...common, resumable: false });
+        } else {
+          await this.resumableUpload(key, body.file, common);
+        }
+      }
+      return 'created';
+    } catch (err) {
+      const status = errorStatus(err);
+      if (status === 412) return 'exists';
+      if (status === 403 && (await this.stat(key)) !== null) return 'exists';
+      throw storageError('create', key, err);
+    }
+  }
+
+  /**
+   * Large bodies: a resumable upload from the local file. Streams are not
+   * retried by the library, so transient failures restart the upload from
+   * the file (a completed first attempt then shows up as 412 = exists).
+   */
+  private async resumableUpload(key: string, file: string, common: { preconditionOpts: { ifGenerationMatch: number }; contentType: string; metadata: Record<string, string> }): Promise<void> {
+    const retryable = defaultClientOptions().retryOptions!.retryableErrorFn!;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await new Promise<void>((resolve, reject) => {
+          const out = this.bucket.file(key).createWriteStream({ ...common, resumable: true });
+          out.on('error', reject);
+          out.on('finish', resolve);
+          const input = fs.createReadStream(file);
+          input.on('error', (e) => out.destroy(e));
+          input.pipe(out);
+        });
+        return;
+      } catch (err) {
+        if (attempt >= 4 || !retryable(err as never)) throw err;
+        await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+      }
+    }
+  }
+
+  async read(key: string): Promise<Uint8Array | null> {
+    assertSafeKey(key);
+    try {
+      const [data] = await this.bucket.file(key).download();
+      return data;
+    } catch (err) {
+      if (errorStatus(err) === 404) return null;
+      throw storageError('read', key, err);
+    }
+  }
+
+  async openRead(key: string, range?: { start: number; end?: number }): Promise<ReadStreamResult | null> {
+    const info = await this.stat(key);
+    if (!info) return null;
+    const stream = this.bucket.file(key).createReadStream(range ? { start: range.start, end: range.end, validation: false } : {});
+    return { stream, size: info.size };
+  }
+
+  async stat(key: string): Promise<ObjectInfo | null> {
+    assertSafeKey(key);
+    try {
+      const [meta] = await this.bucket.file(key).getMetadata();
+      return { size: Number(meta.size) };
+    } catch (err) {
+      if (errorStatus(err) === 404) return null;
+      throw storageError('stat', key, err);
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    try {
+      const [files] = await this.bucket.getFiles({ prefix, autoPaginate: true });
+      return files.map((f) => f.name).sort();
+    } catch (err) {
+      throw storageError('list', prefix, err);
+    }
+  }
+
+  /** A V4 signed URL (signed locally with a key file, or with IAM signBlob on Cloud Run). */
+  async signedReadUrl(key: string, ttlSeconds: number): Promise<string> {
+    assertSafeKey(key);
+    const [url] = await this.bucket.file(key).getSignedUrl({ version: 'v4', action: 'read', expires: Date.now() + ttlSeconds * 1000 });
+    return url;
+  }
+}
+
+/** A library error, after its retries, as our StorageError (503), keeping the cause for logs. */
+function storageError(op: string, key: string, err: unknown): StorageError {
+  const status = errorStatus(err);
+  return new StorageError(`GCS ${op} ${key} failed${status ? ` (HTTP ${status})` : ''}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+}
