@@ -111,11 +111,11 @@ export const configSchema = z.strictObject({
       leases: z.boolean().optional(),
       leaseTtlSeconds: z.number().int().positive().default(120),
       /** How long a replica waits for another's lease before doing the work itself. */
-      leaseMaxWaitSeconds: z.number().int().nonnegative().default(30),
+      leaseMaxWaitSeconds: z.number().int().nonnegative().default(15),
       /** How long "not found" answers are remembered. */
       negativeCacheSeconds: z.number().int().nonnegative().default(30),
     })
-    .default({ leaseTtlSeconds: 120, leaseMaxWaitSeconds: 30, negativeCacheSeconds: 30 }),
+    .default({ leaseTtlSeconds: 120, leaseMaxWaitSeconds: 15, negativeCacheSeconds: 30 }),
   /** How resolution behaves; all optional. */
   resolve: z
     .strictObject({

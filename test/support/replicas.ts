@@ -1,0 +1,123 @@
+// Shared set-up for consistency tests: storage backends (local disk, or the
+// GCS test double driven through the real @google-cloud/storage client),
+// proxy replicas on them, and checks of what storage holds.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Storage } from '@google-cloud/storage';
+import { FsStorage } from '../../lib/storage/fsStorage.js';
+import { GcsStorage } from '../../lib/storage/gcsStorage.js';
+import type { ObjectStorage } from '../../lib/storage/storage.js';
+import type { Manifest, ZipRecord } from '../../lib/commit/manifest.js';
+import { startGcsDouble, type GcsDouble } from './gcsDouble.js';
+import { zipH1 } from './zipHash.js';
+
+export { zipH1 };
+
+export type Backend = 'fs' | 'gcs';
+
+/** A test service account whose key signs V4 URLs, known to the GCS double. */
+export interface TestServiceAccount {
+  email: string;
+  privateKey: string;
+  publicKey: string;
+  keyFile: string;
+}
+
+export function testServiceAccount(dir: string): TestServiceAccount {
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  const email = 'modproxy-test@test-project.iam.gserviceaccount.com';
+  const keyFile = path.join(dir, 'service-account.json');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(keyFile, JSON.stringify({ type: 'service_account', project_id: 'test-project', client_email: email, private_key: privateKey, private_key_id: 'test-key' }));
+  return { email, privateKey, publicKey, keyFile };
+}
+
+export interface StorageUnderTest {
+  backend: Backend;
+  /** The `storage:` section of a proxy config for this backend. */
+  configYaml: string;
+  /** Environment for proxy processes (credentials for GCS). */
+  env: Record<string, string>;
+  /** A client on the same storage, for assertions. */
+  storage: ObjectStorage;
+  gcs?: GcsDouble;
+  close(): Promise<void>;
+}
+
+export async function storageUnderTest(backend: Backend, dir: string, sa?: TestServiceAccount): Promise<StorageUnderTest> {
+  if (backend === 'fs') {
+    const d = path.join(dir, 'storage');
+    return { backend, configYaml: `storage:\n  fs:\n    dir: "${d}"\n`, env: {}, storage: new FsStorage(d), close: async () => {} };
+  }
+  const account = sa ?? testServiceAccount(dir);
+  const gcs = await startGcsDouble({ signers: { [account.email]: account.publicKey } });
+  const bucket = `modproxy-${crypto.randomBytes(4).toString('hex')}`;
+  gcs.createBucket(bucket);
+  const client = new Storage({ apiEndpoint: gcs.url, projectId: 'test-project', credentials: { client_email: account.email, private_key: account.privateKey } });
+  return {
+    backend,
+    configYaml: `storage:\n  gcs:\n    bucket: ${bucket}\n    apiEndpoint: "${gcs.url}"\n`,
+    env: { GOOGLE_APPLICATION_CREDENTIALS: account.keyFile, GOOGLE_CLOUD_PROJECT: 'test-project' },
+    storage: new GcsStorage({ bucket, storage: client }),
+    gcs,
+    close: () => gcs.close(),
+  };
+}
+
+/** A proxy config: the backend's storage section plus git hosts and prefixes. */
+export function replicaConfig(sut: StorageUnderTest, gitWorkDir: string, gitBaseUrl: string, prefixes: string[], extra = ''): string {
+  return [
+    sut.configYaml.trimEnd(),
+    'gitHub:',
+    '  - host: github.com',
+    `    gitBaseUrl: "${gitBaseUrl}"`,
+    'privateModules:',
+    ...prefixes.map((p) => `  - pathPrefix: "${p}"`),
+    'resolve:',
+    `  gitWorkDir: "${gitWorkDir}"`,
+    extra,
+  ].join('\n');
+}
+
+/**
+ * What storage must always satisfy, crash or not: every record parses, names
+ * the version its key says, and names only bodies that exist in full with the
+ * recorded sha256 (and, for zips, the recorded h1). Returns the records.
+ */
+export async function checkStorageInvariants(storage: ObjectStorage): Promise<{ manifests: Manifest[]; zips: ZipRecord[] }> {
+  const manifests: Manifest[] = [];
+  const zips: ZipRecord[] = [];
+  for (const key of await storage.list('versions/')) {
+    const data = await storage.read(key);
+    if (!data) throw new Error(`listed ${key} cannot be read`);
+    const record = JSON.parse(Buffer.from(data).toString('utf8')) as Manifest & ZipRecord;
+    if (key.endsWith('/manifest.json')) {
+      manifests.push(record);
+      if (record.mod.blob) {
+        const body = await storage.read(record.mod.blob);
+        if (!body || crypto.createHash('sha256').update(body).digest('hex') !== record.mod.sha256) throw new Error(`${key}: go.mod body missing or wrong`);
+      }
+    } else if (key.endsWith('/zip.json')) {
+      zips.push(record);
+      if (!('error' in record.zip)) {
+        const body = await storage.read(record.zip.blob);
+        if (!body) throw new Error(`${key}: zip body ${record.zip.blob} missing`);
+        if (crypto.createHash('sha256').update(body).digest('hex') !== record.zip.sha256) throw new Error(`${key}: zip body does not match its sha256`);
+        if ((await zipH1(Buffer.from(body))) !== record.zip.h1) throw new Error(`${key}: zip body does not match its h1`);
+      }
+    } else {
+      throw new Error(`unexpected object ${key} under versions/`);
+    }
+  }
+  for (const z of zips) {
+    const m = manifests.find((x) => x.path === z.path && x.version === z.version);
+    if (!m) throw new Error(`zip record of ${z.path}@${z.version} without a manifest`);
+    if (m.source.commit !== z.source.commit || m.source.dir !== z.source.dir) throw new Error(`zip record of ${z.path}@${z.version} built from another source`);
+  }
+  return { manifests, zips };
+}
