@@ -39,7 +39,7 @@ export interface App {
 export function storageFromConfig(config: Config): ObjectStorage {
   if (config.storage.fs) return new FsStorage(path.resolve(config.storage.fs.dir));
   const gcs = config.storage.gcs!;
-  return new GcsStorage({ bucket: gcs.bucket, clientOptions: gcs.apiEndpoint ? { apiEndpoint: gcs.apiEndpoint } : undefined });
+  return new GcsStorage({ bucket: gcs.bucket, prefix: gcs.prefix, clientOptions: gcs.apiEndpoint ? { apiEndpoint: gcs.apiEndpoint } : undefined });
 }
 
 export function createApp(config: Config, deps: AppDeps = {}): App {

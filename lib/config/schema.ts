@@ -63,6 +63,11 @@ export const configSchema = z.strictObject({
           bucket: z.string().min(3),
           /** Another JSON API endpoint (a private endpoint, or a test double); credentials come from ADC. */
           apiEndpoint: httpUrl.optional(),
+          /** A prefix for every object name ("team-a/"), to share a bucket. */
+          prefix: z
+            .string()
+            .regex(/^([A-Za-z0-9._-]+\/)*$/, 'must be empty or path elements each followed by "/"')
+            .optional(),
         })
         .optional(),
     })

@@ -25,6 +25,8 @@ export interface GcsStorageOptions {
   clientOptions?: StorageOptions;
   /** Bodies up to this size are uploaded in one request (retried from memory); larger ones resumably. */
   simpleUploadMaxBytes?: number;
+  /** Object names are prefixed with this ("" or ending in "/"), so one bucket can hold several stores. */
+  prefix?: string;
 }
 
 /** Per-request timeout and retry settings for the client (the library's own retry machinery). */
@@ -59,16 +61,24 @@ export class GcsStorage implements ObjectStorage {
   readonly kind = 'gcs';
   private readonly bucket: Bucket;
   private readonly simpleUploadMaxBytes: number;
+  private readonly prefix: string;
 
   constructor(opts: GcsStorageOptions) {
     const storage = opts.storage ?? new Storage({ ...defaultClientOptions(), ...opts.clientOptions });
     this.bucket = storage.bucket(opts.bucket);
     this.simpleUploadMaxBytes = opts.simpleUploadMaxBytes ?? 16 << 20;
+    this.prefix = opts.prefix ?? '';
+    if (this.prefix !== '') assertSafeKey(this.prefix.replace(/\/$/, ''));
+  }
+
+  /** The object for a key (checked, then prefixed). */
+  private file(key: string) {
+    assertSafeKey(key);
+    return this.bucket.file(this.prefix + key);
   }
 
   async createIfAbsent(key: string, body: ObjectBody, opts: { contentType?: string } = {}): Promise<CreateResult> {
-    assertSafeKey(key);
-    const file = this.bucket.file(key);
+    const file = this.file(key);
     const common = {
       preconditionOpts: { ifGenerationMatch: 0 },
       contentType: opts.contentType ?? 'application/octet-stream',
@@ -106,7 +116,7 @@ export class GcsStorage implements ObjectStorage {
     for (let attempt = 0; ; attempt++) {
       try {
         await new Promise<void>((resolve, reject) => {
-          const out = this.bucket.file(key).createWriteStream({ ...common, resumable: true });
+          const out = this.file(key).createWriteStream({ ...common, resumable: true });
           out.on('error', reject);
           out.on('finish', resolve);
           const input = fs.createReadStream(file);
@@ -122,9 +132,8 @@ export class GcsStorage implements ObjectStorage {
   }
 
   async read(key: string): Promise<Uint8Array | null> {
-    assertSafeKey(key);
     try {
-      const [data] = await this.bucket.file(key).download();
+      const [data] = await this.file(key).download();
       return data;
     } catch (err) {
       if (errorStatus(err) === 404) return null;
@@ -135,14 +144,13 @@ export class GcsStorage implements ObjectStorage {
   async openRead(key: string, range?: { start: number; end?: number }): Promise<ReadStreamResult | null> {
     const info = await this.stat(key);
     if (!info) return null;
-    const stream = this.bucket.file(key).createReadStream(range ? { start: range.start, end: range.end, validation: false } : {});
+    const stream = this.file(key).createReadStream(range ? { start: range.start, end: range.end, validation: false } : {});
     return { stream, size: info.size };
   }
 
   async stat(key: string): Promise<ObjectInfo | null> {
-    assertSafeKey(key);
     try {
-      const [meta] = await this.bucket.file(key).getMetadata();
+      const [meta] = await this.file(key).getMetadata();
       return { size: Number(meta.size) };
     } catch (err) {
       if (errorStatus(err) === 404) return null;
@@ -152,8 +160,8 @@ export class GcsStorage implements ObjectStorage {
 
   async list(prefix: string): Promise<string[]> {
     try {
-      const [files] = await this.bucket.getFiles({ prefix, autoPaginate: true });
-      return files.map((f) => f.name).sort();
+      const [files] = await this.bucket.getFiles({ prefix: this.prefix + prefix, autoPaginate: true });
+      return files.map((f) => f.name.slice(this.prefix.length)).sort();
     } catch (err) {
       throw storageError('list', prefix, err);
     }
@@ -161,8 +169,7 @@ export class GcsStorage implements ObjectStorage {
 
   /** A V4 signed URL (signed locally with a key file, or with IAM signBlob on Cloud Run). */
   async signedReadUrl(key: string, ttlSeconds: number): Promise<string> {
-    assertSafeKey(key);
-    const [url] = await this.bucket.file(key).getSignedUrl({ version: 'v4', action: 'read', expires: Date.now() + ttlSeconds * 1000 });
+    const [url] = await this.file(key).getSignedUrl({ version: 'v4', action: 'read', expires: Date.now() + ttlSeconds * 1000 });
     return url;
   }
 }

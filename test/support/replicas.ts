@@ -49,7 +49,25 @@ export interface StorageUnderTest {
   close(): Promise<void>;
 }
 
+/**
+ * Live mode: with MODPROXY_TEST_GCS_BUCKET set (and Application Default
+ * Credentials that can create, read, list objects and sign URLs in it), every
+ * suite that uses GCS runs against that real bucket instead of the double, in
+ * a fresh object-name prefix per storage.
+ */
+export const liveGcsBucket = process.env.MODPROXY_TEST_GCS_BUCKET;
+
 export async function storageUnderTest(backend: Backend, dir: string, sa?: TestServiceAccount): Promise<StorageUnderTest> {
+  if (backend === 'gcs' && liveGcsBucket) {
+    const prefix = `modproxy-test/${Date.now()}-${crypto.randomBytes(4).toString('hex')}/`;
+    return {
+      backend,
+      configYaml: `storage:\n  gcs:\n    bucket: ${liveGcsBucket}\n    prefix: "${prefix}"\n`,
+      env: {},
+      storage: new GcsStorage({ bucket: liveGcsBucket, prefix }),
+      close: async () => {},
+    };
+  }
   if (backend === 'fs') {
     const d = path.join(dir, 'storage');
     return { backend, configYaml: `storage:\n  fs:\n    dir: "${d}"\n`, env: {}, storage: new FsStorage(d), close: async () => {} };
