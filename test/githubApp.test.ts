@@ -47,9 +47,10 @@ beforeAll(async () => {
     beta: makeTestApp(202, [{ id: 22, account: 'beta', repositories: ['svc'] }]),
     ghes: makeTestApp(303, [{ id: 33, account: 'team', repositories: ['lib'] }]),
     wrongKey: makeTestApp(606, [{ id: 66, account: 'zeta', repositories: ['z'] }]),
+    refused: makeTestApp(707, [{ id: 77, account: 'eta', repositories: ['e'], refuseTokens: true }]),
   };
   const impostor = makeTestApp(606, []); // a valid key GitHub does not know for app 606
-  api = await startGitHubApiDouble({ apps: [apps.acme, apps.beta, apps.wrongKey], now, tokenTtlSeconds: 3600 });
+  api = await startGitHubApiDouble({ apps: [apps.acme, apps.beta, apps.wrongKey, apps.refused], now, tokenTtlSeconds: 3600 });
   ghesApi = await startGitHubApiDouble({ apps: [apps.ghes], pathPrefix: '/api/v3', now });
   const root = path.join(tmp, 'repos');
   const ghesRoot = path.join(tmp, 'ghes-repos');
@@ -61,6 +62,7 @@ beforeAll(async () => {
   await repoAt(root, 'beta/svc', 'github.com/beta/svc');
   await repoAt(root, 'gamma/x', 'github.com/gamma/x');
   await repoAt(root, 'zeta/z', 'github.com/zeta/z');
+  await repoAt(root, 'eta/e', 'github.com/eta/e');
   await repoAt(ghesRoot, 'team/lib', 'ghe.test/team/lib');
   const keyFile = (name: string, pem: string) => {
     const f = path.join(tmp, `${name}.pem`);
@@ -84,6 +86,8 @@ gitHub:
         privateKey: {file: "${keyFile('broken', '-----BEGIN RSA PRIVATE KEY-----\nnot a key\n-----END RSA PRIVATE KEY-----\n')}"}
       - id: 606
         privateKey: {file: "${keyFile('impostor', impostor.privateKey)}"}
+      - id: 707
+        privateKey: {file: "${keyFile('refused', apps.refused.privateKey)}"}
   - host: ghe.test
     gitBaseUrl: "${ghesGit.url}"
     apiBaseUrl: "${ghesApi.url}"
@@ -101,6 +105,8 @@ privateModules:
     auth: {gitHubApp: 505}
   - pathPrefix: github.com/zeta
     auth: {gitHubApp: 606}
+  - pathPrefix: github.com/eta
+    auth: {gitHubApp: 707}
   - pathPrefix: ghe.test/team
     auth: {gitHubApp: 303}
 resolve:
@@ -154,12 +160,16 @@ describe('GitHub App credentials', () => {
     expect(refused.status).toBe(404);
     expect(refused.text).toContain('GitHub App 606 was refused');
     expect(refused.text).toContain('(HTTP 401)');
+    const forbidden = await get('github.com/eta/e/@v/list');
+    expect(forbidden.status).toBe(404);
+    expect(forbidden.text).toContain('GitHub App 707: installation token request for github.com/eta/e was refused (HTTP 403): the app needs Contents read-only permission');
   });
 
   it('asks every token for exactly one repository with contents: read', () => {
     const issued = [...api.tokenRequests, ...ghesApi.tokenRequests].filter((r) => r.status === 201);
     expect(issued.length).toBeGreaterThan(0);
     for (const r of [...api.tokenRequests, ...ghesApi.tokenRequests]) {
+      // every request, granted or refused
       expect(r.repositories).toHaveLength(1);
       expect(r.repositoryIds).toBeUndefined();
       expect(r.permissions).toEqual({ contents: 'read' });

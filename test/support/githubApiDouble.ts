@@ -14,7 +14,7 @@ export interface TestApp {
   id: number;
   privateKey: string; // PKCS#1 PEM, as GitHub hands them out
   publicKey: string;
-  installations: Array<{ id: number; account: string; repositories: string[] }>;
+  installations: Array<{ id: number; account: string; repositories: string[]; refuseTokens?: boolean }>;
 }
 
 export interface TokenRequest {
@@ -132,6 +132,8 @@ export async function startGitHubApiDouble(opts: {
         tokenRequests.push(rec);
         const inst = app.installations.find((i) => i.id === installationId);
         if (!inst) return send((rec.status = 404), { message: 'Not Found' });
+        // An installation whose permissions do not cover the request (e.g. contents revoked by the org).
+        if (inst.refuseTokens) return send((rec.status = 403), { message: 'The permissions requested are not granted to this installation.' });
         const repos = body.repositories ?? inst.repositories;
         if (repos.some((r) => !inst.repositories.includes(r))) return send((rec.status = 422), { message: 'There is at least one repository that does not exist or is not accessible to the parent installation.' });
         const token = `ghs_${crypto.randomBytes(18).toString('base64url')}`;
