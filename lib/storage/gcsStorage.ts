@@ -27,6 +27,11 @@ export interface GcsStorageOptions {
   simpleUploadMaxBytes?: number;
   /** Object names are prefixed with this ("" or ending in "/"), so one bucket can hold several stores. */
   prefix?: string;
+  /**
+   * The IAM Credentials endpoint used to sign URLs when the credentials hold
+   * no private key (Cloud Run): default https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/.
+   */
+  signingEndpoint?: string;
 }
 
 /** Per-request timeout and retry settings for the client (the library's own retry machinery). */
@@ -62,8 +67,10 @@ export class GcsStorage implements ObjectStorage {
   private readonly bucket: Bucket;
   private readonly simpleUploadMaxBytes: number;
   private readonly prefix: string;
+  private readonly signingEndpoint: string | undefined;
 
   constructor(opts: GcsStorageOptions) {
+    this.signingEndpoint = opts.signingEndpoint;
     const storage = opts.storage ?? new Storage({ ...defaultClientOptions(), ...opts.clientOptions });
     this.bucket = storage.bucket(opts.bucket);
     this.simpleUploadMaxBytes = opts.simpleUploadMaxBytes ?? 16 << 20;
@@ -169,7 +176,12 @@ export class GcsStorage implements ObjectStorage {
 
   /** A V4 signed URL (signed locally with a key file, or with IAM signBlob on Cloud Run). */
   async signedReadUrl(key: string, ttlSeconds: number): Promise<string> {
-    const [url] = await this.file(key).getSignedUrl({ version: 'v4', action: 'read', expires: Date.now() + ttlSeconds * 1000 });
+    const [url] = await this.file(key).getSignedUrl({
+      version: 'v4',
+      action: 'read',
+      expires: Date.now() + ttlSeconds * 1000,
+      signingEndpoint: this.signingEndpoint,
+    });
     return url;
   }
 }
