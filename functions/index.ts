@@ -8,6 +8,8 @@ import { createLogger } from '../lib/log/logger.js';
 const log = createLogger();
 const { config, source } = loadConfig();
 const app = createApp(config, { log });
+// Fail at start-up, not on the first request, when a secret cannot be loaded.
+await app.ready();
 log.info('modproxy started', {
   config: source,
   storage: config.storage.fs ? `fs:${config.storage.fs.dir}` : `gcs:${config.storage.gcs?.bucket}`,

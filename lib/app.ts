@@ -10,6 +10,7 @@ import { createLogger, type Logger } from './log/logger.js';
 import { createHandler, type RequestHandler } from './request/handler.js';
 import { ModuleService } from './service/moduleService.js';
 import { Leases } from './commit/lease.js';
+import { ClientAuth } from './auth/clientAuth.js';
 import { createSecretLoader, type SecretLoader } from './config/secrets.js';
 import { GitHubAppCredentials } from './fetch/githubApp.js';
 import { FsStorage } from './storage/fsStorage.js';
@@ -24,6 +25,10 @@ export interface AppDeps {
   http?: HttpClient;
   credentials?: CredentialProvider;
   secrets?: SecretLoader;
+  /** Google's ID-token certificate endpoint (tests point it at a local server). */
+  gceCertsUrl?: string;
+  /** The clock for token lifetimes (tests). */
+  now?: () => number;
   tmpDir?: string;
   commitHook?: CommitHook;
   zipWriter?: ZipWriter;
@@ -34,6 +39,8 @@ export interface App {
   handler: RequestHandler;
   service: ModuleService;
   log: Logger;
+  /** Resolves when secrets are loaded (rejects with the reason if they cannot be). */
+  ready(): Promise<void>;
 }
 
 export function storageFromConfig(config: Config): ObjectStorage {
@@ -47,15 +54,12 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   for (const key of ['maxChildProcesses', 'httpProxy', 'tls'] as const) {
     if (config[key] !== undefined) log.warn(`configuration key ${key} is accepted for compatibility with go-mod-proxy and ignored`);
   }
-  if (config.clientAuth.enabled) {
-    // Refuse to serve private code without the authentication the file asks for.
-    throw new Error('clientAuth.enabled is true, but client authentication is not available in this build');
-  }
   const storage = deps.storage ?? storageFromConfig(config);
   const http = deps.http ?? createGitHttpClient({ idleTimeoutMs: config.resolve.gitIdleTimeoutSeconds * 1000 });
   const needsApps = config.privateModules.some((m) => m.auth?.gitHubApp !== undefined);
   const credentials =
     deps.credentials ?? (needsApps ? new GitHubAppCredentials({ config, secrets: deps.secrets ?? createSecretLoader(), log }) : undefined);
+  if (config.clientAuth.enabled && config.clientAuth.acl.length === 0) log.warn('clientAuth is enabled with an empty acl: every request will be denied');
   const sources = new SourceRegistry(config, http, credentials);
   const coord = config.coordination;
   const useLeases = coord.leases ?? config.storage.gcs !== undefined;
@@ -69,6 +73,18 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     leases: useLeases ? new Leases(storage, { ttlMs: coord.leaseTtlSeconds * 1000, maxWaitMs: coord.leaseMaxWaitSeconds * 1000 }) : undefined,
     negativeCacheMs: coord.negativeCacheSeconds * 1000,
   });
-  const handler = createHandler({ service, log, publicCache: !config.clientAuth.enabled, zipRedirect: config.zipRedirect });
-  return { config, handler, service, log };
+  const secrets = deps.secrets ?? createSecretLoader();
+  const clientAuth = config.clientAuth.enabled ? ClientAuth.create(config.clientAuth, { secrets, log, gceCertsUrl: deps.gceCertsUrl, now: deps.now }) : undefined;
+  // Surface a failure at ready(); requests also wait for (and fail with) it.
+  clientAuth?.catch(() => {});
+  const handler = createHandler({ service, log, publicCache: !config.clientAuth.enabled, zipRedirect: config.zipRedirect, clientAuth });
+  return {
+    config,
+    handler,
+    service,
+    log,
+    ready: async () => {
+      await clientAuth;
+    },
+  };
 }

@@ -23,6 +23,39 @@ export const secretSource = z
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
+/** A secret given inline (seed style) or as a source. */
+const secretValue = z.union([z.string().min(1), z.lazy(() => secretSource)]);
+
+/** Go duration syntax: a sequence of decimal numbers with units h, m, s, ms. */
+const duration = z.string().regex(/^(\d+(\.\d+)?(h|m|s|ms))+$/, 'must be a duration such as 15m or 1h30m');
+
+const identity = z
+  .strictObject({
+    name: z.string().min(1).regex(/^[^:\s]+$/, 'must not contain ":" or spaces (it is sent as the Basic user name)'),
+    /** Plaintext (accepted, with a warning at start-up): prefer passwordHash. */
+    password: secretValue.optional(),
+    /** scrypt hash from `modproxy-auth hash-password`. */
+    passwordHash: secretValue.optional(),
+    gceInstanceIdentityBinding: z.strictObject({ email: z.email() }).optional(),
+  })
+  .refine((i) => !(i.password !== undefined && i.passwordHash !== undefined), { message: 'set password or passwordHash, not both' });
+
+const aclEntry = z.strictObject({
+  identities: z.array(z.string().min(1)).optional(),
+  moduleRegexp: z
+    .string()
+    .refine((r) => {
+      try {
+        new RegExp(r, 'u');
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'not a valid regular expression')
+    .optional(),
+  access: z.enum(['allow', 'deny']),
+});
+
 export const gitHubApp = z.strictObject({
   id: z.number().int().positive(),
   privateKey: secretSource,
@@ -88,10 +121,59 @@ export const configSchema = z.strictObject({
     })
     .optional(),
   clientAuth: z
-    .looseObject({
+    .strictObject({
       enabled: z.boolean().default(false),
+      /** Shown in WWW-Authenticate. */
+      realm: z.string().min(1).default('modproxy'),
+      /** Status for authenticated but denied requests: 403 stops a GOPROXY list there; 404 hides existence. */
+      denyStatus: z.union([z.literal(403), z.literal(404)]).default(403),
+      /** Let unauthenticated clients use /sumdb/ (when it is proxied). */
+      anonymousSumdb: z.boolean().default(false),
+      identities: z.array(identity).default([]),
+      authenticators: z
+        .strictObject({
+          accessToken: z
+            .strictObject({
+              audience: z.string().min(1),
+              secret: secretValue,
+              /** A Go-style duration such as 15m or 1h30m. */
+              timeToLive: duration.default('15m'),
+            })
+            .optional(),
+          gceInstanceIdentity: z.strictObject({ audience: z.string().min(1) }).optional(),
+        })
+        .default({}),
+      acl: z.array(aclEntry).default([]),
+      /** Failed authentications allowed per client address and window, then 429. */
+      failureLimit: z
+        .strictObject({ maxFailures: z.number().int().positive().default(10), windowSeconds: z.number().int().positive().default(60) })
+        .default({ maxFailures: 10, windowSeconds: 60 }),
     })
-    .default({ enabled: false }),
+    .superRefine((c, ctx) => {
+      const names = new Set<string>();
+      c.identities.forEach((id, i) => {
+        if (names.has(id.name)) ctx.addIssue({ code: 'custom', path: ['identities', i, 'name'], message: `duplicate identity ${id.name}` });
+        names.add(id.name);
+      });
+      c.acl.forEach((e, i) =>
+        e.identities?.forEach((n, j) => {
+          if (!names.has(n)) ctx.addIssue({ code: 'custom', path: ['acl', i, 'identities', j], message: `no identity named ${n}` });
+        }),
+      );
+      if (c.identities.some((id) => id.gceInstanceIdentityBinding) && !c.authenticators.gceInstanceIdentity) {
+        ctx.addIssue({ code: 'custom', path: ['authenticators', 'gceInstanceIdentity'], message: 'required when an identity has a gceInstanceIdentityBinding' });
+      }
+    })
+    .default({
+      enabled: false,
+      realm: 'modproxy',
+      denyStatus: 403,
+      anonymousSumdb: false,
+      identities: [],
+      authenticators: {},
+      acl: [],
+      failureLimit: { maxFailures: 10, windowSeconds: 60 },
+    }),
   /**
    * Large zips are answered with a redirect to a short-lived signed URL of the
    * stored object (a Cloud Functions response is capped at 32 MB). Only for

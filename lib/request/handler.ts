@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { BadRequestError, NotFoundError, StorageError, UpstreamAuthError, UpstreamError, errorMessage } from '../errors.js';
 import { InvalidVersionError, ModuleError } from '../gomod/module.js';
+import type { ClientAuth } from '../auth/clientAuth.js';
 import type { Logger } from '../log/logger.js';
 import { parseProxyPath, type ProxyRequest } from '../protocol/request.js';
 import { GoError } from '../resolve/errors.js';
@@ -19,6 +20,26 @@ export interface HandlerOptions {
   publicCache?: boolean;
   /** When to answer .zip with a redirect to a signed URL (storage permitting). */
   zipRedirect?: { mode: 'auto' | 'always' | 'never'; thresholdBytes: number; urlTtlSeconds: number };
+  /** Client authentication and ACLs; absent when clientAuth.enabled is false. */
+  clientAuth?: Promise<ClientAuth>;
+}
+
+/** The JSON body of a POST: parsed already by functions-framework (express), or read here (max 64 KiB). */
+async function jsonBody(req: IncomingMessage): Promise<unknown> {
+  const parsed = (req as IncomingMessage & { body?: unknown }).body;
+  if (parsed !== undefined && !Buffer.isBuffer(parsed) && typeof parsed === 'object') return parsed;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > 64 << 10) throw new BadRequestError('request body too large');
+    chunks.push(c as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new BadRequestError('request body is not JSON');
+  }
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -80,14 +101,65 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
   const publicCache = opts.publicCache ?? true;
   const { service, log } = opts;
 
-  async function route(req: IncomingMessage): Promise<Reply> {
-    const method = req.method ?? 'GET';
-    if (method !== 'GET' && method !== 'HEAD') {
-      return { status: 405, headers: { 'content-type': TEXT, allow: 'GET, HEAD' }, body: 'method not allowed\n' };
+  const text = (status: number, body: string, extra: Record<string, string> = {}): Reply => ({
+    status,
+    headers: { 'content-type': TEXT, 'cache-control': 'no-store', ...extra },
+    body: body + '\n',
+  });
+
+  /** Token endpoints of the seed project: POST /auth/userpassword, POST /auth/gce. */
+  async function tokenEndpoint(req: IncomingMessage, rawPath: string): Promise<Reply> {
+    const auth = await opts.clientAuth;
+    if (!auth) return text(404, 'not found: client authentication is not enabled');
+    const r = rawPath === '/auth/userpassword' ? await auth.issueForPassword(req, await jsonBody(req)) : await auth.issueForGce(req);
+    return { status: r.status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: JSON.stringify(r.body) };
+  }
+
+  /**
+   * Who is asking, when clients must authenticate; a reply when they may not
+   * go on (401 without or with wrong credentials, 429 when throttled).
+   */
+  async function authenticate(req: IncomingMessage, anonymousOk: boolean): Promise<{ identity?: string; reply?: Reply }> {
+    const auth = await opts.clientAuth;
+    if (!auth) return {};
+    const outcome = await auth.authenticate(req);
+    const challenge = { 'www-authenticate': `Basic realm="${auth.realm}", Bearer realm="${auth.realm}"` };
+    switch (outcome.kind) {
+      case 'identity':
+        return { identity: outcome.identity };
+      case 'none':
+        return anonymousOk ? {} : { reply: text(401, 'unauthorized: credentials required (see the README: .netrc or GOAUTH)', challenge) };
+      case 'invalid':
+        return { reply: text(401, 'unauthorized: invalid credentials', challenge) };
+      case 'throttled':
+        return { reply: text(429, 'too many failed authentication attempts', { 'retry-after': String(outcome.retryAfterSeconds) }) };
     }
+  }
+
+  /** The ACL's decision for an identity and a module (undefined: no module named). */
+  async function authorize(identity: string | undefined, modPath: string | undefined): Promise<Reply | undefined> {
+    const auth = await opts.clientAuth;
+    if (!auth || identity === undefined) return undefined;
+    if (auth.allows(identity, modPath)) return undefined;
+    if (auth.denyStatus === 404) return text(404, `not found: ${modPath ?? 'this resource'}`);
+    return text(403, modPath ? `forbidden: ${identity} may not read module ${modPath}` : `forbidden: ${identity} may not use this endpoint`);
+  }
+
+  async function route(req: IncomingMessage, who: { identity?: string }): Promise<Reply> {
+    const method = req.method ?? 'GET';
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
     const rawPath = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
+    if (method === 'POST' && (rawPath === '/auth/userpassword' || rawPath === '/auth/gce')) return tokenEndpoint(req, rawPath);
+    if (method !== 'GET' && method !== 'HEAD') {
+      return { status: 405, headers: { 'content-type': TEXT, allow: 'GET, HEAD' }, body: 'method not allowed\n' };
+    }
+    // Health checks never need credentials and say nothing about modules.
+    if (rawPath === '/healthz') return { status: 200, headers: { 'content-type': TEXT, 'cache-control': 'no-store' }, body: 'ok\n' };
+    const isSumdb = rawPath.startsWith('/sumdb/');
+    const authn = await authenticate(req, isSumdb && (await opts.clientAuth)?.anonymousSumdb === true);
+    if (authn.reply) return authn.reply;
+    who.identity = authn.identity;
     if (rawPath === '/' || rawPath === '') {
       return {
         status: 200,
@@ -95,12 +167,16 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
         body: 'modproxy: a Go module proxy. Use this URL as GOPROXY.\n',
       };
     }
-    if (rawPath === '/healthz') return { status: 200, headers: { 'content-type': TEXT, 'cache-control': 'no-store' }, body: 'ok\n' };
-    if (rawPath.startsWith('/sumdb/')) {
+    if (isSumdb) {
+      // Checksum database tiles mix every module's hashes: authentication
+      // (unless anonymousSumdb), but no per-module ACL decision.
       // Not a checksum database proxy (yet): the go command then contacts the database directly.
       return { status: 404, headers: { 'content-type': TEXT, 'cache-control': cacheControl('error', publicCache) }, body: 'not found: checksum database proxying is not enabled\n' };
     }
     const pr = parseProxyPath(rawPath);
+    // The ACL sees the decoded, validated module path: no escaping trick reaches it.
+    const denied = await authorize(authn.identity, pr.modPath);
+    if (denied) return denied;
     return serve(pr);
   }
 
@@ -149,8 +225,9 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
     const started = process.hrtime.bigint();
     let reply: Reply & { logAs?: 'INFO' | 'WARNING' | 'ERROR' };
     let failure: unknown;
+    const who: { identity?: string } = {};
     try {
-      reply = await route(req);
+      reply = await route(req, who);
     } catch (err) {
       failure = err;
       reply = errorReply(err, publicCache);
@@ -178,6 +255,7 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
         userAgent: req.headers['user-agent'],
         latency: `${latency.toFixed(3)}s`,
       },
+      ...(who.identity ? { identity: who.identity } : {}),
       ...(failure && reply.status < 500 ? { reason: errorMessage(failure) } : {}),
     });
   };

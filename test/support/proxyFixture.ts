@@ -2,6 +2,7 @@
 // handler, service, storage) behind a plain Node HTTP server.
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createApp, type App, type AppDeps } from '../../lib/app.js';
@@ -15,15 +16,17 @@ export interface ProxyFixture {
   close(): Promise<void>;
 }
 
-export async function startProxy(configYaml: string, deps: AppDeps = {}): Promise<ProxyFixture> {
+export async function startProxy(configYaml: string, deps: AppDeps = {}, tls?: { key: string; cert: string }): Promise<ProxyFixture> {
   const logs: string[] = [];
   const log = deps.log ?? createLogger({ write: (line) => logs.push(line), minSeverity: 'DEBUG' });
   const app = createApp(parseConfig(configYaml, 'test config'), { ...deps, log });
-  const server = http.createServer((req, res) => void app.handler(req, res));
+  await app.ready();
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse) => void app.handler(req, res);
+  const server = tls ? https.createServer({ key: tls.key, cert: tls.cert }, handle) : http.createServer(handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     app,
     logs,
     close: () =>
