@@ -1,0 +1,236 @@
+# modproxy on Google Cloud, least privilege:
+# - a dedicated service account;
+# - an append-only bucket: it may create and read objects, never delete or
+#   overwrite them (roles/storage.objectCreator + objectViewer, no delete);
+# - roles/iam.serviceAccountTokenCreator on itself only, to sign V4 URLs for
+#   large zips (IAM signBlob);
+# - the GitHub App key in Secret Manager, readable by this account only;
+# - no project-wide role for the account.
+
+locals {
+  services = ["cloudfunctions.googleapis.com", "run.googleapis.com", "cloudbuild.googleapis.com", "artifactregistry.googleapis.com", "secretmanager.googleapis.com", "iamcredentials.googleapis.com", "storage.googleapis.com"]
+
+  # The storage section always points at this module's bucket.
+  config = join("\n", [
+    "storage:",
+    "  gcs:",
+    "    bucket: ${google_storage_bucket.modules.name}",
+    var.config_yaml,
+  ])
+
+  secret_env = var.github_app_key_secret_id == "" ? [] : [{
+    key     = "GITHUB_APP_KEY"
+    secret  = google_secret_manager_secret.github_app_key[0].secret_id
+    version = var.github_app_key_secret_version
+  }]
+
+  service_name = var.deploy_target == "function" ? google_cloudfunctions2_function.proxy[0].service_config[0].service : google_cloud_run_v2_service.proxy[0].name
+  url          = var.deploy_target == "function" ? google_cloudfunctions2_function.proxy[0].service_config[0].uri : google_cloud_run_v2_service.proxy[0].uri
+}
+
+resource "google_project_service" "services" {
+  for_each           = toset(local.services)
+  project            = var.project_id
+  service            = each.value
+  disable_on_destroy = false
+}
+
+resource "google_service_account" "proxy" {
+  project      = var.project_id
+  account_id   = var.name
+  display_name = "modproxy (Go module proxy)"
+}
+
+resource "google_storage_bucket" "modules" {
+  project                     = var.project_id
+  name                        = var.bucket_name
+  location                    = var.region
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = false
+
+  versioning {
+    enabled = false
+  }
+
+  # Lease objects are only coordination hints; they may go after a day.
+  # Module versions and their bodies are never deleted.
+  lifecycle_rule {
+    condition {
+      age            = 1
+      matches_prefix = ["leases/"]
+    }
+    action {
+      type = "Delete"
+    }
+  }
+}
+
+# Append-only: create and read; replacing an object also needs delete, which it does not have.
+resource "google_storage_bucket_iam_member" "proxy_creator" {
+  bucket = google_storage_bucket.modules.name
+  role   = "roles/storage.objectCreator"
+  member = "serviceAccount:${google_service_account.proxy.email}"
+}
+
+resource "google_storage_bucket_iam_member" "proxy_viewer" {
+  bucket = google_storage_bucket.modules.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.proxy.email}"
+}
+
+# Signing V4 URLs without a key file: IAM signBlob on itself.
+resource "google_service_account_iam_member" "proxy_signs_as_itself" {
+  service_account_id = google_service_account.proxy.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "serviceAccount:${google_service_account.proxy.email}"
+}
+
+# The GitHub App private key. Add the key with
+#   gcloud secrets versions add <id> --data-file=app.pem
+# so that it never passes through Terraform state.
+resource "google_secret_manager_secret" "github_app_key" {
+  count     = var.github_app_key_secret_id == "" ? 0 : 1
+  project   = var.project_id
+  secret_id = var.github_app_key_secret_id
+  replication {
+    auto {}
+  }
+  depends_on = [google_project_service.services]
+}
+
+resource "google_secret_manager_secret_iam_member" "proxy_reads_github_app_key" {
+  count     = var.github_app_key_secret_id == "" ? 0 : 1
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.github_app_key[0].id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${google_service_account.proxy.email}"
+}
+
+# --- Cloud Functions (2nd gen), built from the repository by Cloud Build ---
+
+resource "google_storage_bucket" "source" {
+  count                       = var.deploy_target == "function" ? 1 : 0
+  project                     = var.project_id
+  name                        = "${var.bucket_name}-source"
+  location                    = var.region
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = true
+}
+
+data "archive_file" "source" {
+  count       = var.deploy_target == "function" ? 1 : 0
+  type        = "zip"
+  source_dir  = coalesce(var.source_dir, "${path.module}/..")
+  output_path = "${path.root}/.terraform/modproxy-source.zip"
+  excludes    = ["node_modules", "dist", ".git", "test", "terraform", "bench", ".modproxy-data", "coverage"]
+}
+
+resource "google_storage_bucket_object" "source" {
+  count  = var.deploy_target == "function" ? 1 : 0
+  name   = "modproxy-${data.archive_file.source[0].output_sha256}.zip"
+  bucket = google_storage_bucket.source[0].name
+  source = data.archive_file.source[0].output_path
+}
+
+resource "google_cloudfunctions2_function" "proxy" {
+  count    = var.deploy_target == "function" ? 1 : 0
+  project  = var.project_id
+  name     = var.name
+  location = var.region
+
+  build_config {
+    runtime     = "nodejs22"
+    entry_point = "goproxy"
+    source {
+      storage_source {
+        bucket = google_storage_bucket.source[0].name
+        object = google_storage_bucket_object.source[0].name
+      }
+    }
+  }
+
+  service_config {
+    service_account_email            = google_service_account.proxy.email
+    available_memory                 = var.memory
+    available_cpu                    = var.cpu
+    max_instance_request_concurrency = var.concurrency
+    min_instance_count               = var.min_instances
+    max_instance_count               = var.max_instances
+    timeout_seconds                  = var.timeout_seconds
+    ingress_settings                 = "ALLOW_ALL"
+    environment_variables = {
+      MODPROXY_CONFIG = local.config
+    }
+    dynamic "secret_environment_variables" {
+      for_each = local.secret_env
+      content {
+        key        = secret_environment_variables.value.key
+        project_id = var.project_id
+        secret     = secret_environment_variables.value.secret
+        version    = secret_environment_variables.value.version
+      }
+    }
+  }
+
+  depends_on = [google_project_service.services, google_secret_manager_secret_iam_member.proxy_reads_github_app_key]
+}
+
+# --- Cloud Run, from a container image ---
+
+resource "google_cloud_run_v2_service" "proxy" {
+  count               = var.deploy_target == "cloud_run" ? 1 : 0
+  project             = var.project_id
+  name                = var.name
+  location            = var.region
+  ingress             = "INGRESS_TRAFFIC_ALL"
+  deletion_protection = false
+
+  template {
+    service_account                  = google_service_account.proxy.email
+    timeout                          = "${var.timeout_seconds}s"
+    max_instance_request_concurrency = var.concurrency
+    scaling {
+      min_instance_count = var.min_instances
+      max_instance_count = var.max_instances
+    }
+    containers {
+      image = var.container_image
+      resources {
+        limits = {
+          cpu    = var.cpu
+          memory = var.memory
+        }
+      }
+      env {
+        name  = "MODPROXY_CONFIG"
+        value = local.config
+      }
+      dynamic "env" {
+        for_each = local.secret_env
+        content {
+          name = env.value.key
+          value_source {
+            secret_key_ref {
+              secret  = env.value.secret
+              version = env.value.version
+            }
+          }
+        }
+      }
+    }
+  }
+
+  depends_on = [google_project_service.services, google_secret_manager_secret_iam_member.proxy_reads_github_app_key]
+}
+
+# Who may call it. Both targets are Cloud Run services underneath.
+resource "google_cloud_run_v2_service_iam_member" "invokers" {
+  for_each = toset(var.invoker_members)
+  project  = var.project_id
+  location = var.region
+  name     = local.service_name
+  role     = "roles/run.invoker"
+  member   = each.value
+}

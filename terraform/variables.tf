@@ -1,0 +1,100 @@
+variable "project_id" {
+  description = "The Google Cloud project to deploy into."
+  type        = string
+}
+
+variable "region" {
+  description = "Region of the function (or Cloud Run service) and the bucket."
+  type        = string
+}
+
+variable "name" {
+  description = "Name of the function or service, and prefix of the other resources."
+  type        = string
+  default     = "modproxy"
+}
+
+variable "bucket_name" {
+  description = "Name of the bucket that stores module versions (globally unique)."
+  type        = string
+}
+
+variable "deploy_target" {
+  description = "\"function\" (Cloud Functions 2nd gen, built from source) or \"cloud_run\" (a container image you built)."
+  type        = string
+  default     = "function"
+  validation {
+    condition     = contains(["function", "cloud_run"], var.deploy_target)
+    error_message = "deploy_target must be \"function\" or \"cloud_run\"."
+  }
+}
+
+variable "source_dir" {
+  description = "The modproxy repository checkout to deploy (deploy_target = \"function\")."
+  type        = string
+  default     = null
+}
+
+variable "container_image" {
+  description = "Container image to run (deploy_target = \"cloud_run\"), e.g. built with `gcloud run deploy --source .` or `gcloud builds submit --pack`."
+  type        = string
+  default     = null
+}
+
+variable "config_yaml" {
+  description = "modproxy configuration (YAML). Its storage section is set by this module; secrets are referenced, never inlined."
+  type        = string
+  default     = ""
+}
+
+variable "github_app_key_secret_id" {
+  description = "Secret Manager secret to create for the GitHub App private key (add its version with gcloud, not Terraform, so the key never lands in state). Empty: none."
+  type        = string
+  default     = "modproxy-github-app-key"
+}
+
+variable "github_app_key_secret_version" {
+  description = "Which version of the GitHub App key secret the function reads."
+  type        = string
+  default     = "latest"
+}
+
+variable "invoker_members" {
+  description = "Who may invoke the proxy. Default allUsers, because modproxy authenticates clients itself (clientAuth); use e.g. [\"group:dev@example.com\"] to also require Google IAM identity."
+  type        = list(string)
+  default     = ["allUsers"]
+}
+
+variable "memory" {
+  description = "Memory of each instance (zip building needs ~2x the largest module)."
+  type        = string
+  default     = "1Gi"
+}
+
+variable "cpu" {
+  description = "vCPUs of each instance (>= 1 for request concurrency above 1)."
+  type        = string
+  default     = "1"
+}
+
+variable "concurrency" {
+  description = "Concurrent requests per instance."
+  type        = number
+  default     = 16
+}
+
+variable "min_instances" {
+  type    = number
+  default = 0
+}
+
+variable "max_instances" {
+  type    = number
+  default = 20
+}
+
+variable "timeout_seconds" {
+  description = "Request timeout; cold builds of large modules take time."
+  type        = number
+  default     = 600
+}

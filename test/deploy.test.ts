@@ -1,0 +1,204 @@
+// Deployment checks that run offline: the Terraform module's least-privilege
+// facts (parsed with @cdktf/hcl2json), `terraform fmt -check` where terraform
+// is installed, and the gcloud commands deploy/ prints with --dry-run.
+import { execFile, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import YAML from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../lib/config/load.js';
+
+const pexec = promisify(execFile);
+// Loaded through require so that its typings, which pull the DOM lib into the
+// whole program (and change what fetch accepts), stay out of the type check.
+const { convertFiles } = createRequire(import.meta.url)('@cdktf/hcl2json') as { convertFiles: (dir: string) => Promise<unknown> };
+
+type Block = Record<string, unknown>;
+interface Tf {
+  resource?: Record<string, Record<string, Block[]>>;
+  variable?: Record<string, Block[]>;
+  output?: Record<string, Block[]>;
+  module?: Record<string, Block[]>;
+  terraform?: Block[];
+  data?: Record<string, Record<string, Block[]>>;
+}
+
+let tf: Tf;
+let example: Tf;
+const resources = (type: string): Array<[string, Block]> => Object.entries(tf.resource?.[type] ?? {}).map(([n, blocks]) => [n, blocks[0]]);
+const everyResource = (): Array<[string, string, Block]> =>
+  Object.entries(tf.resource ?? {}).flatMap(([type, byName]) => Object.entries(byName).map(([n, b]) => [type, n, b[0]] as [string, string, Block]));
+
+beforeAll(async () => {
+  tf = (await convertFiles('terraform')) as Tf;
+  example = (await convertFiles('terraform/examples/basic')) as Tf;
+});
+
+describe('terraform module', () => {
+  it('has the standard module files', () => {
+    for (const f of ['main.tf', 'variables.tf', 'outputs.tf', 'versions.tf', 'README.md', 'examples/basic/main.tf']) expect(fs.existsSync(path.join('terraform', f)), f).toBe(true);
+    expect(JSON.stringify(tf.terraform)).toContain('hashicorp/google');
+  });
+
+  it('is formatted (terraform fmt -check), where terraform is installed', () => {
+    const tfBin = spawnSync('terraform', ['version'], { encoding: 'utf8' });
+    if (tfBin.status !== 0) {
+      console.log('terraform is not installed here: fmt check not run (the structural checks below still run)');
+      return;
+    }
+    const r = spawnSync('terraform', ['fmt', '-check', '-recursive', 'terraform'], { encoding: 'utf8' });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+  });
+
+  it('gives the proxy account a dedicated identity and no project-wide role', () => {
+    expect(resources('google_service_account')).toHaveLength(1);
+    for (const t of ['google_project_iam_member', 'google_project_iam_binding', 'google_project_iam_policy', 'google_organization_iam_member']) {
+      expect(resources(t), t).toHaveLength(0);
+    }
+  });
+
+  it('makes the bucket append-only for the proxy: create and read, no delete', () => {
+    const roles = resources('google_storage_bucket_iam_member').map(([, b]) => b.role);
+    expect(roles.sort()).toEqual(['roles/storage.objectCreator', 'roles/storage.objectViewer']);
+    for (const [, b] of resources('google_storage_bucket_iam_member')) {
+      expect(b.member).toBe('serviceAccount:${google_service_account.proxy.email}');
+      expect(b.bucket).toBe('${google_storage_bucket.modules.name}');
+    }
+    expect(resources('google_storage_bucket_iam_binding')).toHaveLength(0);
+    expect(resources('google_storage_bucket_iam_policy')).toHaveLength(0);
+  });
+
+  it('never grants admin or object-admin roles anywhere', () => {
+    const text = JSON.stringify(tf.resource);
+    for (const bad of ['objectAdmin', 'storage.admin', 'roles/owner', 'roles/editor', 'objectUser', 'secretmanager.admin', 'iam.serviceAccountAdmin']) {
+      expect(text.includes(bad), bad).toBe(false);
+    }
+  });
+
+  it('keeps the bucket private and uniform, and deletes only lease objects by lifecycle', () => {
+    const [, bucket] = resources('google_storage_bucket').find(([n]) => n === 'modules')!;
+    expect(bucket.uniform_bucket_level_access).toBe(true);
+    expect(bucket.public_access_prevention).toBe('enforced');
+    expect(bucket.force_destroy).toBe(false);
+    const rules = bucket.lifecycle_rule as Array<{ condition: Array<{ matches_prefix: string[] }>; action: Array<{ type: string }> }>;
+    expect(rules.map((r) => [r.condition[0].matches_prefix, r.action[0].type])).toEqual([[['leases/'], 'Delete']]);
+  });
+
+  it('lets the account sign URLs as itself only', () => {
+    const bindings = resources('google_service_account_iam_member');
+    expect(bindings).toHaveLength(1);
+    const [, b] = bindings[0];
+    expect(b.role).toBe('roles/iam.serviceAccountTokenCreator');
+    expect(b.service_account_id).toBe('${google_service_account.proxy.name}');
+    expect(b.member).toBe('serviceAccount:${google_service_account.proxy.email}');
+  });
+
+  it('scopes secret access to the GitHub App key secret, for the proxy account only', () => {
+    const accessors = resources('google_secret_manager_secret_iam_member');
+    expect(accessors).toHaveLength(1);
+    const [, b] = accessors[0];
+    expect(b.role).toBe('roles/secretmanager.secretAccessor');
+    expect(b.secret_id).toBe('${google_secret_manager_secret.github_app_key[0].id}');
+    expect(b.member).toBe('serviceAccount:${google_service_account.proxy.email}');
+    // No secret version (key material) in Terraform: it would land in state.
+    expect(resources('google_secret_manager_secret_version')).toHaveLength(0);
+  });
+
+  it('deploys a 2nd-gen nodejs22 function from an uploaded source zip, or a Cloud Run service', () => {
+    const [, fn] = resources('google_cloudfunctions2_function')[0];
+    const build = (fn.build_config as Block[])[0];
+    expect(build.runtime).toBe('nodejs22');
+    expect(build.entry_point).toBe('goproxy');
+    expect(JSON.stringify(build.source)).toContain('google_storage_bucket_object.source');
+    const svc = (fn.service_config as Block[])[0];
+    expect(svc.service_account_email).toBe('${google_service_account.proxy.email}');
+    expect(resources('google_cloud_run_v2_service')).toHaveLength(1);
+    expect(JSON.stringify(resources('google_cloud_run_v2_service')[0][1])).toContain('google_service_account.proxy.email');
+  });
+
+  it('makes invokers a variable, allUsers by default (modproxy authenticates clients itself)', () => {
+    expect(tf.variable?.invoker_members?.[0].default).toEqual(['allUsers']);
+    const [, inv] = resources('google_cloud_run_v2_service_iam_member')[0];
+    expect(inv.role).toBe('roles/run.invoker');
+    expect(inv.member).toBe('${each.value}');
+  });
+
+  it('outputs the URL and the bucket', () => {
+    expect(Object.keys(tf.output ?? {}).sort()).toEqual(['bucket', 'service_account', 'url']);
+  });
+
+  it('every resource is one of the expected kinds', () => {
+    const kinds = new Set(everyResource().map(([t]) => t));
+    expect([...kinds].sort()).toEqual(
+      [
+        'google_cloud_run_v2_service',
+        'google_cloud_run_v2_service_iam_member',
+        'google_cloudfunctions2_function',
+        'google_project_service',
+        'google_secret_manager_secret',
+        'google_secret_manager_secret_iam_member',
+        'google_service_account',
+        'google_service_account_iam_member',
+        'google_storage_bucket',
+        'google_storage_bucket_iam_member',
+        'google_storage_bucket_object',
+      ].sort(),
+    );
+  });
+
+  it('has an example that uses the module', () => {
+    const m = example.module?.modproxy?.[0];
+    expect(m?.source).toBe('../..');
+    expect(typeof m?.config_yaml).toBe('string');
+  });
+});
+
+describe('deploy scripts', () => {
+  const shellWords = (line: string): string[] => {
+    const out = spawnSync('bash', ['-c', `for w in ${line}; do printf '%s\\0' "$w"; done`], { encoding: 'utf8' });
+    return out.stdout.split('\0').filter(Boolean);
+  };
+
+  it('deploy.sh --dry-run prints a gcloud functions deploy command for nodejs22, and writes the config it names', async () => {
+    const { stdout } = await pexec('deploy/deploy.sh', ['--project', 'my-proj', '--region', 'europe-west1', '--config', 'deploy/modproxy.example.yaml', '--dry-run']);
+    const [command, note] = stdout.trim().split('\n');
+    const words = shellWords(command);
+    expect(words.slice(0, 4)).toEqual(['gcloud', 'functions', 'deploy', 'modproxy']);
+    for (const flag of ['--gen2', '--runtime=nodejs22', '--entry-point=goproxy', '--trigger-http', '--source=.', '--region=europe-west1', '--project=my-proj', '--service-account=modproxy@my-proj.iam.gserviceaccount.com']) {
+      expect(words, flag).toContain(flag);
+    }
+    expect(command).not.toContain('nodejs20');
+    expect(note).toContain('dry run: not executed');
+    // Every flag is one gcloud functions deploy knows (from its reference page).
+    const known = ['--gen2', '--runtime', '--entry-point', '--trigger-http', '--source', '--project', '--region', '--service-account', '--allow-unauthenticated', '--no-allow-unauthenticated', '--env-vars-file', '--set-secrets', '--timeout', '--memory', '--cpu', '--concurrency', '--max-instances'];
+    for (const w of words.filter((x) => x.startsWith('--'))) expect(known, w).toContain(w.split('=')[0]);
+    // The env-vars file holds the configuration, and it loads.
+    const envFile = words.find((w) => w.startsWith('--env-vars-file='))!.split('=')[1];
+    const env = YAML.parse(fs.readFileSync(envFile, 'utf8')) as { MODPROXY_CONFIG: string };
+    const { config } = loadConfig({ MODPROXY_CONFIG: env.MODPROXY_CONFIG });
+    expect(config.storage.gcs?.bucket).toBe('my-project-modproxy');
+    expect(config.clientAuth.enabled).toBe(true);
+  });
+
+  it('deploy.sh --target run prints a gcloud run deploy command from source', async () => {
+    const { stdout } = await pexec('deploy/deploy.sh', ['--project', 'p', '--region', 'us-central1', '--config', 'deploy/modproxy.example.yaml', '--target', 'run', '--dry-run']);
+    const words = shellWords(stdout.split('\n')[0]);
+    expect(words.slice(0, 4)).toEqual(['gcloud', 'run', 'deploy', 'modproxy']);
+    expect(words).toContain('--source=.');
+    expect(fs.readFileSync('Procfile', 'utf8')).toContain('functions-framework --target=goproxy');
+  });
+
+  it('deploy.sh refuses incomplete arguments', async () => {
+    await expect(pexec('deploy/deploy.sh', ['--project', 'p', '--dry-run'])).rejects.toMatchObject({ code: 2 });
+  });
+
+  it('setup.sh --dry-run grants only append-only bucket roles, self-signing and the secret accessor', async () => {
+    const { stdout } = await pexec('deploy/setup.sh', ['--project', 'p', '--region', 'europe-west1', '--bucket', 'b', '--dry-run']);
+    const roles = [...stdout.matchAll(/--role=(\S+)/g)].map((m) => m[1]);
+    expect(roles).toEqual(['roles/storage.objectCreator', 'roles/storage.objectViewer', 'roles/iam.serviceAccountTokenCreator', 'roles/secretmanager.secretAccessor']);
+    expect(stdout).not.toMatch(/projects add-iam-policy-binding|objectAdmin|storage\.admin/);
+    expect(stdout).toContain('--uniform-bucket-level-access --public-access-prevention');
+  });
+});
