@@ -1,6 +1,8 @@
-// The deployable entry point, started the way Cloud Functions and `npm start`
-// start it: build, then functions-framework --target=goproxy on $PORT, with
-// the configuration from the YAML file named by $MODPROXY_CONFIG.
+// The deployable entry point, started the way Cloud Functions starts it:
+// `npm run gcp-build`, then `npx functions-framework --target=goproxy` on
+// $PORT, with the configuration in $MODPROXY_CONFIG (YAML text, as the deploy
+// scripts and Terraform set it, or the path of a YAML file, as a mounted
+// Secret Manager volume gives it); also as the Procfile starts it on Cloud Run.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -25,11 +27,21 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function startFunction(env: Record<string, string>, cwd = process.cwd()): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [path.resolve('node_modules/@google-cloud/functions-framework/build/src/main.js'), '--target=goproxy', `--source=${process.cwd()}`], {
-    cwd,
+/** A command line to start the function with; the default runs from another working directory. */
+type Launch = { command: string; args: string[]; cwd?: string };
+const fromElsewhere = (cwd: string): Launch => ({
+  command: process.execPath,
+  args: [path.resolve('node_modules/@google-cloud/functions-framework/build/src/main.js'), '--target=goproxy', `--source=${process.cwd()}`],
+  cwd,
+});
+
+function startFunction(env: Record<string, string>, launch: Launch = fromElsewhere(process.cwd())): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  // Its own process group, so that npx and the node process it starts are killed together.
+  const child = spawn(launch.command, launch.args, {
+    cwd: launch.cwd ?? process.cwd(),
     env: { PATH: process.env.PATH, HOME: os.homedir(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   children.push(child);
   let out = '';
@@ -53,7 +65,8 @@ async function waitFor(url: string, ms = 30_000): Promise<Response> {
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modproxy-start-'));
-  await pexec('npm', ['run', 'build'], { cwd: process.cwd() });
+  // What Cloud Build runs for Cloud Functions and Cloud Run buildpacks.
+  await pexec('npm', ['run', 'gcp-build'], { cwd: process.cwd() });
   git = await startGitHttpServer({ projectRoot: path.join(tmp, 'repos') });
   const r = await RepoBuilder.create(path.join(tmp, 'repos'), path.join(tmp, 'work'), 'o/started');
   await r.write({ 'go.mod': 'module github.com/o/started\n', 'a.go': 'package started\n' });
@@ -63,13 +76,42 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  for (const c of children) c.kill('SIGKILL');
+  for (const c of children) {
+    try {
+      if (c.pid) process.kill(-c.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
   await git?.close();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
 describe('functions-framework --target=goproxy', () => {
-  it('serves GET / and modules with the config file from $MODPROXY_CONFIG', async () => {
+  it('starts with `npx functions-framework --target=goproxy` after `npm run gcp-build`, config YAML in $MODPROXY_CONFIG', async () => {
+    const port = await freePort();
+    const yaml = testConfig(path.join(tmp, 'proxy-npx'), { 'github.com': git.url }, ['github.com/o']);
+    expect(yaml).toContain('\n');
+    const fn = startFunction({ PORT: String(port), MODPROXY_CONFIG: yaml }, { command: 'npx', args: ['functions-framework', '--target=goproxy'] });
+    const root = await waitFor(`http://127.0.0.1:${port}/`, 60_000);
+    expect(root.status).toBe(200);
+    const info = await fetch(`http://127.0.0.1:${port}/github.com/o/started/@v/v1.2.3.info`);
+    expect(await info.json()).toEqual({ Version: 'v1.2.3', Time: '2020-01-01T00:00:00Z', Origin: expect.any(Object) });
+    expect(fn.output()).toContain('MODPROXY_CONFIG');
+  });
+
+  it('starts as the Procfile starts it on Cloud Run', async () => {
+    const web = /^web:\s*(.+)$/m.exec(fs.readFileSync('Procfile', 'utf8'))?.[1]?.trim().split(/\s+/);
+    expect(web?.[0]).toBe('./node_modules/.bin/functions-framework');
+    const port = await freePort();
+    const yaml = testConfig(path.join(tmp, 'proxy-procfile'), { 'github.com': git.url }, ['github.com/o']);
+    startFunction({ PORT: String(port), MODPROXY_CONFIG: yaml }, { command: web![0], args: web!.slice(1) });
+    const mod = await waitFor(`http://127.0.0.1:${port}/github.com/o/started/@v/v1.2.3.mod`);
+    expect(mod.status).toBe(200);
+    expect(await mod.text()).toBe('module github.com/o/started\n');
+  });
+
+  it('serves GET / and modules with the config file named by $MODPROXY_CONFIG (a mounted secret)', async () => {
     const configFile = path.join(tmp, 'modproxy.yaml');
     fs.writeFileSync(configFile, testConfig(path.join(tmp, 'proxy'), { 'github.com': git.url }, ['github.com/o']));
     const port = await freePort();
@@ -93,7 +135,7 @@ describe('functions-framework --target=goproxy', () => {
   it('uses the embedded default without $MODPROXY_CONFIG', async () => {
     const port = await freePort();
     const cwd = fs.mkdtempSync(path.join(tmp, 'default-'));
-    const fn = startFunction({ PORT: String(port) }, cwd);
+    const fn = startFunction({ PORT: String(port) }, fromElsewhere(cwd));
     const root = await waitFor(`http://127.0.0.1:${port}/`);
     expect(root.status).toBe(200);
     expect(fn.output()).toContain('embedded default');
