@@ -54,6 +54,12 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   for (const key of ['maxChildProcesses', 'httpProxy', 'tls'] as const) {
     if (config[key] !== undefined) log.warn(`configuration key ${key} is accepted for compatibility with go-mod-proxy and ignored`);
   }
+  // Not served yet: say so rather than let a go-mod-proxy user believe public modules go through the parent.
+  for (const key of ['parentProxy', 'publicModules', 'sumDatabaseProxy'] as const) {
+    if (config[key] !== undefined) {
+      log.warn(`configuration key ${key} is accepted for compatibility with go-mod-proxy but not implemented: modules outside privateModules get 404, so list a fallback after modproxy in GOPROXY`);
+    }
+  }
   const storage = deps.storage ?? storageFromConfig(config);
   const http = deps.http ?? createGitHttpClient({ idleTimeoutMs: config.resolve.gitIdleTimeoutSeconds * 1000 });
   const needsApps = config.privateModules.some((m) => m.auth?.gitHubApp !== undefined);
