@@ -83,7 +83,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const clientAuth = config.clientAuth.enabled ? ClientAuth.create(config.clientAuth, { secrets, log, gceCertsUrl: deps.gceCertsUrl, now: deps.now }) : undefined;
   // Surface a failure at ready(); requests also wait for (and fail with) it.
   clientAuth?.catch(() => {});
-  const handler = createHandler({ service, log, publicCache: !config.clientAuth.enabled, zipRedirect: config.zipRedirect, clientAuth });
+  const handler = createHandler({ service, log, publicCache: !config.clientAuth.enabled, zipRedirect: config.zipRedirect, clientAuth, servesModule: (m) => sources.ruleFor(m) !== undefined });
   return {
     config,
     handler,

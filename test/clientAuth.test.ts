@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { SignJWT } from 'jose';
+import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../lib/auth/passwords.js';
 import { run as modproxyAuth } from '../lib/cli/modproxyAuth.js';
@@ -182,6 +183,29 @@ describe('the go command with .netrc (Go < 1.24 sends Basic credentials over htt
     const r = await download('github.com/acme/public@v1.0.0');
     expect(r.Error).toContain('401 Unauthorized');
   });
+
+  it('moves on to the next GOPROXY entry for a module this proxy does not serve, even when no ACL rule names it', async () => {
+    // The next proxy: a file:// GOPROXY holding github.com/other/x@v1.0.0.
+    const next = path.join(tmp, 'next-proxy');
+    const v = path.join(next, 'github.com/other/x/@v');
+    fs.mkdirSync(v, { recursive: true });
+    fs.writeFileSync(path.join(v, 'list'), 'v1.0.0\n');
+    fs.writeFileSync(path.join(v, 'v1.0.0.info'), '{"Version":"v1.0.0","Time":"2020-01-01T00:00:00Z"}');
+    fs.writeFileSync(path.join(v, 'v1.0.0.mod'), 'module github.com/other/x\n');
+    const zip = new JSZip();
+    zip.file('github.com/other/x@v1.0.0/go.mod', 'module github.com/other/x\n', { createFolders: false });
+    fs.writeFileSync(path.join(v, 'v1.0.0.zip'), await zip.generateAsync({ type: 'nodebuffer' }));
+    const r = runner();
+    const cache = fs.mkdtempSync(path.join(tmp, 'mc-'));
+    const env = { SSL_CERT_FILE: cert.certFile, NETRC: netrc('alice', 'alice-password') };
+    const out = await r.run(`${proxy.url},file://${next}`, cache, ['mod', 'download', '-json', 'github.com/other/x@v1.0.0'], env);
+    const res = JSON.parse(out.stdout) as { Error?: string; Sum?: string; Zip?: string };
+    expect(res.Error).toBeUndefined();
+    expect(res.Zip).toContain('github.com/other/x/@v/v1.0.0.zip');
+    // A denied module that this proxy does serve stops the list (403), so its path never reaches the next proxy.
+    const denied = await r.run(`${proxy.url},file://${next}`, cache, ['mod', 'download', '-json', 'github.com/acme/secret@v1.0.0'], { ...env, NETRC: netrc('bob', 'bob-password') });
+    expect((JSON.parse(denied.stdout) as { Error?: string }).Error).toContain('403 Forbidden');
+  });
 });
 
 describe('access tokens', () => {
@@ -273,6 +297,13 @@ describe('ACL decisions, including attempts to get around them', () => {
       if (p.includes('secret') && status === 404) expect(r.text).not.toContain('bob');
     });
   }
+
+  it('answers 404 for a module outside every privateModules prefix rather than the default deny', async () => {
+    const r = await get(proxy, '/github.com/other/x/@v/list', basic('alice', 'alice-password'));
+    expect(r.status).toBe(404);
+    expect(r.text).toBe('not found: module github.com/other/x is not served by this proxy (no privateModules pathPrefix matches)\n');
+    expect((await get(proxy, '/github.com/other/x/@v/list')).status).toBe(401);
+  });
 
   it('answers denials with 403 by default, so a GOPROXY list stops there', async () => {
     const r = await get(proxy, '/github.com/acme/!secret/@v/list', bob);

@@ -22,6 +22,12 @@ export interface HandlerOptions {
   zipRedirect?: { mode: 'auto' | 'always' | 'never'; thresholdBytes: number; urlTtlSeconds: number };
   /** Client authentication and ACLs; absent when clientAuth.enabled is false. */
   clientAuth?: Promise<ClientAuth>;
+  /**
+   * Whether this proxy serves a module at all (a privateModules prefix matches).
+   * A module it does not serve gets 404 rather than an ACL's 403, so that the
+   * go command moves on to the next GOPROXY entry for public modules.
+   */
+  servesModule?: (modPath: string) => boolean;
 }
 
 /** The JSON body of a POST: parsed already by functions-framework (express), or read here (max 64 KiB). */
@@ -141,6 +147,9 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
     const auth = await opts.clientAuth;
     if (!auth || identity === undefined) return undefined;
     if (auth.allows(identity, modPath)) return undefined;
+    if (modPath !== undefined && opts.servesModule && !opts.servesModule(modPath)) {
+      return text(404, `not found: module ${modPath} is not served by this proxy (no privateModules pathPrefix matches)`);
+    }
     if (auth.denyStatus === 404) return text(404, `not found: ${modPath ?? 'this resource'}`);
     return text(403, modPath ? `forbidden: ${identity} may not read module ${modPath}` : `forbidden: ${identity} may not use this endpoint`);
   }
