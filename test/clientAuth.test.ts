@@ -303,6 +303,9 @@ describe('ACL decisions, including attempts to get around them', () => {
     expect(r.status).toBe(404);
     expect(r.text).toBe('not found: module github.com/other/x is not served by this proxy (no privateModules pathPrefix matches)\n');
     expect((await get(proxy, '/github.com/other/x/@v/list')).status).toBe(401);
+    // With denyStatus 404, unserved and denied modules read alike, so the answers do not map the configured prefixes.
+    expect((await get(hidden, '/github.com/other/x/@v/list', basic('bob', 'bob-password'))).text).toBe('not found: github.com/other/x\n');
+    expect((await get(hidden, '/github.com/acme/secret/@v/list', basic('bob', 'bob-password'))).text).toBe('not found: github.com/acme/secret\n');
   });
 
   it('answers denials with 403 by default, so a GOPROXY list stops there', async () => {

@@ -147,10 +147,11 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
     const auth = await opts.clientAuth;
     if (!auth || identity === undefined) return undefined;
     if (auth.allows(identity, modPath)) return undefined;
+    // Hiding existence: denied and unserved modules get the same answer.
+    if (auth.denyStatus === 404) return text(404, `not found: ${modPath ?? 'this resource'}`);
     if (modPath !== undefined && opts.servesModule && !opts.servesModule(modPath)) {
       return text(404, `not found: module ${modPath} is not served by this proxy (no privateModules pathPrefix matches)`);
     }
-    if (auth.denyStatus === 404) return text(404, `not found: ${modPath ?? 'this resource'}`);
     return text(403, modPath ? `forbidden: ${identity} may not read module ${modPath}` : `forbidden: ${identity} may not use this endpoint`);
   }
 
