@@ -35,11 +35,14 @@ async function fastImport(name: string, write: (out: (s: string | Buffer) => voi
   const child = spawn('git', ['-C', bare, 'fast-import', '--quiet'], { stdio: ['pipe', 'inherit', 'inherit'] });
   const chunks: Buffer[] = [];
   let size = 0;
+  let drained: Promise<void> | undefined;
   const flush = async () => {
     const buf = Buffer.concat(chunks);
     chunks.length = 0;
     size = 0;
-    if (!child.stdin.write(buf)) await new Promise((r) => child.stdin.once('drain', r));
+    // One shared wait for 'drain', however many flushes are behind it.
+    if (!child.stdin.write(buf)) drained ??= new Promise<void>((r) => child.stdin.once('drain', () => ((drained = undefined), r())));
+    await drained;
   };
   const pending: Promise<void>[] = [];
   write((s) => {
