@@ -317,18 +317,25 @@ export function decodeRune(b: Uint8Array, i: number): [rune: number, size: numbe
   return [r, need + 1];
 }
 
-/** Decodes bytes as Go's []rune(string(b)) does: each invalid byte becomes U+FFFD. */
-export function decodeUTF8(b: Uint8Array): string {
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const REPLACEMENT = () => '\ufffd';
+
+/**
+ * Decodes bytes as Go's []rune(string(b)) does: each invalid byte becomes
+ * U+FFFD, or what `invalidByte` makes of it (modfile keeps such bytes as
+ * surrogate escapes so that they survive a round trip).
+ */
+export function decodeUTF8(b: Uint8Array, invalidByte: (byte: number) => string = REPLACEMENT): string {
   // Fast path: TextDecoder agrees with Go whenever the input is valid.
   try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(b);
+    return STRICT_UTF8.decode(b);
   } catch {
     // fall through to the byte-by-byte decoder
   }
   let out = '';
   for (let i = 0; i < b.length; ) {
     const [r, size] = decodeRune(b, i);
-    out += String.fromCodePoint(r);
+    out += r === 0xfffd && size === 1 ? invalidByte(b[i]) : String.fromCodePoint(r);
     i += size;
   }
   return out;

@@ -17,27 +17,14 @@
 // The lexer reads an escape as U+FFFD, quoting turns it back into its byte,
 // and every string handed out (values, and %s parts of messages) has escapes
 // replaced by U+FFFD, which is how Go's bytes read when decoded rune by rune.
-import { appendRune, decodeRune, goRunes, isPrint, isSpace } from './fold.js';
+import { appendRune, decodeUTF8, goRunes, isPrint, isSpace } from './fold.js';
 import { GoError, canonicalVersion, checkPathMajor, InvalidVersionError, quote, quoteBytes, quoteRune, splitPathVersion } from './module.js';
 
 // ---------------------------------------------------------------------------
 // Text helpers with Go's semantics
 
 /** Decodes bytes, turning each invalid byte into its surrogate escape. */
-function decodeBytes(b: Uint8Array): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(b);
-  } catch {
-    // not valid UTF-8: decode rune by rune below
-  }
-  let out = '';
-  for (let i = 0; i < b.length; ) {
-    const [r, size] = decodeRune(b, i);
-    out += r === 0xfffd && size === 1 ? String.fromCharCode(0xdc00 + b[i]) : String.fromCodePoint(r);
-    i += size;
-  }
-  return out;
-}
+const decodeBytes = (b: Uint8Array): string => decodeUTF8(b, (byte) => String.fromCharCode(0xdc00 + byte));
 
 /** A surrogate escape: a low surrogate not preceded by a high one. */
 const ESCAPES = /(?<![\ud800-\udbff])[\udc80-\udcff]/g;
