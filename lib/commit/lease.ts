@@ -57,8 +57,12 @@ export class Leases {
     return { seq, body: data ? (JSON.parse(Buffer.from(data).toString('utf8')) as LeaseBody) : null };
   }
 
-  /** Tries to become the holder; true when this replica now holds the lease. */
-  private async tryAcquire(name: string): Promise<boolean> {
+  /**
+   * Tries to become (or stay) the holder; true when this replica now holds the
+   * lease. A holder that acquires again renews its lease, so taking a lease
+   * ahead of `run` (to claim the next step early) is safe.
+   */
+  async tryAcquire(name: string): Promise<boolean> {
     const { seq, body } = await this.current(name);
     if (body && body.owner !== this.owner && body.expiresAt > this.now()) return false;
     const next: LeaseBody = { owner: this.owner, expiresAt: this.now() + this.opts.ttlMs };

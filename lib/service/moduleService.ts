@@ -251,7 +251,18 @@ export class ModuleService {
     if (existing) return existing;
     const leases = this.opts.leases;
     if (!leases) return build();
-    return leases.run(leaseName(escapePath(modPath), escapeVersion(version), step), done, async () => (await done()) ?? build());
+    return leases.run(leaseKey(modPath, version, step), done, async () => (await done()) ?? build());
+  }
+
+  /** Takes a lease ahead of its step; advisory, so a storage error only costs the head start. */
+  private async claimLease(modPath: string, version: string, step: 'manifest' | 'zip'): Promise<void> {
+    const leases = this.opts.leases;
+    if (!leases) return;
+    try {
+      await leases.tryAcquire(leaseKey(modPath, version, step));
+    } catch (err) {
+      this.opts.log.warn('could not claim lease', { module: modPath, version, step, reason: errorMessage(err) });
+    }
   }
 
   private async commitResolved(repo: CodeRepo, info: RevInfo): Promise<Manifest> {
@@ -274,6 +285,10 @@ export class ModuleService {
     const version = info.version;
     const mod = await repo.goMod(version);
     const source = await repo.source(version, info);
+    // Claim the zip step before the manifest becomes visible: replicas waiting
+    // for this manifest then wait for our zip too, instead of racing our
+    // background build for the zip lease and fetching the repository again.
+    if (this.opts.eagerZip !== false) await this.claimLease(modPath, version, 'zip');
     const { record, won } = await commitManifest(
       this.opts.storage,
       { path: modPath, version, info: marshalInfo({ Version: version, Time: info.time, Origin: info.origin }), mod: { data: mod, h1: hashGoMod(mod) }, source },
@@ -390,6 +405,10 @@ class HashingFileWriter extends Writable {
     this.out.destroy();
     cb(err);
   }
+}
+
+function leaseKey(modPath: string, version: string, step: 'manifest' | 'zip'): string {
+  return leaseName(escapePath(modPath), escapeVersion(version), step);
 }
 
 /** The version @latest falls back to from storage: the highest release, else the newest pseudo-version. */

@@ -45,7 +45,9 @@ it('four cold replicas fetch the version from git once', { timeout: 120_000 }, a
   const fetches = git.commands.slice(before).filter((c) => c === 'fetch');
   // One replica's fetches only: the tagged commit's snapshot without blobs, the
   // go.mod blob (read to locate the module), then the module's blobs for the
-  // zip. Without the lease each of the four replicas would make its own three.
+  // zip. Without the lease each of the four replicas would make its own three;
+  // without the manifest builder's early claim on the zip lease, a replica that
+  // waited for the manifest could win the zip lease and fetch again.
   expect(fetches).toHaveLength(3);
   const leases = await sut.storage.list('leases/');
   expect(leases.length).toBeGreaterThanOrEqual(2); // one for the manifest, one for the zip

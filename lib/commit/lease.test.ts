@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryStorage } from '../storage/memoryStorage.js';
+import { Leases } from './lease.js';
+
+function replicas(storage: MemoryStorage, clock: { t: number }, n: number, ttlMs = 1000): Leases[] {
+  return Array.from({ length: n }, (_, i) => new Leases(storage, { ttlMs, maxWaitMs: 5000, pollMs: 1, now: () => clock.t, owner: `r${i}` }));
+}
+
+describe('Leases', () => {
+  it('has one holder among concurrent replicas; the holder can renew, others cannot take it', async () => {
+    const storage = new MemoryStorage();
+    const clock = { t: 0 };
+    const rs = replicas(storage, clock, 4);
+    const won = await Promise.all(rs.map((r) => r.tryAcquire('m/@v/v1.0.0/zip')));
+    expect(won.filter(Boolean)).toHaveLength(1);
+    const holder = rs[won.indexOf(true)];
+    const other = rs[won.indexOf(false)];
+    expect(await holder.tryAcquire('m/@v/v1.0.0/zip')).toBe(true);
+    expect(await other.tryAcquire('m/@v/v1.0.0/zip')).toBe(false);
+    // Past the expiry the lease is stale and another replica takes it over.
+    clock.t = 1001;
+    expect(await other.tryAcquire('m/@v/v1.0.0/zip')).toBe(true);
+    expect(await holder.tryAcquire('m/@v/v1.0.0/zip')).toBe(false);
+    expect(await storage.list('leases/m/@v/v1.0.0/zip/')).toHaveLength(3);
+  });
+
+  it('runs the work in the holder, and a claimed lease makes run() in another replica wait for the result', async () => {
+    const storage = new MemoryStorage();
+    const clock = { t: 0 };
+    const [a, b] = replicas(storage, clock, 2);
+    expect(await a.tryAcquire('x')).toBe(true);
+    let result: string | null = null;
+    let bWorked = false;
+    const waiting = b.run(
+      'x',
+      async () => result,
+      async () => {
+        bWorked = true;
+        return 'b';
+      },
+    );
+    // a holds the claimed lease: run() in a renews it and does the work.
+    const fromA = await a.run(
+      'x',
+      async () => result,
+      async () => {
+        result = 'a';
+        return 'a';
+      },
+    );
+    expect(fromA).toBe('a');
+    expect(await waiting).toBe('a');
+    expect(bWorked).toBe(false);
+  });
+
+  it('does the work anyway after maxWaitMs when the holder never finishes', async () => {
+    const storage = new MemoryStorage();
+    const clock = { t: 0 };
+    const [a, b] = replicas(storage, clock, 2, 60_000);
+    expect(await a.tryAcquire('y')).toBe(true);
+    let polls = 0;
+    const p = b.run(
+      'y',
+      async () => {
+        polls++;
+        return null;
+      },
+      async () => 'b',
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    expect(polls).toBeGreaterThan(0); // still waiting: a's lease is fresh and b's wait is not over
+    clock.t = 5000;
+    expect(await p).toBe('b');
+    expect(await b.tryAcquire('y')).toBe(false); // b worked without taking a's lease
+  });
+});
