@@ -27,7 +27,7 @@ export interface AppDeps {
   secrets?: SecretLoader;
   /** Google's ID-token certificate endpoint (tests point it at a local server). */
   gceCertsUrl?: string;
-  /** The clock for token lifetimes (tests). */
+  /** The clock for token lifetimes and cache expiry (tests). */
   now?: () => number;
   tmpDir?: string;
   commitHook?: CommitHook;
@@ -78,6 +78,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     zipWriter: deps.zipWriter,
     leases: useLeases ? new Leases(storage, { ttlMs: coord.leaseTtlSeconds * 1000, maxWaitMs: coord.leaseMaxWaitSeconds * 1000 }) : undefined,
     negativeCacheMs: coord.negativeCacheSeconds * 1000,
+    now: deps.now,
   });
   const secrets = deps.secrets ?? createSecretLoader();
   const clientAuth = config.clientAuth.enabled ? ClientAuth.create(config.clientAuth, { secrets, log, gceCertsUrl: deps.gceCertsUrl, now: deps.now }) : undefined;

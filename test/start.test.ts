@@ -125,9 +125,16 @@ describe('functions-framework --target=goproxy', () => {
     expect(zip.status).toBe(200);
     expect(zip.headers.get('content-type')).toBe('application/zip');
     // Structured logs for Cloud Logging on stdout (written once the response has gone out).
-    await new Promise((r) => setTimeout(r, 300));
-    const lines = fn.output().split('\n').filter((l) => l.startsWith('{'));
-    const req = lines.map((l) => JSON.parse(l) as { severity: string; httpRequest?: { status: number; requestUrl: string } }).find((e) => e.httpRequest?.requestUrl.endsWith('v1.2.3.zip'));
+    const zipLog = () =>
+      fn
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { severity: string; httpRequest?: { status: number; requestUrl: string } })
+        .find((e) => e.httpRequest?.requestUrl.endsWith('v1.2.3.zip'));
+    const deadline = Date.now() + 10_000;
+    while (!zipLog() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const req = zipLog();
     expect(req?.severity).toBe('INFO');
     expect(req?.httpRequest?.status).toBe(200);
   });
