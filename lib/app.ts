@@ -4,19 +4,19 @@
 import path from 'node:path';
 import type { HttpClient } from 'isomorphic-git';
 import type { Config } from './config/schema.js';
-import { createGitHttpClient } from './fetch/git/httpClient.js';
-import { SourceRegistry, type CredentialProvider } from './fetch/sources.js';
+import { createGitHttpClient } from './source/git/httpClient.js';
+import { SourceRegistry, type CredentialProvider } from './source/git/locate.js';
 import { createLogger, type Logger } from './log/logger.js';
-import { createHandler, type RequestHandler } from './request/handler.js';
+import { createHandler, type RequestHandler } from './http/handler.js';
 import { ModuleService } from './service/moduleService.js';
-import { Leases } from './commit/lease.js';
+import { Leases } from './records/lease.js';
 import { ClientAuth } from './auth/clientAuth.js';
 import { createSecretLoader, type SecretLoader } from './config/secrets.js';
-import { GitHubAppCredentials } from './fetch/githubApp.js';
+import { GitHubAppCredentials } from './source/git/githubApp.js';
 import { FsStorage } from './storage/fsStorage.js';
 import { GcsStorage } from './storage/gcsStorage.js';
 import type { ObjectStorage } from './storage/storage.js';
-import type { CommitHook } from './commit/manifest.js';
+import type { CommitHook } from './records/manifest.js';
 import type { ZipWriter } from './archive/zipWriter.js';
 
 export interface AppDeps {

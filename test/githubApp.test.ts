@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../lib/config/load.js';
 import { createSecretLoader } from '../lib/config/secrets.js';
-import { GitHubAppCredentials } from '../lib/fetch/githubApp.js';
+import { GitHubAppCredentials } from '../lib/source/git/githubApp.js';
 import { createLogger } from '../lib/log/logger.js';
 import { startGitHttpServer, type GitHttpServer } from './support/gitHttpServer.js';
 import { makeTestApp, requireAppToken, startGitHubApiDouble, type GitHubApiDouble, type TestApp } from './support/githubApiDouble.js';

@@ -10,7 +10,7 @@
 // Applying both in input order gives exactly checkFiles' valid/invalid/omitted
 // lists and its error, because size checks come last for each file.
 import { checkFilePath, quote as goQuoteString } from '../gomod/module.js';
-import { strToFold } from '../gomod/fold.js';
+import { strToFold } from '../gomod/unicode.js';
 import { compareGoVersions, goLang } from '../gomod/gover.js';
 
 export const MAX_ZIP_FILE = 500 << 20;

@@ -6,7 +6,7 @@
 // sort.Strings does: byte-wise over UTF-8, which differs from JS's UTF-16
 // order for astral characters versus U+E000..U+FFFF.
 import crypto from 'node:crypto';
-import { encodeUTF8 } from './fold.js';
+import { encodeUTF8 } from './unicode.js';
 
 export interface FileDigest {
   /** The name as hashed (for a module zip: the full "module@version/" path). */

@@ -17,7 +17,7 @@
 // The lexer reads an escape as U+FFFD, quoting turns it back into its byte,
 // and every string handed out (values, and %s parts of messages) has escapes
 // replaced by U+FFFD, which is how Go's bytes read when decoded rune by rune.
-import { appendRune, decodeUTF8, goRunes, isPrint, isSpace } from './fold.js';
+import { appendRune, decodeUTF8, goRunes, isPrint, isSpace } from './unicode.js';
 import { GoError, canonicalVersion, checkPathMajor, InvalidVersionError, quote, quoteBytes, quoteRune, splitPathVersion } from './module.js';
 
 // ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 // message is byte-for-byte Go's err.Error(). Go's structured error types are
 // mirrored as classes with the same fields. Strings are treated as Go would
 // treat their WTF-8 bytes (see fold.ts): a lone surrogate is invalid UTF-8.
-import { decodeRune, encodeUTF8, equalFold, goRunes, isLetter, isPrint, isValidUTF8 } from './fold.js';
+import { decodeRune, encodeUTF8, equalFold, goRunes, isLetter, isPrint, isValidUTF8 } from './unicode.js';
 import * as semver from './semver.js';
 
 // ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@
 // Go indexes bytes; this port indexes UTF-16 code units. The two agree
 // because every check is against ASCII and any non-ASCII unit fails it at the
 // same position.
-import { compareStrings } from './fold.js';
+import { compareStrings } from './unicode.js';
 
 interface Parsed {
   major: string;

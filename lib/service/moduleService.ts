@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { buildModuleZip, ZipCreateError } from '../archive/moduleZip.js';
+import { buildModuleZip, ZipCreateError } from '../source/git/moduleZip.js';
 import type { ZipWriter } from '../archive/zipWriter.js';
 import {
   commitManifest,
@@ -25,18 +25,18 @@ import {
   type CommitHook,
   type Manifest,
   type ZipRecord,
-} from '../commit/manifest.js';
-import { leaseName, type Leases } from '../commit/lease.js';
+} from '../records/manifest.js';
+import { leaseName, type Leases } from '../records/lease.js';
 import { NotFoundError, UpstreamError, errorMessage } from '../errors.js';
-import type { SourceRegistry } from '../fetch/sources.js';
+import type { SourceRegistry } from '../source/git/locate.js';
 import { hashGoMod } from '../gomod/dirhash.js';
 import { canonicalVersion, escapePath, escapeVersion, unescapeVersion } from '../gomod/module.js';
 import { isPseudoVersion, pseudoVersionTime } from '../gomod/pseudo.js';
 import * as semver from '../gomod/semver.js';
 import type { Logger } from '../log/logger.js';
-import { marshalInfo } from '../protocol/infoJson.js';
-import { CodeRepo, type RevInfo } from '../resolve/codeRepo.js';
-import { invalidVersion, isNotFoundAnswer } from '../resolve/errors.js';
+import { marshalInfo } from '../gomod/infoJson.js';
+import { CodeRepo, type RevInfo } from '../source/git/codeRepo.js';
+import { invalidVersion, isNotFoundAnswer } from '../gomod/moduleErrors.js';
 import type { ObjectStorage } from '../storage/storage.js';
 import { Limiter } from '../util/limiter.js';
 import { SingleFlight } from '../util/singleflight.js';

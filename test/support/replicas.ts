@@ -8,7 +8,7 @@ import { Storage } from '@google-cloud/storage';
 import { FsStorage } from '../../lib/storage/fsStorage.js';
 import { GcsStorage } from '../../lib/storage/gcsStorage.js';
 import type { ObjectStorage } from '../../lib/storage/storage.js';
-import type { Manifest, ZipRecord } from '../../lib/commit/manifest.js';
+import type { Manifest, ZipRecord } from '../../lib/records/manifest.js';
 import { startGcsDouble, type GcsDouble } from './gcsDouble.js';
 import { zipH1 } from './zipHash.js';
 

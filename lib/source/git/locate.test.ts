@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../config/load.js';
-import { NotFoundError } from '../errors.js';
-import { createGitHttpClient } from './git/httpClient.js';
-import { SourceRegistry } from './sources.js';
+import { parseConfig } from '../../config/load.js';
+import { NotFoundError } from '../../errors.js';
+import { createGitHttpClient } from './httpClient.js';
+import { SourceRegistry } from './locate.js';
 
 const config = parseConfig(`
 gitHub:

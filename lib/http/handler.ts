@@ -9,8 +9,8 @@ import { BadRequestError, NotFoundError, StorageError, UpstreamAuthError, Upstre
 import { InvalidVersionError, ModuleError } from '../gomod/module.js';
 import type { ClientAuth } from '../auth/clientAuth.js';
 import type { Logger } from '../log/logger.js';
-import { parseProxyPath, type ProxyRequest } from '../protocol/request.js';
-import { GoError } from '../resolve/errors.js';
+import { parseProxyPath, type ProxyRequest } from './proxyPath.js';
+import { GoError } from '../gomod/moduleErrors.js';
 import type { ModuleService } from '../service/moduleService.js';
 
 export interface HandlerOptions {

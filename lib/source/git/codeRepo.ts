@@ -7,13 +7,13 @@
 // The structure deliberately mirrors cmd/go/internal/modfetch/coderepo.go so
 // that each rule can be checked against its source, and every error text is
 // the go command's own.
-import type { CodeHost, Origin, RevInfo as HostRevInfo } from '../fetch/git/codeHost.js';
-import * as semver from '../gomod/semver.js';
-import * as mod from '../gomod/module.js';
-import { isPseudoVersion, pseudoVersion, pseudoVersionBase, pseudoVersionRev, pseudoVersionTime } from '../gomod/pseudo.js';
-import { autoQuote, modulePath as modfileModulePath, parseLax } from '../gomod/modfile.js';
-import { GoError, invalidVersion, moduleError } from './errors.js';
-import { NotFoundError, UpstreamAuthError, UpstreamError } from '../errors.js';
+import type { GitRepo, Origin, RepoRevInfo } from './gitRepo.js';
+import * as semver from '../../gomod/semver.js';
+import * as mod from '../../gomod/module.js';
+import { isPseudoVersion, pseudoVersion, pseudoVersionBase, pseudoVersionRev, pseudoVersionTime } from '../../gomod/pseudo.js';
+import { autoQuote, modulePath as modfileModulePath, parseLax } from '../../gomod/modfile.js';
+import { GoError, invalidVersion, moduleError } from '../../gomod/moduleErrors.js';
+import { NotFoundError, UpstreamAuthError, UpstreamError } from '../../errors.js';
 
 /** What .info serves: Version, Time and Origin of a resolved revision. */
 export interface RevInfo {
@@ -88,7 +88,7 @@ export class CodeRepo {
   private versionsCache = new Map<string, Promise<string[]>>();
 
   constructor(
-    readonly code: CodeHost,
+    readonly code: GitRepo,
     codeRoot: string,
     modPath: string,
   ) {
@@ -194,7 +194,7 @@ export class CodeRepo {
   async stat(rev: string): Promise<RevInfo> {
     if (rev === 'latest') return this.latest();
     const codeRev = this.revToRev(rev);
-    let info: HostRevInfo;
+    let info: RepoRevInfo;
     try {
       info = await this.code.stat(codeRev);
     } catch (err) {
@@ -206,7 +206,7 @@ export class CodeRepo {
 
   /** The default branch's HEAD converted like any revision (codeRepo.Latest). */
   async latest(): Promise<RevInfo> {
-    let info: HostRevInfo;
+    let info: RepoRevInfo;
     try {
       info = await this.code.latest();
     } catch (err) {
@@ -216,7 +216,7 @@ export class CodeRepo {
     return this.convert(info, '');
   }
 
-  private async convert(info: HostRevInfo, statVers: string): Promise<RevInfo> {
+  private async convert(info: RepoRevInfo, statVers: string): Promise<RevInfo> {
     const revInfo = await this.convertVersion(info, statVers);
     // Origin as the go command writes it to its cache (.info): TagPrefix and
     // TagSum cleared, Ref dropped for pseudo-versions.
@@ -227,7 +227,7 @@ export class CodeRepo {
     return { ...revInfo, origin };
   }
 
-  private async convertVersion(info: HostRevInfo, statVers: string): Promise<RevInfo> {
+  private async convertVersion(info: RepoRevInfo, statVers: string): Promise<RevInfo> {
     const modPath = this.modPath;
     const incompatibleOk = new Map<string, boolean>();
     const canUseIncompatible = async (v: string): Promise<boolean> => {
@@ -363,7 +363,7 @@ export class CodeRepo {
     return checkCanonical(pseudoVersion(this.pseudoMajor, pseudoBase, info.time, info.short));
   }
 
-  private async validatePseudoVersion(info: HostRevInfo, version: string): Promise<void> {
+  private async validatePseudoVersion(info: RepoRevInfo, version: string): Promise<void> {
     const fail = (msg: string): never => {
       throw invalidVersion(this.modPath, version, msg, true);
     };

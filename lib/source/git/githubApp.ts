@@ -15,13 +15,13 @@
 // host, app, repository and permissions.
 import { createAppAuth } from '@octokit/auth-app';
 import { request as octokitRequest } from '@octokit/request';
-import type { Config, GitHubHostConfig } from '../config/schema.js';
-import { NotFoundError, UpstreamError } from '../errors.js';
-import type { Logger } from '../log/logger.js';
-import { SingleFlight } from '../util/singleflight.js';
-import type { SecretLoader } from '../config/secrets.js';
-import type { GitRemote } from './git/objectStore.js';
-import type { CredentialProvider, RepoLocation } from './sources.js';
+import type { Config, GitHubHostConfig } from '../../config/schema.js';
+import { NotFoundError, UpstreamError } from '../../errors.js';
+import type { Logger } from '../../log/logger.js';
+import { SingleFlight } from '../../util/singleflight.js';
+import type { SecretLoader } from '../../config/secrets.js';
+import type { GitRemote } from './objectStore.js';
+import type { CredentialProvider, RepoLocation } from './locate.js';
 
 /** The only permission modproxy ever asks for. */
 const PERMISSIONS = { contents: 'read' } as const;

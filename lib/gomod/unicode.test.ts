@@ -14,7 +14,7 @@ import {
   strToFold,
   unicodeTables,
   unicodeVersion,
-} from './fold.js';
+} from './unicode.js';
 
 describe('fold (unit)', () => {
   it('folds like Go', () => {

@@ -6,12 +6,12 @@
 import crypto from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { ArchiveConverter } from './gitattributes.js';
-import { classifyNames, checkedFilesError, SizeChecker, type FileError } from './checkFiles.js';
-import { defaultZipWriter, type ZipEntrySource, type ZipWriter } from './zipWriter.js';
-import { hash1 } from '../gomod/dirhash.js';
-import { goModLookup } from '../gomod/modfile.js';
-import { canonicalVersion, check as checkModuleVersion } from '../gomod/module.js';
-import type { ZipSourceFile } from '../resolve/codeRepo.js';
+import { classifyNames, checkedFilesError, SizeChecker, type FileError } from '../../archive/checkFiles.js';
+import { defaultZipWriter, type ZipEntrySource, type ZipWriter } from '../../archive/zipWriter.js';
+import { hash1 } from '../../gomod/dirhash.js';
+import { goModLookup } from '../../gomod/modfile.js';
+import { canonicalVersion, check as checkModuleVersion } from '../../gomod/module.js';
+import type { ZipSourceFile } from './codeRepo.js';
 
 /** A zip that the go command would refuse to create, with its message (without "create zip: "). */
 export class ZipCreateError extends Error {

@@ -1,5 +1,5 @@
 // From a module path to the git repository that holds it (spec §2.1), and to
-// a CodeHost view of that repository.
+// a GitRepo view of that repository.
 //
 // Supported shapes, as the go command's static rules define them:
 //   - github.com-style hosts (github.com and every configured gitHub[].host):
@@ -11,10 +11,10 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import type { HttpClient } from 'isomorphic-git';
-import type { Config, GitHubHostConfig, PrivateModuleConfig } from '../config/schema.js';
-import { NotFoundError } from '../errors.js';
-import { GitCodeHost } from './git/codeHost.js';
-import { GitObjectStore, type GitRemote } from './git/objectStore.js';
+import type { Config, GitHubHostConfig, PrivateModuleConfig } from '../../config/schema.js';
+import { NotFoundError } from '../../errors.js';
+import { RemoteGitRepo } from './gitRepo.js';
+import { GitObjectStore, type GitRemote } from './objectStore.js';
 
 export interface RepoLocation {
   /** Import path of the repository root, e.g. github.com/o/r or example.com/x.git. */
@@ -127,7 +127,7 @@ export class SourceRegistry {
   }
 
   /** A fresh per-request view of the repository (its ref table is read once, lazily). */
-  open(loc: RepoLocation): GitCodeHost {
-    return new GitCodeHost(this.storeFor(loc), loc.originUrl);
+  open(loc: RepoLocation): RemoteGitRepo {
+    return new RemoteGitRepo(this.storeFor(loc), loc.originUrl);
   }
 }

@@ -1,11 +1,11 @@
 // CodeRepo rules that the conformance suite cannot reach through a git
 // server: gopkg.in paths (spec case 32), whose repository root is the whole
-// module path (found by a go-import meta tag). The CodeHost here is an
+// module path (found by a go-import meta tag). The GitRepo here is an
 // in-memory repository with linear history, a test double of lib/fetch.
 import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { Archive, CodeHost, RevInfo, Tag } from '../fetch/git/codeHost.js';
-import { UnknownRevisionError } from '../fetch/git/codeHost.js';
+import type { Archive, GitRepo, RepoRevInfo, Tag } from './gitRepo.js';
+import { UnknownRevisionError } from './gitRepo.js';
 import { CodeRepo, isMajor } from './codeRepo.js';
 
 interface Commit {
@@ -13,7 +13,7 @@ interface Commit {
   files: Record<string, string>;
 }
 
-class MemoryCodeHost implements CodeHost {
+class MemoryGitRepo implements GitRepo {
   readonly url = 'https://example.com/repo';
   private hashes: string[];
   constructor(
@@ -38,13 +38,13 @@ class MemoryCodeHost implements CodeHost {
     if (i < 0) throw new UnknownRevisionError(rev);
     return i;
   }
-  async stat(rev: string): Promise<RevInfo> {
+  async stat(rev: string): Promise<RepoRevInfo> {
     const i = this.index(rev);
     const name = this.hashes[i];
     const tags = Object.keys(this.tagMap).filter((t) => this.tagMap[t] === i).sort();
     return { name, short: name.slice(0, 12), version: tags.includes(rev) ? rev : name, time: new Date(this.commits[i].time * 1000), tags, origin: { VCS: 'git', URL: this.url, Hash: name } };
   }
-  async latest(): Promise<RevInfo> {
+  async latest(): Promise<RepoRevInfo> {
     return this.stat('HEAD');
   }
   async readFile(rev: string, file: string): Promise<Uint8Array | null> {
@@ -76,7 +76,7 @@ class MemoryCodeHost implements CodeHost {
 const t0 = 1577836800;
 
 describe('gopkg.in modules (spec case 32)', () => {
-  const host = new MemoryCodeHost(
+  const host = new MemoryGitRepo(
     [
       { time: t0, files: { 'a.go': 'package a\n' } },
       { time: t0 + 3600, files: { 'a.go': 'package a\n', 'b.go': 'package a\n' } },

@@ -5,7 +5,7 @@
 // answers 404 with the same text. Transport and storage faults never pass
 // through here; they keep their own classes (lib/errors.ts).
 import { NotFoundError, UpstreamAuthError } from '../errors.js';
-import { GoError, InvalidVersionError, ModuleError } from '../gomod/module.js';
+import { GoError, InvalidVersionError, ModuleError } from './module.js';
 
 export { GoError };
 

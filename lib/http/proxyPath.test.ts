@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BadRequestError, NotFoundError } from '../errors.js';
-import { parseProxyPath } from './request.js';
+import { parseProxyPath } from './proxyPath.js';
 
 describe('parseProxyPath', () => {
   it.each([

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import iconvLite from 'iconv-lite';
 import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prng } from '../../test/support/prng.js';
+import { prng } from '../../../test/support/prng.js';
 import {
   ArchiveConverter,
   GitArchiveFatalError,

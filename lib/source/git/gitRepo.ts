@@ -23,8 +23,8 @@ export interface Origin {
   Ref?: string;
 }
 
-/** Go's codehost.RevInfo. */
-export interface RevInfo {
+/** Go's codehost.RevInfo (named apart from the module-level RevInfo of codeRepo.ts). */
+export interface RepoRevInfo {
   /** Full commit hash. */
   name: string;
   /** First 12 hex digits of the hash. */
@@ -57,12 +57,12 @@ export interface Archive {
 }
 
 /** The codehost.Repo operations that module resolution (lib/resolve) needs. */
-export interface CodeHost {
+export interface GitRepo {
   /** The remote URL, as recorded in Origin.URL. */
   readonly url: string;
   tags(prefix: string): Promise<Tag[]>;
-  stat(rev: string): Promise<RevInfo>;
-  latest(): Promise<RevInfo>;
+  stat(rev: string): Promise<RepoRevInfo>;
+  latest(): Promise<RepoRevInfo>;
   /** Raw blob bytes of `file` at `rev` (no conversions), or null if it does not exist there. */
   readFile(rev: string, file: string): Promise<Uint8Array | null>;
   recentTag(rev: string, prefix: string, allowed: (tag: string) => boolean): Promise<string>;
@@ -99,9 +99,9 @@ export function shortenSHA1(rev: string): string {
   return allHex(rev) && rev.length === 40 ? rev.slice(0, 12) : rev;
 }
 
-export class GitCodeHost implements CodeHost {
+export class RemoteGitRepo implements GitRepo {
   private refsPromise: Promise<Map<string, AdvertisedRef>> | undefined;
-  private statCache = new Map<string, Promise<RevInfo>>();
+  private statCache = new Map<string, Promise<RepoRevInfo>>();
   private tagsByCommit: Map<string, string[]> | undefined;
   private reachable: Promise<Set<string>> | undefined;
 
@@ -151,7 +151,7 @@ export class GitCodeHost implements CodeHost {
     return this.tagsByCommit.get(hash) ?? [];
   }
 
-  stat(rev: string): Promise<RevInfo> {
+  stat(rev: string): Promise<RepoRevInfo> {
     if (rev === 'latest') return this.latest();
     let p = this.statCache.get(rev);
     if (!p) {
@@ -161,7 +161,7 @@ export class GitCodeHost implements CodeHost {
     return p;
   }
 
-  private async statUncached(rev: string): Promise<RevInfo> {
+  private async statUncached(rev: string): Promise<RepoRevInfo> {
     const refs = await this.loadRefs();
     let ref = '';
     let hash = '';
@@ -224,7 +224,7 @@ export class GitCodeHost implements CodeHost {
       throw new GoError('unexpected response from git log: ""');
     }
     const tags = await this.commitTags(hash);
-    const info: RevInfo = {
+    const info: RepoRevInfo = {
       name: hash,
       short: shortenSHA1(hash),
       version: tags.includes(version) ? version : hash,
@@ -292,7 +292,7 @@ export class GitCodeHost implements CodeHost {
     return seen;
   }
 
-  async latest(): Promise<RevInfo> {
+  async latest(): Promise<RepoRevInfo> {
     const head = await this.refHash('HEAD');
     if (!head) throw new NoCommitsError();
     const info = await this.stat(head);
