@@ -5,7 +5,9 @@ import path from 'node:path';
 import type { HttpClient } from 'isomorphic-git';
 import type { Config } from './config/schema.js';
 import { createGitHttpClient } from './source/git/httpClient.js';
-import { SourceRegistry, type CredentialProvider } from './source/git/locate.js';
+import type { CredentialProvider } from './source/git/locate.js';
+import { GitSources } from './source/git/gitSources.js';
+import { PrivateModulesRouter } from './source/router.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { createHandler, type RequestHandler } from './http/handler.js';
 import { ModuleService } from './service/moduleService.js';
@@ -66,7 +68,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const credentials =
     deps.credentials ?? (needsApps ? new GitHubAppCredentials({ config, secrets: deps.secrets ?? createSecretLoader(), log }) : undefined);
   if (config.clientAuth.enabled && config.clientAuth.acl.length === 0) log.warn('clientAuth is enabled with an empty acl: every request will be denied');
-  const sources = new SourceRegistry(config, http, credentials);
+  const git = new GitSources(config, http, credentials, deps.zipWriter);
+  const sources = new PrivateModulesRouter(config.privateModules, (modPath, rule) => git.open(modPath, rule));
   const coord = config.coordination;
   const useLeases = coord.leases ?? config.storage.gcs !== undefined;
   const service = new ModuleService({
@@ -75,7 +78,6 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     log,
     tmpDir: deps.tmpDir,
     commitHook: deps.commitHook,
-    zipWriter: deps.zipWriter,
     leases: useLeases ? new Leases(storage, { ttlMs: coord.leaseTtlSeconds * 1000, maxWaitMs: coord.leaseMaxWaitSeconds * 1000 }) : undefined,
     negativeCacheMs: coord.negativeCacheSeconds * 1000,
     now: deps.now,
@@ -84,7 +86,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const clientAuth = config.clientAuth.enabled ? ClientAuth.create(config.clientAuth, { secrets, log, gceCertsUrl: deps.gceCertsUrl, now: deps.now }) : undefined;
   // Surface a failure at ready(); requests also wait for (and fail with) it.
   clientAuth?.catch(() => {});
-  const handler = createHandler({ service, log, publicCache: !config.clientAuth.enabled, zipRedirect: config.zipRedirect, clientAuth, servesModule: (m) => sources.ruleFor(m) !== undefined });
+  const handler = createHandler({ service, log, publicCache: !config.clientAuth.enabled, zipRedirect: config.zipRedirect, clientAuth });
   return {
     config,
     handler,

@@ -1,49 +1,109 @@
-// Error classes that decide the HTTP status of a failed request.
+// One error taxonomy. Every failure that may reach a client is a ProxyError
+// carrying its kind; the HTTP layer maps kinds to statuses in one table
+// (lib/http/replies.ts), and the service asks the kind, never the class.
 //
-// The rule (spec §1.3): a failure the go command itself would report for a
-// well-formed request is "not found" (404 + one-line text); a malformed request
-// is 400; only genuine server or upstream faults are 5xx, because 5xx stops a
+// The rule behind the kinds (docs/go-rules/errors.md): a failure the go
+// command itself would report for a well-formed request is "not found" (404,
+// or 410) with one line of text; a malformed request is "bad request"; only
+// genuine faults of ours or of an upstream are 5xx, because 5xx stops a
 // comma-separated GOPROXY list while 404/410 lets the client fall through.
 
-/** The request itself is malformed (bad escaping, traversal, non-canonical version on .mod/.zip). */
-export class BadRequestError extends Error {
-  override name = 'BadRequestError';
-}
+export type ErrorKind =
+  /** The request itself is malformed (bad escaping, traversal, non-canonical version on .mod/.zip). */
+  | 'bad-request'
+  /** What was asked for does not exist, for a reason the user can act on. */
+  | 'not-found'
+  /** As not-found, for something that existed once. */
+  | 'gone'
+  /** The client may not have it. */
+  | 'forbidden'
+  /** An upstream (git host, API) failed: network, 5xx, timeouts; not the module's fault. */
+  | 'upstream'
+  /** Our own storage failed (after the client's retries): retryable, details stay in the log. */
+  | 'unavailable';
 
-/** The thing asked for does not exist, for a reason the user can act on. */
-export class NotFoundError extends Error {
-  override name = 'NotFoundError';
+export type Severity = 'INFO' | 'WARNING' | 'ERROR';
+
+export class ProxyError extends Error {
+  override name = 'ProxyError';
   constructor(
+    readonly kind: ErrorKind,
     message: string,
-    readonly status: 404 | 410 = 404,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
+  }
+
+  /** How loudly a request that failed with this error is logged (by default, from its kind). */
+  get severity(): Severity {
+    return this.kind === 'upstream' || this.kind === 'unavailable' ? 'ERROR' : 'INFO';
   }
 }
 
-/** The upstream git host or API failed (network, 5xx, timeouts): not the module's fault. */
-export class UpstreamError extends Error {
+export class BadRequestError extends ProxyError {
+  override name = 'BadRequestError';
+  constructor(message: string) {
+    super('bad-request', message);
+  }
+}
+
+export class NotFoundError extends ProxyError {
+  override name = 'NotFoundError';
+  constructor(message: string, gone = false) {
+    super(gone ? 'gone' : 'not-found', message);
+  }
+}
+
+export class ForbiddenError extends ProxyError {
+  override name = 'ForbiddenError';
+  constructor(message: string) {
+    super('forbidden', message);
+  }
+}
+
+/** An upstream failed; `status` says which 5xx a client gets (bad gateway, unavailable, timeout). */
+export class UpstreamError extends ProxyError {
   override name = 'UpstreamError';
   constructor(
     message: string,
     readonly status: 502 | 503 | 504 = 502,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super('upstream', message, options);
   }
 }
 
-/** Storage failed (after the client's own retries): a fault of ours, retryable. */
-export class StorageError extends Error {
+export class StorageError extends ProxyError {
   override name = 'StorageError';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super('unavailable', message, options);
   }
 }
 
-/** The upstream refused our credentials or the repository is inaccessible to them. */
-export class UpstreamAuthError extends Error {
+/**
+ * The upstream refused our credentials or the repository is inaccessible to
+ * them. Answered as "not found" (logged as a warning), as the go command
+ * reports a repository it cannot read.
+ */
+export class UpstreamAuthError extends ProxyError {
   override name = 'UpstreamAuthError';
+  constructor(message: string) {
+    super('not-found', message);
+  }
+
+  override get severity(): Severity {
+    return 'WARNING';
+  }
+}
+
+/** Whether an error is an answer that the module or version does not exist (as opposed to a fault). */
+export function isNotFound(err: unknown): boolean {
+  return err instanceof ProxyError && (err.kind === 'not-found' || err.kind === 'gone');
+}
+
+/** Whether an error is an upstream fault (the source could not be asked). */
+export function isUpstreamFault(err: unknown): boolean {
+  return err instanceof ProxyError && err.kind === 'upstream';
 }
 
 export function errorMessage(err: unknown): string {

@@ -1,7 +1,21 @@
 // The .info body exactly as the go command writes it (spec §1.4): compact
 // json.Marshal output, fields in the order Version, Time, Origin, Go's HTML
 // escaping, no trailing newline.
-import type { Origin } from '../source/git/gitRepo.js';
+
+/**
+ * The .info's Origin (Go's codehost.Origin), with its JSON field names: where
+ * a version came from, as a source reports it.
+ */
+export interface Origin {
+  VCS: string;
+  URL: string;
+  Subdir?: string;
+  Hash?: string;
+  TagPrefix?: string;
+  TagSum?: string;
+  RepoSum?: string;
+  Ref?: string;
+}
 
 export interface InfoFields {
   Version: string;

@@ -254,7 +254,7 @@ describe('module (differential)', () => {
   function errorShape(e: unknown): OracleError {
     if (e instanceof ModuleError) return { msg: e.message, type: '*module.ModuleError', path: e.path, version: e.version, err: errorShape(e.err) };
     if (e instanceof InvalidVersionError) return { msg: e.message, type: '*module.InvalidVersionError', version: e.version, pseudo: e.pseudo, err: errorShape(e.err) };
-    if (e instanceof InvalidPathError) return { msg: e.message, type: '*module.InvalidPathError', kind: e.kind, path: e.path, err: errorShape(e.err) };
+    if (e instanceof InvalidPathError) return { msg: e.message, type: '*module.InvalidPathError', kind: e.pathKind, path: e.path, err: errorShape(e.err) };
     if (e instanceof GoError) return { msg: e.message, type: '*errors.errorString' };
     throw e;
   }

@@ -7,15 +7,22 @@
 // message is byte-for-byte Go's err.Error(). Go's structured error types are
 // mirrored as classes with the same fields. Strings are treated as Go would
 // treat their WTF-8 bytes (see fold.ts): a lone surrogate is invalid UTF-8.
+import { ProxyError } from '../errors.js';
 import { decodeRune, encodeUTF8, equalFold, goRunes, isLetter, isPrint, isValidUTF8 } from './unicode.js';
 import * as semver from './semver.js';
 
 // ---------------------------------------------------------------------------
 // Errors
+//
+// Each is an answer the go command would give about the module or version, so
+// to a proxy client each is "not found" (docs/go-rules/errors.md).
 
 /** A plain Go error (errors.New or fmt.Errorf): all there is to it is its text. */
-export class GoError extends Error {
+export class GoError extends ProxyError {
   override name = 'GoError';
+  constructor(message: string) {
+    super('not-found', message);
+  }
 }
 
 /**
@@ -23,14 +30,14 @@ export class GoError extends Error {
  * or given elsewhere. Error(): `version "v" invalid: <err>`, or
  * `pseudo-version "v" invalid: <err>` when pseudo is set.
  */
-export class InvalidVersionError extends Error {
+export class InvalidVersionError extends ProxyError {
   override name = 'InvalidVersionError';
   constructor(
     readonly version: string,
     readonly pseudo: boolean,
     readonly err: Error,
   ) {
-    super(`${pseudo ? 'pseudo-version' : 'version'} ${quote(version)} invalid: ${err.message}`);
+    super('not-found', `${pseudo ? 'pseudo-version' : 'version'} ${quote(version)} invalid: ${err.message}`);
   }
 
   /** "version" or "pseudo-version". */
@@ -49,14 +56,14 @@ export class InvalidVersionError extends Error {
  * an InvalidVersionError (whose version is used), else `path@version: <err>`,
  * or `module path: <err>` when version is empty.
  */
-export class ModuleError extends Error {
+export class ModuleError extends ProxyError {
   override name = 'ModuleError';
   constructor(
     readonly path: string,
     readonly version: string,
     readonly err: Error,
   ) {
-    super(moduleErrorMessage(path, version, err));
+    super('not-found', moduleErrorMessage(path, version, err));
   }
 
   unwrap(): Error {
@@ -71,14 +78,14 @@ function moduleErrorMessage(path: string, version: string, err: Error): string {
 }
 
 /** InvalidPathError: `malformed <kind> path "<path>": <err>`, kind being module, import or file. */
-export class InvalidPathError extends Error {
+export class InvalidPathError extends ProxyError {
   override name = 'InvalidPathError';
   constructor(
-    readonly kind: 'module' | 'import' | 'file',
+    readonly pathKind: 'module' | 'import' | 'file',
     readonly path: string,
     readonly err: Error,
   ) {
-    super(`malformed ${kind} path ${quote(path)}: ${err.message}`);
+    super('not-found', `malformed ${pathKind} path ${quote(path)}: ${err.message}`);
   }
 
   unwrap(): Error {

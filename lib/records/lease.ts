@@ -6,7 +6,7 @@
 // for the holder's result for a bounded time, then does the work itself.
 //
 // The bucket is append-only (no overwrite, no delete), so a lease is a
-// numbered object created with create-if-absent:
+// numbered object created with create-if-absent (names: ./layout.ts):
 //   leases/<name>/<seq>   {"owner", "expiresAt"}
 // The holder is the creator of the highest sequence number. A stale lease
 // (past expiresAt) is taken over by creating the next number; exactly one
@@ -15,6 +15,7 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { ObjectStorage } from '../storage/storage.js';
+import { leaseObjectKey, leaseObjectSeq, leaseObjectsPrefix } from './layout.js';
 
 export interface LeaseOptions {
   ttlMs: number;
@@ -31,8 +32,6 @@ interface LeaseBody {
   expiresAt: number;
 }
 
-const SEQ_DIGITS = 8;
-
 export class Leases {
   readonly owner: string;
   private readonly now: () => number;
@@ -46,14 +45,10 @@ export class Leases {
   }
 
   private async current(name: string): Promise<{ seq: number; body: LeaseBody | null }> {
-    const keys = await this.storage.list(`leases/${name}/`);
     let seq = 0;
-    for (const k of keys) {
-      const n = Number(k.slice(k.lastIndexOf('/') + 1));
-      if (Number.isInteger(n) && n > seq) seq = n;
-    }
+    for (const k of await this.storage.list(leaseObjectsPrefix(name))) seq = Math.max(seq, leaseObjectSeq(k));
     if (seq === 0) return { seq, body: null };
-    const data = await this.storage.read(`leases/${name}/${String(seq).padStart(SEQ_DIGITS, '0')}`);
+    const data = await this.storage.read(leaseObjectKey(name, seq));
     return { seq, body: data ? (JSON.parse(Buffer.from(data).toString('utf8')) as LeaseBody) : null };
   }
 
@@ -66,8 +61,7 @@ export class Leases {
     const { seq, body } = await this.current(name);
     if (body && body.owner !== this.owner && body.expiresAt > this.now()) return false;
     const next: LeaseBody = { owner: this.owner, expiresAt: this.now() + this.opts.ttlMs };
-    const key = `leases/${name}/${String(seq + 1).padStart(SEQ_DIGITS, '0')}`;
-    return (await this.storage.createIfAbsent(key, Buffer.from(JSON.stringify(next)), { contentType: 'application/json' })) === 'created';
+    return (await this.storage.createIfAbsent(leaseObjectKey(name, seq + 1), Buffer.from(JSON.stringify(next)), { contentType: 'application/json' })) === 'created';
   }
 
   /**
@@ -87,9 +81,4 @@ export class Leases {
       delay = Math.min(delay * 2, 2000);
     }
   }
-}
-
-/** A storage-safe lease name for a module version and step. */
-export function leaseName(escapedPath: string, escapedVersion: string, step: 'manifest' | 'zip'): string {
-  return `${escapedPath}/@v/${escapedVersion}/${step}`;
 }

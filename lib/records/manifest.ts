@@ -3,12 +3,12 @@
 // A module version is committed by two small records, each created with
 // create-if-absent and never overwritten or deleted:
 //
-//   versions/<escaped path>/@v/<escaped version>/manifest.json
-//     .info body, go.mod (inline, or a content-addressed body), and the
-//     *source* of the zip: the commit and module directory it resolved to;
-//   versions/<escaped path>/@v/<escaped version>/zip.json
-//     the zip built from exactly that source (a content-addressed body and
-//     its h1 hash), or the go command's reason it cannot be built.
+//   manifest.json: .info body, go.mod (inline, or a content-addressed body),
+//     and the *source pin* of the zip: what the version resolved to in its
+//     source (for git: the commit and the module's directory in it);
+//   zip.json: the zip made from exactly that pin (a content-addressed body
+//     and its h1 hash), or the go command's reason it cannot be made.
+// (Their names, and the bodies', come from ./layout.ts.)
 //
 // Bodies are written first under their sha256, so writing one twice is
 // harmless. Readers serve only what the records name; a writer that loses a
@@ -17,10 +17,20 @@
 // waiting for the zip), because the zip is a pure function of the source the
 // manifest pins: any replica builds the same file set from it.
 import crypto from 'node:crypto';
-import { escapePath, escapeVersion } from '../gomod/module.js';
+import type { SourcePin } from '../source/moduleSource.js';
 import type { ObjectStorage } from '../storage/storage.js';
+import { blobKey, manifestKey, zipRecordKey } from './layout.js';
 
-export const MANIFEST_SCHEMA = 1;
+/**
+ * Schema 1: git pins. Records written before pins were tagged hold
+ * `{commit, dir}` without `kind`; readers take those as git pins. Git pins
+ * are still written as schema 1 (with `kind`), which earlier readers read as
+ * before. A record whose pin is of another kind must be written with a higher
+ * schema number, so that code which knows only git pins refuses it rather
+ * than misreads it.
+ */
+const GIT_SCHEMA = 1;
+const KNOWN_SCHEMAS = new Set([GIT_SCHEMA]);
 /** go.mod files up to this size live inside the manifest. */
 const INLINE_MOD_LIMIT = 64 * 1024;
 
@@ -35,13 +45,6 @@ export interface ManifestMod {
   blob?: string;
 }
 
-export interface ZipSource {
-  /** The full commit hash the version resolved to. */
-  commit: string;
-  /** The module's directory in that commit ("" for the repository root). */
-  dir: string;
-}
-
 export interface Manifest {
   schema: number;
   path: string;
@@ -49,7 +52,7 @@ export interface Manifest {
   /** The exact .info body. */
   info: string;
   mod: ManifestMod;
-  source: ZipSource;
+  source: SourcePin;
   committedAt: string;
 }
 
@@ -59,44 +62,36 @@ export interface ZipRecord {
   schema: number;
   path: string;
   version: string;
-  source: ZipSource;
+  source: SourcePin;
   zip: ZipBody | { error: string };
   committedAt: string;
-}
-
-function versionDir(modPath: string, version: string): string {
-  return `versions/${escapePath(modPath)}/@v/${escapeVersion(version)}`;
-}
-
-export function manifestKey(modPath: string, version: string): string {
-  return `${versionDir(modPath, version)}/manifest.json`;
-}
-
-export function zipRecordKey(modPath: string, version: string): string {
-  return `${versionDir(modPath, version)}/zip.json`;
-}
-
-export function blobKey(sha256Hex: string): string {
-  return `blobs/sha256/${sha256Hex.slice(0, 2)}/${sha256Hex}`;
 }
 
 export function sha256Hex(data: Uint8Array): string {
   return crypto.createHash('sha256').update(data).digest('hex');
 }
 
-async function readRecord<T extends { schema: number; path: string; version: string }>(
-  storage: ObjectStorage,
-  key: string,
-  modPath: string,
-  version: string,
-): Promise<T | null> {
+type VersionRecord = { schema: number; path: string; version: string; source: SourcePin };
+
+async function readRecord<T extends VersionRecord>(storage: ObjectStorage, key: string, modPath: string, version: string): Promise<T | null> {
   const data = await storage.read(key);
   if (!data) return null;
   const r = JSON.parse(Buffer.from(data).toString('utf8')) as T;
-  if (r.schema !== MANIFEST_SCHEMA || r.path !== modPath || r.version !== version) {
+  if (!KNOWN_SCHEMAS.has(r.schema) || r.path !== modPath || r.version !== version || typeof r.source !== 'object' || r.source === null) {
     throw new Error(`${key} is corrupt or of an unknown schema`);
   }
+  // Untagged pins come from before pins were tagged: all of them are git pins.
+  if ((r.source as { kind?: string }).kind === undefined) r.source = { kind: 'git', commit: r.source.commit, dir: r.source.dir };
+  if (r.source.kind !== 'git') throw new Error(`${key} is corrupt or of an unknown schema`);
   return r;
+}
+
+/** The schema number a record with this pin is written with. */
+function schemaFor(pin: SourcePin): number {
+  switch (pin.kind) {
+    case 'git':
+      return GIT_SCHEMA;
+  }
 }
 
 export function readManifest(storage: ObjectStorage, modPath: string, version: string): Promise<Manifest | null> {
@@ -125,7 +120,7 @@ export interface CommitResult<T> {
 }
 
 /** Creates `key` unless it exists; either way returns the record that is now there. */
-async function createRecord<T extends { schema: number; path: string; version: string }>(
+async function createRecord<T extends VersionRecord>(
   storage: ObjectStorage,
   key: string,
   record: T,
@@ -146,7 +141,7 @@ export interface ManifestInput {
   version: string;
   info: string;
   mod: { data: Uint8Array; h1: string };
-  source: ZipSource;
+  source: SourcePin;
 }
 
 export async function commitManifest(storage: ObjectStorage, a: ManifestInput, hook?: CommitHook): Promise<CommitResult<Manifest>> {
@@ -163,7 +158,7 @@ export async function commitManifest(storage: ObjectStorage, a: ManifestInput, h
     await hook?.('after-mod-blob');
   }
   const manifest: Manifest = {
-    schema: MANIFEST_SCHEMA,
+    schema: schemaFor(a.source),
     path: a.path,
     version: a.version,
     info: a.info,
@@ -177,7 +172,7 @@ export async function commitManifest(storage: ObjectStorage, a: ManifestInput, h
 export interface ZipInput {
   path: string;
   version: string;
-  source: ZipSource;
+  source: SourcePin;
   zip: { file: string; sha256: string; size: number; h1: string; files: number } | { error: string };
 }
 
@@ -194,6 +189,6 @@ export async function commitZip(storage: ObjectStorage, a: ZipInput, hook?: Comm
     await hook?.('after-zip-blob');
     zip = { sha256: a.zip.sha256, size: a.zip.size, h1: a.zip.h1, files: a.zip.files, blob };
   }
-  const record: ZipRecord = { schema: MANIFEST_SCHEMA, path: a.path, version: a.version, source: a.source, zip, committedAt: new Date().toISOString() };
+  const record: ZipRecord = { schema: schemaFor(a.source), path: a.path, version: a.version, source: a.source, zip, committedAt: new Date().toISOString() };
   return createRecord(storage, zipRecordKey(a.path, a.version), record, hook, 'zip-record');
 }

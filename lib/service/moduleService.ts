@@ -1,9 +1,12 @@
 // The proxy's core, one method per protocol endpoint. The data path:
 //
-//   storage hit?  → serve what the version's records name (never touches git)
-//   otherwise     → resolve (lib/resolve over lib/fetch) → commit the version
-//                   manifest (.info, .mod, pinned zip source) → serve it;
-//                   build the zip from the pinned source → commit its record
+//   storage hit?  → serve what the version's records name (never asks a source)
+//   otherwise     → ask the module's source (lib/source) → commit the version
+//                   manifest (.info, .mod, the source's pin) → serve it;
+//                   make the zip from the pin → commit its record
+//
+// The service knows sources only through the seam (lib/source/moduleSource.ts),
+// storage names only through lib/records, and answers with artifact handles.
 //
 // .info and .mod are answered as soon as the manifest is committed; the zip
 // build starts right away in the background, and a .zip request joins it.
@@ -14,8 +17,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { buildModuleZip, ZipCreateError } from '../source/git/moduleZip.js';
-import type { ZipWriter } from '../archive/zipWriter.js';
 import {
   commitManifest,
   commitZip,
@@ -26,28 +27,28 @@ import {
   type Manifest,
   type ZipRecord,
 } from '../records/manifest.js';
-import { leaseName, type Leases } from '../records/lease.js';
-import { NotFoundError, UpstreamError, errorMessage } from '../errors.js';
-import type { SourceRegistry } from '../source/git/locate.js';
+import type { Leases } from '../records/lease.js';
+import { leaseName, moduleRecordsPrefix, parseRecordKey, type BuildStep } from '../records/layout.js';
+import { NotFoundError, errorMessage, isNotFound, isUpstreamFault } from '../errors.js';
 import { hashGoMod } from '../gomod/dirhash.js';
-import { canonicalVersion, escapePath, escapeVersion, unescapeVersion } from '../gomod/module.js';
+import { canonicalVersion } from '../gomod/module.js';
 import { isPseudoVersion, pseudoVersionTime } from '../gomod/pseudo.js';
 import * as semver from '../gomod/semver.js';
 import type { Logger } from '../log/logger.js';
 import { marshalInfo } from '../gomod/infoJson.js';
-import { CodeRepo, type RevInfo } from '../source/git/codeRepo.js';
-import { invalidVersion, isNotFoundAnswer } from '../gomod/moduleErrors.js';
+import { invalidVersion } from '../gomod/moduleErrors.js';
+import { NoZipError, type ModuleSource, type ResolvedVersion, type SourceRouter } from '../source/moduleSource.js';
 import type { ObjectStorage } from '../storage/storage.js';
+import { BytesArtifact, StoredArtifact, type Artifact } from './artifact.js';
 import { Limiter } from '../util/limiter.js';
 import { SingleFlight } from '../util/singleflight.js';
 
 export interface ModuleServiceOptions {
   storage: ObjectStorage;
-  sources: SourceRegistry;
+  sources: SourceRouter;
   log: Logger;
   /** Where zips are spooled before they are committed (default: os.tmpdir()). */
   tmpDir?: string;
-  zipWriter?: ZipWriter;
   /** Crash-test hooks on the commit path. */
   commitHook?: CommitHook;
   /** Start building the zip as soon as a manifest is committed (default true). */
@@ -90,15 +91,6 @@ class ExpiringCache<T> {
   }
 }
 
-export interface InfoAnswer {
-  /** The .info JSON body. */
-  body: string;
-  /** The version it describes. */
-  version: string;
-  /** True when the request named exactly this version, so the answer never changes. */
-  immutable: boolean;
-}
-
 export class ModuleService {
   private readonly manifestFlights = new SingleFlight<Manifest>();
   private readonly zipFlights = new SingleFlight<ZipRecord>();
@@ -117,13 +109,13 @@ export class ModuleService {
     fs.mkdirSync(this.tmpDir, { recursive: true });
   }
 
-  get storage(): ObjectStorage {
-    return this.opts.storage;
+  /** Whether any source serves the module (no network). */
+  serves(modPath: string): boolean {
+    return this.opts.sources.serves(modPath);
   }
 
-  private openRepo(modPath: string): CodeRepo {
-    const loc = this.opts.sources.locate(modPath);
-    return new CodeRepo(this.opts.sources.open(loc), loc.codeRoot, modPath);
+  private sourceFor(modPath: string): Promise<ModuleSource> {
+    return this.opts.sources.sourceFor(modPath);
   }
 
   /** Runs `fn`, remembering a "not found" answer for `key` for a short while. */
@@ -133,25 +125,20 @@ export class ModuleService {
     try {
       return await fn();
     } catch (err) {
-      if (isNotFoundAnswer(err)) this.notFound.set(key, err as Error);
+      if (isNotFound(err)) this.notFound.set(key, err as Error);
       throw err;
     }
   }
 
   /** Canonical versions committed to storage for a module (briefly cached). */
   async committedVersions(modPath: string): Promise<string[]> {
-    const prefix = `versions/${escapePath(modPath)}/@v/`;
+    const prefix = moduleRecordsPrefix(modPath);
     const cached = this.committedCache.get(prefix);
     if (cached) return cached;
     const versions: string[] = [];
     for (const key of await this.opts.storage.list(prefix)) {
-      const rest = key.slice(prefix.length);
-      if (!rest.endsWith('/manifest.json')) continue;
-      try {
-        versions.push(unescapeVersion(rest.slice(0, -'/manifest.json'.length)));
-      } catch {
-        // not a key this code wrote
-      }
+      const r = parseRecordKey(key);
+      if (r?.kind === 'manifest') versions.push(r.version);
     }
     this.committedCache.set(prefix, versions);
     return versions;
@@ -163,14 +150,14 @@ export class ModuleService {
    * deleted), without pseudo-versions. When the source cannot be reached,
    * the committed versions alone.
    */
-  async list(modPath: string): Promise<string> {
+  async list(modPath: string): Promise<Artifact> {
     return this.negativeCached(`list ${modPath}`, async () => {
       let fromSource: string[] = [];
       let sourceError: unknown;
       try {
-        fromSource = await this.openRepo(modPath).versions('');
+        fromSource = await (await this.sourceFor(modPath)).list();
       } catch (err) {
-        if (!(err instanceof UpstreamError) && !isNotFoundAnswer(err)) throw err;
+        if (!isUpstreamFault(err) && !isNotFound(err)) throw err;
         sourceError = err;
       }
       const committed = (await this.committedVersions(modPath)).filter((v) => !isPseudoVersion(v));
@@ -179,7 +166,7 @@ export class ModuleService {
         this.opts.log.warn('listing from storage: source unavailable', { module: modPath, reason: errorMessage(sourceError) });
       }
       const merged = semver.sort([...new Set([...fromSource, ...committed])]);
-      return merged.map((v) => v + '\n').join('');
+      return BytesArtifact.text(merged.map((v) => v + '\n').join(''), false);
     });
   }
 
@@ -188,34 +175,34 @@ export class ModuleService {
    * Latest() gives it; when the source cannot be reached, the highest
    * committed release (or the newest committed pseudo-version).
    */
-  async latest(modPath: string): Promise<InfoAnswer> {
+  async latest(modPath: string): Promise<Artifact> {
     return this.negativeCached(`latest ${modPath}`, async () => {
       try {
-        const repo = this.openRepo(modPath);
-        const m = await this.commitResolved(repo, await repo.latest());
-        return { body: m.info, version: m.version, immutable: false };
+        const source = await this.sourceFor(modPath);
+        const m = await this.commitResolved(modPath, source, await source.latest());
+        return BytesArtifact.text(m.info, false);
       } catch (err) {
-        if (!(err instanceof UpstreamError)) throw err;
+        if (!isUpstreamFault(err)) throw err;
         const best = pickLatest(await this.committedVersions(modPath));
         if (!best) throw err;
         const m = await readManifest(this.opts.storage, modPath, best);
         if (!m) throw err;
         this.opts.log.warn('@latest from storage: source unavailable', { module: modPath, version: best, reason: errorMessage(err) });
-        return { body: m.info, version: m.version, immutable: false };
+        return BytesArtifact.text(m.info, false);
       }
     });
   }
 
   /** `$m/@v/$q.info` for any query: canonical versions come from storage when committed. */
-  async info(modPath: string, query: string): Promise<InfoAnswer> {
+  async info(modPath: string, query: string): Promise<Artifact> {
     if (semver.isValid(query) && canonicalVersion(query) === query) {
       const stored = await readManifest(this.opts.storage, modPath, query);
-      if (stored) return { body: stored.info, version: stored.version, immutable: true };
+      if (stored) return BytesArtifact.text(stored.info, true);
     }
     return this.negativeCached(`info ${modPath} ${query}`, async () => {
-      const repo = this.openRepo(modPath);
-      const m = await this.commitResolved(repo, await repo.stat(query));
-      return { body: m.info, version: m.version, immutable: m.version === query };
+      const source = await this.sourceFor(modPath);
+      const m = await this.commitResolved(modPath, source, await source.query(query));
+      return BytesArtifact.text(m.info, m.version === query);
     });
   }
 
@@ -231,10 +218,10 @@ export class ModuleService {
           'manifest',
           () => readManifest(this.opts.storage, modPath, version),
           async () => {
-            const repo = this.openRepo(modPath);
-            const info = await repo.stat(version);
-            if (info.version !== version) throw invalidVersion(modPath, version, `version ${version} resolves to ${info.version}`);
-            return this.buildManifest(repo, info);
+            const source = await this.sourceFor(modPath);
+            const rev = await source.query(version);
+            if (rev.version !== version) throw invalidVersion(modPath, version, `version ${version} resolves to ${rev.version}`);
+            return this.buildManifest(modPath, source, rev);
           },
         ),
       ),
@@ -246,62 +233,60 @@ export class ModuleService {
    * checks storage (`done`), then either builds or waits for another
    * replica's commit (bounded; see lib/commit/lease.ts).
    */
-  private async leased<T>(modPath: string, version: string, step: 'manifest' | 'zip', done: () => Promise<T | null>, build: () => Promise<T>): Promise<T> {
+  private async leased<T>(modPath: string, version: string, step: BuildStep, done: () => Promise<T | null>, build: () => Promise<T>): Promise<T> {
     const existing = await done();
     if (existing) return existing;
     const leases = this.opts.leases;
     if (!leases) return build();
-    return leases.run(leaseKey(modPath, version, step), done, async () => (await done()) ?? build());
+    return leases.run(leaseName(modPath, version, step), done, async () => (await done()) ?? build());
   }
 
   /** Takes a lease ahead of its step; advisory, so a storage error only costs the head start. */
-  private async claimLease(modPath: string, version: string, step: 'manifest' | 'zip'): Promise<void> {
+  private async claimLease(modPath: string, version: string, step: BuildStep): Promise<void> {
     const leases = this.opts.leases;
     if (!leases) return;
     try {
-      await leases.tryAcquire(leaseKey(modPath, version, step));
+      await leases.tryAcquire(leaseName(modPath, version, step));
     } catch (err) {
       this.opts.log.warn('could not claim lease', { module: modPath, version, step, reason: errorMessage(err) });
     }
   }
 
-  private async commitResolved(repo: CodeRepo, info: RevInfo): Promise<Manifest> {
-    const stored = await readManifest(this.opts.storage, repo.modPath, info.version);
+  private async commitResolved(modPath: string, source: ModuleSource, rev: ResolvedVersion): Promise<Manifest> {
+    const stored = await readManifest(this.opts.storage, modPath, rev.version);
     if (stored) return stored;
-    return this.manifestFlights.do(`${repo.modPath}@${info.version}`, () =>
+    return this.manifestFlights.do(`${modPath}@${rev.version}`, () =>
       this.leased(
-        repo.modPath,
-        info.version,
+        modPath,
+        rev.version,
         'manifest',
-        () => readManifest(this.opts.storage, repo.modPath, info.version),
-        () => this.buildManifest(repo, info),
+        () => readManifest(this.opts.storage, modPath, rev.version),
+        () => this.buildManifest(modPath, source, rev),
       ),
     );
   }
 
-  /** Resolves .mod and the zip source of a version and commits its manifest. */
-  private async buildManifest(repo: CodeRepo, info: RevInfo): Promise<Manifest> {
-    const { modPath } = repo;
-    const version = info.version;
-    const mod = await repo.goMod(version);
-    const source = await repo.source(version, info);
+  /** Asks the source for .mod and the pin of a resolved version and commits its manifest. */
+  private async buildManifest(modPath: string, source: ModuleSource, rev: ResolvedVersion): Promise<Manifest> {
+    const version = rev.version;
+    const { mod, pin } = await source.download(rev);
     // Claim the zip step before the manifest becomes visible: replicas waiting
     // for this manifest then wait for our zip too, instead of racing our
     // background build for the zip lease and fetching the repository again.
     if (this.opts.eagerZip !== false) await this.claimLease(modPath, version, 'zip');
     const { record, won } = await commitManifest(
       this.opts.storage,
-      { path: modPath, version, info: marshalInfo({ Version: version, Time: info.time, Origin: info.origin }), mod: { data: mod, h1: hashGoMod(mod) }, source },
+      { path: modPath, version, info: marshalInfo({ Version: version, Time: rev.time, Origin: rev.origin }), mod: { data: mod, h1: hashGoMod(mod) }, source: pin },
       this.opts.commitHook,
     );
-    this.opts.log.info(won ? 'committed module version' : 'module version already committed by another writer', { module: modPath, version, commit: record.source.commit });
-    this.committedCache.delete(`versions/${escapePath(modPath)}/@v/`);
-    if (this.opts.eagerZip !== false) this.buildZipInBackground(repo, record);
+    this.opts.log.info(won ? 'committed module version' : 'module version already committed by another writer', { module: modPath, version, source: record.source });
+    this.committedCache.delete(moduleRecordsPrefix(modPath));
+    if (this.opts.eagerZip !== false) this.buildZipInBackground(source, record);
     return record;
   }
 
-  private buildZipInBackground(repo: CodeRepo, m: Manifest): void {
-    const p = this.zipRecordFor(m, repo).catch((err: unknown) => {
+  private buildZipInBackground(source: ModuleSource, m: Manifest): void {
+    const p = this.zipRecordFor(m, source).catch((err: unknown) => {
       // A later .zip request retries; nothing partial was committed.
       this.opts.log.warn('background zip build failed', { module: m.path, version: m.version, reason: errorMessage(err) });
     });
@@ -315,7 +300,7 @@ export class ModuleService {
   }
 
   /** The zip record of a manifest, building and committing it on first use. */
-  private async zipRecordFor(m: Manifest, repo?: CodeRepo): Promise<ZipRecord> {
+  private async zipRecordFor(m: Manifest, source?: ModuleSource): Promise<ZipRecord> {
     const stored = await readZipRecord(this.opts.storage, m.path, m.version);
     if (stored) return stored;
     return this.zipFlights.do(`${m.path}@${m.version}`, async () => {
@@ -325,31 +310,26 @@ export class ModuleService {
           m.version,
           'zip',
           () => readZipRecord(this.opts.storage, m.path, m.version),
-          () => this.buildZip(repo ?? this.openRepo(m.path), m),
+          async () => this.buildZip(source ?? (await this.sourceFor(m.path)), m),
         ),
       );
     });
   }
 
-  /** Builds the zip from the manifest's pinned source and commits its record. */
-  private async buildZip(repo: CodeRepo, m: Manifest): Promise<ZipRecord> {
+  /** Has the source make the zip of the manifest's pin, and commits its record. */
+  private async buildZip(source: ModuleSource, m: Manifest): Promise<ZipRecord> {
     const started = Date.now();
     const zipFile = path.join(this.tmpDir, `${crypto.randomUUID()}.zip`);
     try {
       let zip: Parameters<typeof commitZip>[1]['zip'];
       try {
-        const src = await repo.zipSource(m.source);
         const hash = crypto.createHash('sha256');
-        const out = new HashingFileWriter(zipFile, hash);
-        const result = await buildModuleZip(
-          { modPath: m.path, version: m.version, files: src.files, attributes: src.attributes, readBlob: (oid) => repo.code.readBlob(oid), writer: this.opts.zipWriter },
-          out,
-        );
+        const result = await source.writeZip(m.version, m.source, new HashingFileWriter(zipFile, hash));
         const size = (await fs.promises.stat(zipFile)).size;
         zip = { file: zipFile, sha256: hash.digest('hex'), size, h1: result.h1, files: result.files };
       } catch (err) {
-        if (!(err instanceof ZipCreateError)) throw err;
-        zip = { error: `${m.path}@${m.version}: create zip: ${err.message}` };
+        if (!(err instanceof NoZipError)) throw err;
+        zip = { error: err.message };
       }
       const { record, won } = await commitZip(this.opts.storage, { path: m.path, version: m.version, source: m.source, zip }, this.opts.commitHook);
       this.opts.log.info(won ? 'committed module zip' : 'module zip already committed by another writer', {
@@ -365,16 +345,16 @@ export class ModuleService {
     }
   }
 
-  /** The go.mod bytes of a committed version. */
-  async mod(modPath: string, version: string): Promise<Uint8Array> {
-    return readManifestMod(this.opts.storage, await this.manifest(modPath, version));
+  /** The go.mod of a committed version. */
+  async mod(modPath: string, version: string): Promise<Artifact> {
+    return new BytesArtifact(await readManifestMod(this.opts.storage, await this.manifest(modPath, version)), true);
   }
 
-  /** Where the zip of a committed version is, or the go command's reason there is none. */
-  async zip(modPath: string, version: string): Promise<{ key: string; size: number; sha256: string }> {
+  /** The zip of a committed version, or the go command's reason there is none. */
+  async zip(modPath: string, version: string): Promise<Artifact> {
     const record = await this.zipRecordFor(await this.manifest(modPath, version));
     if ('error' in record.zip) throw new NotFoundError(record.zip.error);
-    return { key: record.zip.blob, size: record.zip.size, sha256: record.zip.sha256 };
+    return new StoredArtifact(this.opts.storage, record.zip.blob, record.zip.size, record.zip.sha256);
   }
 }
 
@@ -405,10 +385,6 @@ class HashingFileWriter extends Writable {
     this.out.destroy();
     cb(err);
   }
-}
-
-function leaseKey(modPath: string, version: string, step: 'manifest' | 'zip'): string {
-  return leaseName(escapePath(modPath), escapeVersion(version), step);
 }
 
 /** The version @latest falls back to from storage: the highest release, else the newest pseudo-version. */

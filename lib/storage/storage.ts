@@ -1,6 +1,6 @@
 // The storage seam: a flat, append-only object store. Every backend offers one
 // atomic primitive, create-if-absent, and never overwrites or deletes through
-// this interface; the commit protocol (lib/commit) builds consistency on it.
+// this interface; the commit protocol (lib/records) builds consistency on it.
 import type { Readable } from 'node:stream';
 
 export type CreateResult = 'created' | 'exists';

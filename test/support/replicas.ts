@@ -8,6 +8,7 @@ import { Storage } from '@google-cloud/storage';
 import { FsStorage } from '../../lib/storage/fsStorage.js';
 import { GcsStorage } from '../../lib/storage/gcsStorage.js';
 import type { ObjectStorage } from '../../lib/storage/storage.js';
+import { parseRecordKey, VERSIONS_ROOT } from '../../lib/records/layout.js';
 import type { Manifest, ZipRecord } from '../../lib/records/manifest.js';
 import { startGcsDouble, type GcsDouble } from './gcsDouble.js';
 import { zipH1 } from './zipHash.js';
@@ -110,17 +111,19 @@ export function replicaConfig(sut: StorageUnderTest, gitWorkDir: string, gitBase
 export async function checkStorageInvariants(storage: ObjectStorage): Promise<{ manifests: Manifest[]; zips: ZipRecord[] }> {
   const manifests: Manifest[] = [];
   const zips: ZipRecord[] = [];
-  for (const key of await storage.list('versions/')) {
+  for (const key of await storage.list(VERSIONS_ROOT)) {
     const data = await storage.read(key);
     if (!data) throw new Error(`listed ${key} cannot be read`);
     const record = JSON.parse(Buffer.from(data).toString('utf8')) as Manifest & ZipRecord;
-    if (key.endsWith('/manifest.json')) {
+    const named = parseRecordKey(key);
+    if (!named || named.path !== record.path || named.version !== record.version) throw new Error(`${key} holds the record of ${record.path}@${record.version}`);
+    if (named.kind === 'manifest') {
       manifests.push(record);
       if (record.mod.blob) {
         const body = await storage.read(record.mod.blob);
         if (!body || crypto.createHash('sha256').update(body).digest('hex') !== record.mod.sha256) throw new Error(`${key}: go.mod body missing or wrong`);
       }
-    } else if (key.endsWith('/zip.json')) {
+    } else {
       zips.push(record);
       if (!('error' in record.zip)) {
         const body = await storage.read(record.zip.blob);
@@ -128,14 +131,12 @@ export async function checkStorageInvariants(storage: ObjectStorage): Promise<{ 
         if (crypto.createHash('sha256').update(body).digest('hex') !== record.zip.sha256) throw new Error(`${key}: zip body does not match its sha256`);
         if ((await zipH1(Buffer.from(body))) !== record.zip.h1) throw new Error(`${key}: zip body does not match its h1`);
       }
-    } else {
-      throw new Error(`unexpected object ${key} under versions/`);
     }
   }
   for (const z of zips) {
     const m = manifests.find((x) => x.path === z.path && x.version === z.version);
     if (!m) throw new Error(`zip record of ${z.path}@${z.version} without a manifest`);
-    if (m.source.commit !== z.source.commit || m.source.dir !== z.source.dir) throw new Error(`zip record of ${z.path}@${z.version} built from another source`);
+    if (JSON.stringify(m.source) !== JSON.stringify(z.source)) throw new Error(`zip record of ${z.path}@${z.version} built from another source`);
   }
   return { manifests, zips };
 }

@@ -8,20 +8,11 @@
 // from HEAD, refs/heads/* and refs/tags/* can be resolved.
 import { NotFoundError } from '../../errors.js';
 import { GoError } from '../../gomod/module.js';
+import type { Origin } from '../../gomod/infoJson.js';
 import * as semver from '../../gomod/semver.js';
 import type { AdvertisedRef, GitObjectStore, TreeEntry } from './objectStore.js';
 
-/** Go's codehost.Origin, with its JSON field names. */
-export interface Origin {
-  VCS: string;
-  URL: string;
-  Subdir?: string;
-  Hash?: string;
-  TagPrefix?: string;
-  TagSum?: string;
-  RepoSum?: string;
-  Ref?: string;
-}
+export type { Origin };
 
 /** Go's codehost.RevInfo (named apart from the module-level RevInfo of codeRepo.ts). */
 export interface RepoRevInfo {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/load.js';
 import { NotFoundError } from '../../errors.js';
-import { createGitHttpClient } from './httpClient.js';
-import { SourceRegistry } from './locate.js';
+import { PrivateModulesRouter } from '../router.js';
+import { locateRepository } from './locate.js';
 
 const config = parseConfig(`
 gitHub:
@@ -15,7 +15,14 @@ privateModules:
   - pathPrefix: ghe.example.com
   - pathPrefix: example.org
 `);
-const reg = new SourceRegistry(config, createGitHttpClient());
+const hosts = new Map(config.gitHub.map((h) => [h.host, h]));
+const router = new PrivateModulesRouter(config.privateModules, () => {
+  throw new Error('not opened in these tests');
+});
+/** Where the repository of a module under a privateModules prefix is. */
+function locate(m: string) {
+  return locateRepository(m, router.ruleFor(m)!, hosts);
+}
 
 describe('module path → repository', () => {
   it.each([
@@ -25,17 +32,23 @@ describe('module path → repository', () => {
     ['ghe.example.com/team/svc.git/tools', 'ghe.example.com/team/svc.git', 'https://ghe.example.com/git/team/svc'],
     ['example.org/x/y.git/sub', 'example.org/x/y.git', 'https://example.org/x/y'],
   ])('%s', (m, root, url) => {
-    const loc = reg.locate(m);
+    const loc = locate(m);
     expect(loc.codeRoot).toBe(root);
     expect(loc.fetchUrl).toBe(url);
   });
 
   it('picks the longest matching prefix', () => {
-    expect(reg.ruleFor('github.com/acme/special/x')?.pathPrefix).toBe('github.com/acme/special');
-    expect(reg.ruleFor('github.com/acmex/r')).toBeUndefined();
+    expect(router.ruleFor('github.com/acme/special/x')?.pathPrefix).toBe('github.com/acme/special');
+    expect(router.ruleFor('github.com/acmex/r')).toBeUndefined();
   });
 
-  it.each(['github.com/other/r', 'github.com/acme', 'github.com/acme/r.git', 'example.org/noqualifier'])('does not serve %s', (m) => {
-    expect(() => reg.locate(m)).toThrow(NotFoundError);
+  it('does not serve github.com/other/r (no prefix matches)', async () => {
+    expect(router.serves('github.com/other/r')).toBe(false);
+    await expect(router.sourceFor('github.com/other/r')).rejects.toThrow(NotFoundError);
+  });
+
+  it.each(['github.com/acme', 'github.com/acme/r.git', 'example.org/noqualifier'])('finds no repository for %s', (m) => {
+    expect(router.serves(m)).toBe(true);
+    expect(() => locate(m)).toThrow(NotFoundError);
   });
 });

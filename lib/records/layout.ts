@@ -1,0 +1,82 @@
+// The storage layout: the one place that builds and parses object names.
+// Everything else (the commit protocol, leases, listings, tests) asks here.
+//
+//   versions/<escaped path>/@v/<escaped version>/manifest.json   version record
+//   versions/<escaped path>/@v/<escaped version>/zip.json        zip record
+//   blobs/sha256/<first 2 hex>/<64 hex>                          content-addressed body
+//   leases/<escaped path>/@v/<escaped version>/<step>/<seq>      advisory lease
+//
+// Paths and versions are case-escaped as in proxy URLs ("!x" for "X"), so
+// names are the same on case-insensitive disks and safe in object stores.
+// docs/consistency.md explains what each record promises.
+import { escapePath, escapeVersion, unescapePath, unescapeVersion } from '../gomod/module.js';
+
+export const VERSIONS_ROOT = 'versions/';
+export const BLOBS_ROOT = 'blobs/';
+export const LEASES_ROOT = 'leases/';
+
+export type RecordKind = 'manifest' | 'zip';
+export type BuildStep = 'manifest' | 'zip';
+
+const RECORD_FILE: Record<RecordKind, string> = { manifest: 'manifest.json', zip: 'zip.json' };
+
+/** The prefix under which every record of a module lives. */
+export function moduleRecordsPrefix(modPath: string): string {
+  return `${VERSIONS_ROOT}${escapePath(modPath)}/@v/`;
+}
+
+export function recordKey(modPath: string, version: string, kind: RecordKind): string {
+  return `${moduleRecordsPrefix(modPath)}${escapeVersion(version)}/${RECORD_FILE[kind]}`;
+}
+
+export function manifestKey(modPath: string, version: string): string {
+  return recordKey(modPath, version, 'manifest');
+}
+
+export function zipRecordKey(modPath: string, version: string): string {
+  return recordKey(modPath, version, 'zip');
+}
+
+/** What a record's name says: its module, version and kind; null for names this layout does not make. */
+export function parseRecordKey(key: string): { path: string; version: string; kind: RecordKind } | null {
+  if (!key.startsWith(VERSIONS_ROOT)) return null;
+  const rest = key.slice(VERSIONS_ROOT.length);
+  const at = rest.lastIndexOf('/@v/');
+  if (at < 0) return null;
+  const tail = rest.slice(at + '/@v/'.length).split('/');
+  if (tail.length !== 2) return null;
+  const kind = (Object.keys(RECORD_FILE) as RecordKind[]).find((k) => RECORD_FILE[k] === tail[1]);
+  if (!kind) return null;
+  try {
+    return { path: unescapePath(rest.slice(0, at)), version: unescapeVersion(tail[0]), kind };
+  } catch {
+    return null;
+  }
+}
+
+/** The name of a body by its sha256 (lowercase hex). */
+export function blobKey(sha256Hex: string): string {
+  return `${BLOBS_ROOT}sha256/${sha256Hex.slice(0, 2)}/${sha256Hex}`;
+}
+
+const LEASE_SEQ_DIGITS = 8;
+
+/** The name of the lease on one build step of a module version. */
+export function leaseName(modPath: string, version: string, step: BuildStep): string {
+  return `${escapePath(modPath)}/@v/${escapeVersion(version)}/${step}`;
+}
+
+/** The prefix under which the numbered objects of lease `name` live. */
+export function leaseObjectsPrefix(name: string): string {
+  return `${LEASES_ROOT}${name}/`;
+}
+
+export function leaseObjectKey(name: string, seq: number): string {
+  return `${leaseObjectsPrefix(name)}${String(seq).padStart(LEASE_SEQ_DIGITS, '0')}`;
+}
+
+/** The sequence number in a lease object's name (0 for names that carry none). */
+export function leaseObjectSeq(key: string): number {
+  const n = Number(key.slice(key.lastIndexOf('/') + 1));
+  return Number.isInteger(n) && n > 0 ? n : 0;
+}

@@ -1,0 +1,60 @@
+// A module source backed by a git repository: the go command's direct mode
+// (codeRepo over a remote repository) behind the module-source seam.
+//
+// One GitModuleSource is one request's view ("one go invocation"): its ref
+// table is read once, lazily, then fixed. The zip it writes comes from the
+// pin alone (commit + directory), so any later view writes the same bytes.
+import type { Writable } from 'node:stream';
+import type { ZipWriter } from '../../archive/zipWriter.js';
+import { NoZipError, type ModuleSource, type ResolvedVersion, type SourcePin } from '../moduleSource.js';
+import type { CodeRepo, RevInfo } from './codeRepo.js';
+import { buildModuleZip, ZipCreateError } from './moduleZip.js';
+
+export class GitModuleSource implements ModuleSource {
+  /** What each answer of this view resolved to, for download(). */
+  private readonly resolved = new WeakMap<ResolvedVersion, RevInfo>();
+
+  constructor(
+    private readonly repo: CodeRepo,
+    private readonly zipWriter?: ZipWriter,
+  ) {}
+
+  list(): Promise<string[]> {
+    return this.repo.versions('');
+  }
+
+  async latest(): Promise<ResolvedVersion> {
+    return this.remember(await this.repo.latest());
+  }
+
+  async query(query: string): Promise<ResolvedVersion> {
+    return this.remember(await this.repo.stat(query));
+  }
+
+  private remember(info: RevInfo): ResolvedVersion {
+    const rev: ResolvedVersion = { version: info.version, time: info.time, origin: info.origin };
+    this.resolved.set(rev, info);
+    return rev;
+  }
+
+  async download(rev: ResolvedVersion): Promise<{ mod: Uint8Array; pin: SourcePin }> {
+    const info = this.resolved.get(rev) ?? (await this.repo.stat(rev.version));
+    const mod = await this.repo.goMod(rev.version);
+    const { commit, dir } = await this.repo.source(rev.version, info);
+    return { mod, pin: { kind: 'git', commit, dir } };
+  }
+
+  async writeZip(version: string, pin: SourcePin, out: Writable): Promise<{ h1: string; files: number }> {
+    const { modPath } = this.repo;
+    const src = await this.repo.zipSource(pin);
+    try {
+      return await buildModuleZip(
+        { modPath, version, files: src.files, attributes: src.attributes, readBlob: (oid) => this.repo.code.readBlob(oid), writer: this.zipWriter },
+        out,
+      );
+    } catch (err) {
+      if (err instanceof ZipCreateError) throw new NoZipError(`${modPath}@${version}: create zip: ${err.message}`);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,63 @@
+// The module-source seam: where a module's versions come from. The service
+// asks a source three things, in the spirit of goproxy's Fetcher (list,
+// query, download), and never learns what is behind it (git today; a parent
+// proxy or another VCS host tomorrow):
+//
+//   list()        the tagged versions, as @v/list serves them;
+//   latest(),
+//   query(q)      what @latest or a query (version, branch, hash) resolves to;
+//   download(rev) the go.mod of a resolved version and the *pin* that fixes
+//                 the content of its zip;
+//   writeZip(version, pin)
+//                 the zip, made from the pin alone (the version names its
+//                 entries).
+//
+// The pin is recorded in the version's manifest (lib/records), so a zip is
+// made from exactly what .info and .mod were answered from, by any replica,
+// however much later. Sources throw lib/errors kinds: not-found for what the
+// go command would report, upstream for faults on the way.
+import type { Writable } from 'node:stream';
+import { NotFoundError } from '../errors.js';
+import type { Origin } from '../gomod/infoJson.js';
+
+/** A resolved version: the fields of its .info. */
+export interface ResolvedVersion {
+  version: string;
+  time: Date;
+  origin?: Origin;
+}
+
+/** A version of a git repository: the commit it resolved to and the module's directory in it ("" for the root). */
+export interface GitPin {
+  kind: 'git';
+  commit: string;
+  dir: string;
+}
+
+/** What fixes a version's zip content, per kind of source (a tagged union; stored in records). */
+export type SourcePin = GitPin;
+
+export interface ModuleSource {
+  list(): Promise<string[]>;
+  latest(): Promise<ResolvedVersion>;
+  query(query: string): Promise<ResolvedVersion>;
+  download(rev: ResolvedVersion): Promise<{ mod: Uint8Array; pin: SourcePin }>;
+  /** Writes the zip to `out` and ends it; throws NoZipError when the version has no zip. */
+  writeZip(version: string, pin: SourcePin, out: Writable): Promise<{ h1: string; files: number }>;
+}
+
+/** Maps a module path to its source; throws NotFoundError for modules this proxy does not serve. */
+export interface SourceRouter {
+  sourceFor(modPath: string): Promise<ModuleSource>;
+  /** Whether any source serves the module (without network). */
+  serves(modPath: string): boolean;
+}
+
+/**
+ * The version exists but its zip cannot be made, for a reason that will not
+ * change (the go command's "create zip: …" text): it is recorded as the
+ * version's zip answer.
+ */
+export class NoZipError extends NotFoundError {
+  override name = 'NoZipError';
+}
