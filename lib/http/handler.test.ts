@@ -1,0 +1,189 @@
+// The HTTP layer over the real service, in-memory storage and an in-memory
+// source, through a real node:http server on loopback: routes, statuses by
+// error kind, headers, ranges, HEAD and zip redirects.
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BadRequestError, ForbiddenError, NotFoundError, StorageError, UpstreamAuthError, UpstreamError } from '../errors.js';
+import { GoError } from '../gomod/module.js';
+import { nullLogger } from '../log/logger.js';
+import { ModuleService } from '../service/moduleService.js';
+import { MemoryStorage } from '../storage/memoryStorage.js';
+import { MemorySources } from '../../test/support/memorySource.js';
+import { createHandler, type HandlerOptions } from './handler.js';
+import { parseRange } from './ranges.js';
+import { errorReply } from './replies.js';
+import { matchRoute } from './routes.js';
+
+const M = 'example.com/m';
+
+/** Storage that can sign URLs, as GCS can. */
+class SigningStorage extends MemoryStorage {
+  async signedReadUrl(key: string, ttlSeconds: number): Promise<string> {
+    return `https://signed.example/${key}?ttl=${ttlSeconds}`;
+  }
+}
+
+async function serve(opts: Partial<HandlerOptions> & { storage?: MemoryStorage } = {}) {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modproxy-http-'));
+  const sources = new MemorySources({
+    [M]: {
+      versions: {
+        'v1.0.0': { time: '2021-01-01T00:00:00Z', mod: `module ${M}\n`, files: { 'go.mod': `module ${M}\n`, 'a.go': 'package m\n' } },
+        'v1.1.0': { time: '2021-02-01T00:00:00Z', mod: `module ${M}\n`, files: { zipError: 'no good' } },
+      },
+    },
+  });
+  const service = new ModuleService({ storage: opts.storage ?? new MemoryStorage(), sources, log: nullLogger, tmpDir: tmp });
+  const handler = createHandler({ service, log: nullLogger, ...opts });
+  const server = http.createServer((req, res) => void handler(req, res));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    sources,
+    async close() {
+      await service.idle();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      fs.rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+describe('HTTP layer', () => {
+  let s: Awaited<ReturnType<typeof serve>>;
+  beforeAll(async () => {
+    s = await serve();
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+
+  const get = (p: string, init?: RequestInit) => fetch(s.url + p, { redirect: 'manual', ...init });
+
+  it('answers health, root, other methods and checksum database paths', async () => {
+    expect(await (await get('/healthz')).text()).toBe('ok\n');
+    expect((await get('/')).status).toBe(200);
+    const post = await get('/x', { method: 'POST' });
+    expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
+    expect((await get('/sumdb/sum.golang.org/supported')).status).toBe(404);
+  });
+
+  it('serves each endpoint with its content type and cache lifetime', async () => {
+    const list = await get(`/${M}/@v/list`);
+    expect([list.status, list.headers.get('content-type'), list.headers.get('cache-control'), await list.text()]).toEqual([
+      200,
+      'text/plain; charset=utf-8',
+      'public, max-age=60',
+      'v1.0.0\nv1.1.0\n',
+    ]);
+    const info = await get(`/${M}/@v/v1.0.0.info`);
+    expect([info.headers.get('content-type'), info.headers.get('cache-control')]).toEqual(['application/json', 'public, max-age=31536000, immutable']);
+    const latest = await get(`/${M}/@latest`);
+    expect([latest.headers.get('cache-control'), JSON.parse(await latest.text()).Version]).toEqual(['public, max-age=60', 'v1.1.0']);
+    expect(await (await get(`/${M}/@v/v1.0.0.mod`)).text()).toBe(`module ${M}\n`);
+    const zip = await get(`/${M}/@v/v1.0.0.zip`);
+    expect([zip.status, zip.headers.get('content-type'), zip.headers.get('accept-ranges')]).toEqual([200, 'application/zip', 'bytes']);
+    expect(zip.headers.get('etag')).toMatch(/^"sha256-[0-9a-f]{64}"$/);
+  });
+
+  it('serves ranges of a zip, honours If-Range, and refuses unsatisfiable ranges', async () => {
+    const whole = Buffer.from(await (await get(`/${M}/@v/v1.0.0.zip`)).arrayBuffer());
+    const etag = (await get(`/${M}/@v/v1.0.0.zip`, { method: 'HEAD' })).headers.get('etag')!;
+    const part = await get(`/${M}/@v/v1.0.0.zip`, { headers: { range: 'bytes=4-11' } });
+    expect([part.status, part.headers.get('content-range')]).toEqual([206, `bytes 4-11/${whole.length}`]);
+    expect(Buffer.from(await part.arrayBuffer())).toEqual(whole.subarray(4, 12));
+    expect((await get(`/${M}/@v/v1.0.0.zip`, { headers: { range: 'bytes=4-11', 'if-range': etag } })).status).toBe(206);
+    expect((await get(`/${M}/@v/v1.0.0.zip`, { headers: { range: 'bytes=4-11', 'if-range': '"other"' } })).status).toBe(200);
+    expect((await get(`/${M}/@v/v1.0.0.zip`, { headers: { range: `bytes=${whole.length}-` } })).status).toBe(416);
+  });
+
+  it('answers HEAD with headers and no body', async () => {
+    const r = await get(`/${M}/@v/v1.0.0.mod`, { method: 'HEAD' });
+    expect([r.status, r.headers.get('content-length'), await r.text()]).toEqual([200, String(`module ${M}\n`.length), '']);
+  });
+
+  it('maps failures to statuses: not found, malformed, unserved, no zip, upstream down', async () => {
+    const nf = await get(`/${M}/@v/v9.0.0.info`);
+    expect([nf.status, await nf.text()]).toEqual([404, `not found: ${M}@v9.0.0: invalid version: unknown revision v9.0.0\n`]);
+    expect((await get(`/${M}/@v/%zz.info`)).status).toBe(400);
+    expect((await get('/example.com/other/@v/list')).status).toBe(404);
+    const noZip = await get(`/${M}/@v/v1.1.0.zip`);
+    expect([noZip.status, await noZip.text()]).toEqual([404, `not found: ${M}@v1.1.0: create zip: no good\n`]);
+    s.sources.down = true;
+    try {
+      const down = await get(`/${M}/@v/main.info`);
+      expect([down.status, down.headers.get('cache-control')]).toEqual([502, 'no-store']);
+    } finally {
+      s.sources.down = false;
+    }
+  });
+});
+
+describe('zip redirects', () => {
+  it('sends large zips to a signed URL when storage can sign one', async () => {
+    const s = await serve({ storage: new SigningStorage(), zipRedirect: { mode: 'auto', thresholdBytes: 1, urlTtlSeconds: 300 } });
+    try {
+      const r = await fetch(`${s.url}/${M}/@v/v1.0.0.zip`, { redirect: 'manual' });
+      expect([r.status, r.headers.get('location')]).toEqual([302, expect.stringMatching(/^https:\/\/signed\.example\/blobs\/sha256\/.*\?ttl=300$/)]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('streams zips when storage cannot sign', async () => {
+    const s = await serve({ zipRedirect: { mode: 'always', thresholdBytes: 1, urlTtlSeconds: 300 } });
+    try {
+      expect((await fetch(`${s.url}/${M}/@v/v1.0.0.zip`, { redirect: 'manual' })).status).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('errorReply', () => {
+  it.each([
+    [new BadRequestError('x'), 400, 'bad request: x\n', 'INFO'],
+    [new NotFoundError('x'), 404, 'not found: x\n', 'INFO'],
+    [new NotFoundError('x', true), 410, 'not found: x\n', 'INFO'],
+    [new GoError('x'), 404, 'not found: x\n', 'INFO'],
+    [new ForbiddenError('x'), 403, 'forbidden: x\n', 'INFO'],
+    [new UpstreamAuthError('x'), 404, 'not found: x\n', 'WARNING'],
+    [new UpstreamError('x', 504), 504, 'upstream error: x\n', 'ERROR'],
+    [new StorageError('bucket b'), 503, 'storage unavailable, try again\n', 'ERROR'],
+    [new Error('secret detail'), 500, 'internal server error\n', 'ERROR'],
+  ])('%s', (err, status, body, logAs) => {
+    const r = errorReply(err, true);
+    expect([r.status, r.body, r.logAs]).toEqual([status, body, logAs]);
+  });
+
+  it('keeps a reason to 8 printable lines', () => {
+    const r = errorReply(new NotFoundError('a\u0001b\n'.repeat(20)), false);
+    expect((r.body as string).split('\n')).toHaveLength(9);
+    expect(r.body).not.toMatch(/\u0001/);
+    expect(r.headers['cache-control']).toBe('private, max-age=60');
+  });
+});
+
+describe('routes and ranges', () => {
+  it('matches routes by method and path', () => {
+    expect(matchRoute('POST', '/auth/userpassword')).toEqual({ kind: 'token', endpoint: 'userpassword' });
+    expect(matchRoute('GET', '/auth/userpassword')).toEqual({ kind: 'proxy', rawPath: '/auth/userpassword' });
+    expect(matchRoute('DELETE', '/x')).toEqual({ kind: 'method-not-allowed' });
+    expect(matchRoute('HEAD', '/healthz?x=1')).toEqual({ kind: 'health' });
+    expect(matchRoute('GET', '/sumdb/a/latest')).toEqual({ kind: 'sumdb', rawPath: '/sumdb/a/latest' });
+  });
+
+  it('parses single ranges', () => {
+    expect(parseRange('bytes=0-9', 100, undefined, 'e')).toEqual({ start: 0, end: 9 });
+    expect(parseRange('bytes=-10', 100, undefined, 'e')).toEqual({ start: 90, end: 99 });
+    expect(parseRange('bytes=90-', 100, undefined, 'e')).toEqual({ start: 90, end: 99 });
+    expect(parseRange('bytes=0-1,3-4', 100, undefined, 'e')).toBeNull();
+    expect(parseRange('bytes=100-', 100, undefined, 'e')).toBe('unsatisfiable');
+    expect(parseRange('bytes=0-9', 100, 'other', 'e')).toBeNull();
+  });
+});

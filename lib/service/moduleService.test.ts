@@ -1,0 +1,162 @@
+// The module service over in-memory storage and an in-memory source: what it
+// commits, what it serves from storage without asking the source, how it
+// falls back when the source is down, and what it remembers as not found.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isNotFound } from '../errors.js';
+import { hashGoMod } from '../gomod/dirhash.js';
+import { nullLogger } from '../log/logger.js';
+import { manifestKey, zipRecordKey } from '../records/layout.js';
+import { readManifest, readZipRecord } from '../records/manifest.js';
+import { MemoryStorage } from '../storage/memoryStorage.js';
+import { MemorySources } from '../../test/support/memorySource.js';
+import type { Artifact } from './artifact.js';
+import { ModuleService, pickLatest } from './moduleService.js';
+
+const M = 'example.com/m';
+
+function modules() {
+  return {
+    [M]: {
+      versions: {
+        'v1.0.0': { time: '2021-01-01T00:00:00Z', mod: `module ${M}\n`, files: { 'go.mod': `module ${M}\n`, 'a.go': 'package m\n' } },
+        'v1.1.0': { time: '2021-02-01T00:00:00Z', mod: `module ${M}\n\ngo 1.21\n`, files: { 'go.mod': `module ${M}\n\ngo 1.21\n`, 'b.go': 'package m\n' } },
+        'v1.2.0': { time: '2021-03-01T00:00:00Z', mod: `module ${M}\n`, files: { zipError: 'C.go: case-insensitive file name collision' } },
+      },
+      aliases: { main: 'v1.1.0' },
+    },
+  };
+}
+
+async function bytes(a: Artifact, range?: { start: number; end: number }): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of await a.open(range)) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function text(a: Artifact): Promise<string> {
+  return (await bytes(a)).toString('utf8');
+}
+
+const sha256 = (b: Uint8Array) => crypto.createHash('sha256').update(b).digest('hex');
+
+let tmp: string;
+let storage: MemoryStorage;
+let sources: MemorySources;
+let clock: number;
+let service: ModuleService;
+
+beforeEach(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modproxy-service-'));
+  storage = new MemoryStorage();
+  sources = new MemorySources(modules());
+  clock = Date.UTC(2024, 0, 1);
+  service = new ModuleService({ storage, sources, log: nullLogger, tmpDir: tmp, now: () => clock });
+});
+
+afterEach(async () => {
+  await service.idle();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('ModuleService', () => {
+  it('commits a version on first use: .info, .mod and the pin in the manifest, then the zip', async () => {
+    const info = await service.info(M, 'v1.0.0');
+    expect(await text(info)).toBe('{"Version":"v1.0.0","Time":"2021-01-01T00:00:00Z","Origin":{"VCS":"memory","URL":"memory://example.com/m"}}');
+    expect(info.immutable).toBe(true);
+    await service.idle();
+    const m = await readManifest(storage, M, 'v1.0.0');
+    expect(m?.source).toEqual({ kind: 'git', commit: crypto.createHash('sha1').update(`${M}@v1.0.0`).digest('hex'), dir: '' });
+    expect(m?.mod.h1).toBe(hashGoMod(Buffer.from(`module ${M}\n`)));
+    const z = await readZipRecord(storage, M, 'v1.0.0');
+    expect(z && 'h1' in z.zip && z.zip.files).toBe(2);
+    expect(sources.calls).toEqual([`query v1.0.0 ${M}`, `download v1.0.0 ${M}`, `zip v1.0.0 ${M}`]);
+  });
+
+  it('serves committed versions from storage without asking the source', async () => {
+    await service.zip(M, 'v1.1.0');
+    await service.idle();
+    const zipBefore = await service.zip(M, 'v1.1.0');
+    sources.calls.length = 0;
+    sources.down = true;
+    const again = new ModuleService({ storage, sources, log: nullLogger, tmpDir: tmp });
+    expect(await text(await again.info(M, 'v1.1.0'))).toContain('"Version":"v1.1.0"');
+    expect(await text(await again.mod(M, 'v1.1.0'))).toBe(`module ${M}\n\ngo 1.21\n`);
+    const zip = await again.zip(M, 'v1.1.0');
+    expect(zip.sha256).toBe(zipBefore.sha256);
+    expect(sha256(await bytes(zip))).toBe(zipBefore.sha256);
+    expect(sources.calls).toEqual([]);
+  });
+
+  it('gives a zip artifact whose bytes have its digest, and ranges of it', async () => {
+    const zip = await service.zip(M, 'v1.0.0');
+    const body = await bytes(zip);
+    expect(body.length).toBe(zip.size);
+    expect(sha256(body)).toBe(zip.sha256);
+    expect(await bytes(zip, { start: 2, end: 9 })).toEqual(body.subarray(2, 10));
+  });
+
+  it('records a version without a zip, and answers it as not found', async () => {
+    await expect(service.zip(M, 'v1.2.0')).rejects.toThrow(`${M}@v1.2.0: create zip: C.go: case-insensitive file name collision`);
+    const z = await readZipRecord(storage, M, 'v1.2.0');
+    expect(z?.zip).toEqual({ error: `${M}@v1.2.0: create zip: C.go: case-insensitive file name collision` });
+  });
+
+  it('resolves a query to a version; only an exact version is immutable', async () => {
+    const a = await service.info(M, 'main');
+    expect(await text(a)).toContain('"Version":"v1.1.0"');
+    expect(a.immutable).toBe(false);
+    expect(storage.objects.has(manifestKey(M, 'v1.1.0'))).toBe(true);
+  });
+
+  it('lists source versions merged with committed ones, and from storage alone when the source is down', async () => {
+    expect(await text(await service.list(M))).toBe('v1.0.0\nv1.1.0\nv1.2.0\n');
+    await service.info(M, 'v1.0.0');
+    sources.down = true;
+    clock += 60_000; // past the committed-versions cache
+    expect(await text(await service.list(M))).toBe('v1.0.0\n');
+  });
+
+  it('falls back to the highest committed release for @latest when the source is down', async () => {
+    await service.info(M, 'v1.0.0');
+    sources.down = true;
+    expect(await text(await service.latest(M))).toContain('"Version":"v1.0.0"');
+  });
+
+  it('remembers not found for a while, and only that', async () => {
+    await expect(service.info(M, 'v9.9.9')).rejects.toSatisfy(isNotFound);
+    const calls = sources.calls.length;
+    await expect(service.info(M, 'v9.9.9')).rejects.toSatisfy(isNotFound);
+    expect(sources.calls.length).toBe(calls);
+    clock += 31_000;
+    await expect(service.info(M, 'v9.9.9')).rejects.toSatisfy(isNotFound);
+    expect(sources.calls.length).toBe(calls + 1);
+    // A fault is never remembered.
+    sources.down = true;
+    await expect(service.info(M, 'v1.0.0-x')).rejects.toThrow('is down');
+    sources.down = false;
+    await expect(service.info(M, 'v1.0.0-x')).rejects.toSatisfy(isNotFound);
+  });
+
+  it('refuses a .mod of a version that resolves to another one', async () => {
+    sources.modules[M].aliases = { 'v1.0.1': 'v1.0.0' };
+    await expect(service.mod(M, 'v1.0.1')).rejects.toThrow(`${M}@v1.0.1: invalid version: version v1.0.1 resolves to v1.0.0`);
+    expect(storage.objects.has(zipRecordKey(M, 'v1.0.1'))).toBe(false);
+  });
+
+  it('answers modules no source serves as not found', async () => {
+    expect(service.serves('example.com/other')).toBe(false);
+    await expect(service.info('example.com/other', 'v1.0.0')).rejects.toSatisfy(isNotFound);
+  });
+});
+
+describe('pickLatest', () => {
+  it('prefers the highest release, then the highest prerelease, then the newest pseudo-version', () => {
+    expect(pickLatest(['v1.0.0', 'v1.1.0-rc.1', 'v0.9.0'])).toBe('v1.0.0');
+    expect(pickLatest(['v1.1.0-rc.1', 'v1.1.0-rc.2'])).toBe('v1.1.0-rc.2');
+    expect(pickLatest(['v0.0.0-20200101000000-aaaaaaaaaaaa', 'v0.0.0-20210101000000-bbbbbbbbbbbb'])).toBe('v0.0.0-20210101000000-bbbbbbbbbbbb');
+  });
+});
