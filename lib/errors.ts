@@ -2,7 +2,7 @@
 // carrying its kind; the HTTP layer maps kinds to statuses in one table
 // (lib/http/replies.ts), and the service asks the kind, never the class.
 //
-// The rule behind the kinds (docs/go-rules/errors.md): a failure the go
+// The rule behind the kinds (docs/go-rules/protocol.md#status-codes): a failure the go
 // command itself would report for a well-formed request is "not found" (404,
 // or 410) with one line of text; a malformed request is "bad request"; only
 // genuine faults of ours or of an upstream are 5xx, because 5xx stops a

@@ -144,7 +144,7 @@ describe('successful responses', () => {
     expect(JSON.parse(r.body.toString()).Version).toBe('v1.0.0');
   });
 
-  it('answers a raw .info request for a branch with a slash (spec case 14)', async () => {
+  it('answers a raw .info request for a branch with a slash (conformance case A14)', async () => {
     const r = await raw(proxy.url, '/github.com/o/p/@v/feature/x.info');
     expect(r.status).toBe(200);
     expect(JSON.parse(r.body.toString()).Version).toMatch(/^v1\.0\.1-0\.20200201000000-[0-9a-f]{12}$/);

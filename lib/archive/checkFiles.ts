@@ -1,5 +1,5 @@
 // x/mod zip.checkFiles, split in two phases so a module zip can be built in a
-// single streaming pass (spec §6.2):
+// single streaming pass (docs/go-rules/zip.md#file-rules):
 //
 //   classifyNames: everything that depends only on names and file kinds —
 //     nested modules, vendor rules, .hg_archival.txt, CheckFilePath, go.mod

@@ -8,7 +8,7 @@ const sha256Hex = (b: Uint8Array | string) => crypto.createHash('sha256').update
 describe('dirhash (unit)', () => {
   it('hashes a go.mod', () => {
     const data = Buffer.from('module example.com/m\n');
-    // The formula from the spec: base64(sha256(hex(sha256(mod)) + "  go.mod\n")).
+    // The formula (docs/go-rules/hashes.md#gomod-hash): base64(sha256(hex(sha256(mod)) + "  go.mod\n")).
     const want = 'h1:' + crypto.createHash('sha256').update(`${sha256Hex(data)}  go.mod\n`).digest('base64');
     expect(hashGoMod(data)).toBe(want);
   });

@@ -1,6 +1,7 @@
-// The .info body exactly as the go command writes it (spec §1.4): compact
-// json.Marshal output, fields in the order Version, Time, Origin, Go's HTML
-// escaping, no trailing newline.
+// The .info body exactly as the go command writes it
+// (docs/go-rules/protocol.md#the-info-body): compact json.Marshal output,
+// fields in the order Version, Time, Origin, Go's HTML escaping, no trailing
+// newline.
 
 /**
  * The .info's Origin (Go's codehost.Origin), with its JSON field names: where

@@ -15,7 +15,7 @@ import * as semver from './semver.js';
 // Errors
 //
 // Each is an answer the go command would give about the module or version, so
-// to a proxy client each is "not found" (docs/go-rules/errors.md).
+// to a proxy client each is "not found" (docs/go-rules/errors.md#not-found).
 
 /** A plain Go error (errors.New or fmt.Errorf): all there is to it is its text. */
 export class GoError extends ProxyError {

@@ -1,7 +1,7 @@
 // Resolution errors with the go command's exact texts.
 //
 // Everything built here is a "not found" for the proxy protocol
-// (docs/go-rules/errors.md): the go command would fail for this module or
+// (docs/go-rules/errors.md#not-found): the go command would fail for this module or
 // version, so the proxy answers 404 with the same text. Transport and storage
 // faults never pass through here; they have their own kinds (lib/errors.ts).
 import { GoError, InvalidVersionError, ModuleError } from './module.js';

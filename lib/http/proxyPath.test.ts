@@ -10,7 +10,7 @@ describe('parseProxyPath', () => {
     ['/github.com/o/r/@v/main.info', { kind: 'info', modPath: 'github.com/o/r', version: 'main' }],
     ['/github.com/o/r/@v/feature/x.info', { kind: 'info', modPath: 'github.com/o/r', version: 'feature/x' }],
     ['/github.com/o/r/v2/@v/v2.0.0+incompatible.mod', { kind: 'mod', modPath: 'github.com/o/r/v2', version: 'v2.0.0+incompatible' }],
-    // percent-decoding first, then !x case decoding (spec §1.2)
+    // percent-decoding first, then !x case decoding (docs/go-rules/protocol.md#request-paths)
     ['/example.com/%21foo/%21bar/@v/v1.0.0-%21r%21c1.zip', { kind: 'zip', modPath: 'example.com/Foo/Bar', version: 'v1.0.0-RC1' }],
     ['/github.com/c/!camel!repo/@v/v1.0.0-!r!c1.info', { kind: 'info', modPath: 'github.com/c/CamelRepo', version: 'v1.0.0-RC1' }],
   ])('%s', (p, want) => {

@@ -1,4 +1,4 @@
-// Parsing GOPROXY protocol request paths (spec §1.1–1.2).
+// Parsing GOPROXY protocol request paths (docs/go-rules/protocol.md#request-paths).
 //
 // Order matters for safety: percent-decode, then split at "/@v/" or
 // "/@latest", then undo the "!x" case encoding with x/mod's own validity
@@ -36,8 +36,9 @@ function decodeModulePath(escaped: string): string {
 
 /**
  * A version from the request. The go command never sends a "/" in a version,
- * but other clients may ask `.info` for a branch such as feature/x (spec case
- * 14); each element is then checked like a version on its own.
+ * but other clients may ask `.info` for a branch such as feature/x
+ * (docs/go-rules/protocol.md#request-paths); each element is then checked
+ * like a version on its own.
  */
 function decodeVersion(escaped: string, allowSlash: boolean): string {
   try {

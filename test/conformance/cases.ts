@@ -1,9 +1,9 @@
-// Conformance cases: the 60 cases of go-modules-from-git.md §10 and more
-// real-world shapes. Each case builds fixture repositories with fixed dates,
-// names the `go mod download` queries and `go list -m -versions` lists to
-// compare between direct mode and modproxy, and states what the spec says
-// direct mode does (checked too, so a fixture that fails to reproduce the
-// situation cannot pass vacuously).
+// Conformance cases: the rules of docs/go-rules/ exercised case by case, and
+// more real-world shapes. Each case builds fixture repositories with fixed
+// dates, names the `go mod download` queries and `go list -m -versions` lists
+// to compare between direct mode and modproxy, and states what direct mode
+// does (checked too, so a fixture that fails to reproduce the situation cannot
+// pass vacuously).
 import type { RepoBuilder } from '../support/repoBuilder.js';
 import { collidingCommits } from '../support/repoBuilder.js';
 
@@ -16,7 +16,7 @@ export interface CaseContext {
   emptyRepo(name: string): Promise<void>;
 }
 
-/** What direct mode must do for a query (a fact from the spec). */
+/** What direct mode must do for a query (see docs/go-rules/). */
 export type Expectation = { version: string } | { error: string | RegExp } | { versions: string[] };
 
 export interface CaseValues {
@@ -847,7 +847,7 @@ export const cases: ConformanceCase[] = [
     queries: () => [`${G}/d45@v1.0.0`],
     differs: {
       [`${G}/d45@v1.0.0`]: {
-        reason: 'direct mode refuses to create the zip with an older toolchain (requires go >= 1.99); a proxy serves it (spec §6.1 step 2), so the hash is checked against git archive instead',
+        reason: 'direct mode refuses to create the zip with an older toolchain (requires go >= 1.99); a proxy serves it (docs/go-rules/zip.md#toolchain-version-check), so the hash is checked against git archive instead',
         proxy: 'serves-where-direct-toolchain-refuses',
       },
     },

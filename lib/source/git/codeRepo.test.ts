@@ -1,7 +1,8 @@
 // CodeRepo rules that the conformance suite cannot reach through a git
-// server: gopkg.in paths (spec case 32), whose repository root is the whole
-// module path (found by a go-import meta tag). The GitRepo here is an
-// in-memory repository with linear history, a test double of lib/fetch.
+// server: gopkg.in paths (docs/go-rules/paths-and-versions.md#major-version-suffixes),
+// whose repository root is the whole module path (found by a go-import meta
+// tag). The GitRepo here is an in-memory repository with linear history, a
+// test double of lib/fetch.
 import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Archive, GitRepo, RepoRevInfo, Tag } from './gitRepo.js';
@@ -75,7 +76,7 @@ class MemoryGitRepo implements GitRepo {
 
 const t0 = 1577836800;
 
-describe('gopkg.in modules (spec case 32)', () => {
+describe('gopkg.in modules', () => {
   const host = new MemoryGitRepo(
     [
       { time: t0, files: { 'a.go': 'package a\n' } },

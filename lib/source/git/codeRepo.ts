@@ -1,8 +1,8 @@
 // Module versions from a code repository, as the go command's modfetch
-// codeRepo computes them (spec §3–§6): the version list, the resolution of any
-// revision to a canonical version (tags, branches, hashes, pseudo-versions,
-// +incompatible, major-version directories), retractions, the go.mod of a
-// version, and the file set of its zip.
+// codeRepo computes them (docs/go-rules/resolution.md): the version list, the
+// resolution of any revision to a canonical version (tags, branches, hashes,
+// pseudo-versions, +incompatible, major-version directories), retractions,
+// the go.mod of a version, and the file set of its zip.
 //
 // The structure deliberately mirrors cmd/go/internal/modfetch/coderepo.go so
 // that each rule can be checked against its source, and every error text is
@@ -114,7 +114,7 @@ export class CodeRepo {
     return this.codeDir === '' ? '' : this.codeDir + '/';
   }
 
-  /** The version list (without pseudo-versions), as `@v/list` serves it (spec §3.2–3.3). */
+  /** The version list (without pseudo-versions), as `@v/list` serves it (docs/go-rules/resolution.md#version-list). */
   versions(prefix = ''): Promise<string[]> {
     let p = this.versionsCache.get(prefix);
     if (!p) {
@@ -545,7 +545,7 @@ export class CodeRepo {
   /**
    * The files of the module zip, before x/mod's checkFiles: what
    * `git archive <commit> -- <dir>` emits under the module directory, plus the
-   * root LICENSE for modules in subdirectories (spec §6.1).
+   * root LICENSE for modules in subdirectories (docs/go-rules/zip.md#the-file-set).
    */
   async zipSource(src: { commit: string; dir: string }): Promise<{ files: ZipSourceFile[]; attributes: { dir: string; content: Uint8Array }[] }> {
     const archive = await this.code.archiveCommit(src.commit, src.dir);
@@ -567,7 +567,7 @@ export class CodeRepo {
   }
 }
 
-/** A findDir failure: the go command marks these "not exist" (spec §8). */
+/** A findDir failure: the go command marks these "not exist" (docs/go-rules/errors.md#not-found). */
 export class FindDirError extends NotFoundError {
   override name = 'FindDirError';
 }

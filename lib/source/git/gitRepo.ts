@@ -3,9 +3,10 @@
 // once from the remote and then fixed, exactly as `git ls-remote` is run once
 // per go process. Objects come from the shared, persistent GitObjectStore.
 //
-// Semantics follow a *fresh* go module cache (spec §3.6): the tags of a commit
-// are all tags whose peeled target is that commit, and only commits reachable
-// from HEAD, refs/heads/* and refs/tags/* can be resolved.
+// Semantics follow a *fresh* go module cache
+// (docs/go-rules/repository.md#tags-of-a-commit): the tags of a commit are all
+// tags whose peeled target is that commit, and only commits reachable from
+// HEAD, refs/heads/* and refs/tags/* can be resolved.
 import { NotFoundError } from '../../errors.js';
 import { GoError } from '../../gomod/module.js';
 import type { Origin } from '../../gomod/infoJson.js';

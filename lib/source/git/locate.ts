@@ -1,5 +1,5 @@
 // From a module path to the git repository that holds it
-// (docs/go-rules/repository.md).
+// (docs/go-rules/repository.md#finding-the-repository).
 //
 // Supported shapes, as the go command's static rules define them:
 //   - github.com-style hosts (github.com and every configured gitHub[].host):

@@ -2,7 +2,8 @@
 // x/mod's checkFiles does, convert each blob as `git archive` would
 // (.gitattributes), write it to the zip, and compute the h1: hash on the way.
 //
-// The go command wraps every failure here as "create zip: <reason>" (spec §6.2).
+// The go command wraps every failure here as "create zip: <reason>"
+// (docs/go-rules/zip.md#when-the-zip-cannot-be-built).
 import crypto from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { ArchiveConverter } from './gitattributes.js';
