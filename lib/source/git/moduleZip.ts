@@ -5,7 +5,7 @@
 // The go command wraps every failure here as "create zip: <reason>" (spec §6.2).
 import crypto from 'node:crypto';
 import type { Writable } from 'node:stream';
-import { ArchiveConverter } from './gitattributes.js';
+import { ArchiveConverter } from './attributes/archive.js';
 import { classifyNames, checkedFilesError, SizeChecker, type FileError } from '../../archive/checkFiles.js';
 import { defaultZipWriter, type ZipEntrySource, type ZipWriter } from '../../archive/zipWriter.js';
 import { hash1 } from '../../gomod/dirhash.js';
