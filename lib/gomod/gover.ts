@@ -6,6 +6,10 @@
 // prereleases and releases); before 1.21, "1.N" means "1.N.0". Malformed
 // versions compare below well-formed ones and equal to each other.
 // Numbers are kept as decimal strings, so there is no overflow.
+//
+// Also goModLookup: cmd/go/internal/gover's GoModLookup, the first `go` or
+// `toolchain` value of a go.mod file, read without parsing it.
+import { decodeBytes, outText, trimSpace } from './modfile/text.js';
 
 interface GoVersion {
   major: string;
@@ -118,4 +122,34 @@ function cmpInt(x: string, y: string): -1 | 0 | 1 {
   if (x === y) return 0;
   if (x.length !== y.length) return x.length < y.length ? -1 : 1;
   return x < y ? -1 : 1;
+}
+
+// ---------------------------------------------------------------------------
+// go.mod lookups (cmd/go/internal/gover/gomod.go)
+
+/**
+ * goModLookup is cmd/go's gover.GoModLookup: the value of the first line
+ * (after trimming spaces) that starts with key followed by a space or tab,
+ * with any // comment removed and spaces trimmed; "" if none. It does not
+ * parse the file, so it works on go.mod files that fail to parse.
+ */
+export function goModLookup(data: Uint8Array, key: string): string {
+  let rest = decodeBytes(data);
+  while (rest.length > 0) {
+    let line = rest;
+    rest = '';
+    const nl = line.indexOf('\n');
+    if (nl >= 0) {
+      rest = line.slice(nl + 1);
+      line = line.slice(0, nl);
+    }
+    line = trimSpace(line);
+    if (!line.startsWith(key)) continue;
+    let s = line.slice(key.length);
+    if (s.length === 0 || (s[0] !== ' ' && s[0] !== '\t')) continue;
+    const comment = s.indexOf('//');
+    if (comment >= 0) s = s.slice(0, comment);
+    return outText(trimSpace(s));
+  }
+  return '';
 }

@@ -11,7 +11,8 @@ import type { GitRepo, Origin, RepoRevInfo } from './gitRepo.js';
 import * as semver from '../../gomod/semver.js';
 import * as mod from '../../gomod/module.js';
 import { isPseudoVersion, pseudoVersion, pseudoVersionBase, pseudoVersionRev, pseudoVersionTime } from '../../gomod/pseudo.js';
-import { autoQuote, modulePath as modfileModulePath, parseLax } from '../../gomod/modfile.js';
+import { modulePath as modfileModulePath } from '../../gomod/modfile/read.js';
+import { autoQuote, parseLax } from '../../gomod/modfile/rule.js';
 import { GoError, invalidVersion, moduleError } from '../../gomod/moduleErrors.js';
 import { NotFoundError, UpstreamAuthError, UpstreamError } from '../../errors.js';
 

@@ -6,11 +6,11 @@
 // (docs/go-rules/zip.md#when-the-zip-cannot-be-built).
 import crypto from 'node:crypto';
 import type { Writable } from 'node:stream';
-import { ArchiveConverter } from './gitattributes.js';
+import { ArchiveConverter } from './attributes/archive.js';
 import { classifyNames, checkedFilesError, SizeChecker, type FileError } from '../../archive/checkFiles.js';
 import { defaultZipWriter, type ZipEntrySource, type ZipWriter } from '../../archive/zipWriter.js';
 import { hash1 } from '../../gomod/dirhash.js';
-import { goModLookup } from '../../gomod/modfile.js';
+import { goModLookup } from '../../gomod/gover.js';
 import { canonicalVersion, check as checkModuleVersion } from '../../gomod/module.js';
 import type { ZipSourceFile } from './codeRepo.js';
 

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { differential, pick, randomString, reportCounts, rng, XmodOracle } from '../../test/support/xmodOracle.js';
-import { autoQuote, goModLookup, ModFileError, modulePath, mustQuote, parseLax } from './modfile.js';
+import { differential, pick, randomString, reportCounts, rng, XmodOracle } from '../../../test/support/xmodOracle.js';
+import { goModLookup } from '../gover.js';
+import { ModFileError } from './errors.js';
+import { modulePath } from './read.js';
+import { autoQuote, mustQuote, parseLax } from './rule.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 

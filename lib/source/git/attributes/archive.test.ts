@@ -7,23 +7,11 @@ import { promisify } from 'node:util';
 import iconvLite from 'iconv-lite';
 import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prng } from '../../../test/support/prng.js';
-import {
-  ArchiveConverter,
-  GitArchiveFatalError,
-  LEGACY_CHARSETS,
-  UnsupportedConversionError,
-  crlfToWorktree,
-  decodeUtf8Strict,
-  encodeToWorktree,
-  gatherStats,
-  identToWorktree,
-  isBinary,
-  parseAttrLine,
-  parseAttributesBlob,
-  wildmatch,
-  type GitattributesFile,
-} from './gitattributes.js';
+import { prng } from '../../../../test/support/prng.js';
+import { ArchiveConverter, GitArchiveFatalError } from './archive.js';
+import type { GitattributesFile } from './attr.js';
+import { LEGACY_CHARSETS } from './charsets.js';
+import { UnsupportedConversionError } from './encodings.js';
 
 const execFileAsync = promisify(execFile);
 const enc = (s: string): Buffer => Buffer.from(s, 'utf8');
@@ -43,120 +31,6 @@ function conv(files: Record<string, string>, path: string, content: string | Buf
   const raw = typeof content === 'string' ? bin(content) : content;
   return Buffer.from(converter(files).convert(path, blobOid(raw), raw)).toString('latin1');
 }
-
-// ---------------------------------------------------------------------------
-// Unit tests
-
-describe('attribute line parsing', () => {
-  it('ignores blank lines and comments, and trims CR', () => {
-    expect(parseAttrLine('', true)).toBeNull();
-    expect(parseAttrLine('   \t', true)).toBeNull();
-    expect(parseAttrLine('  # *.txt text', true)).toBeNull();
-    const r = parseAttrLine('*.txt text\r', true);
-    expect(r).toMatchObject({ kind: 'pattern', states: [{ name: 'text', value: true }] });
-  });
-
-  it('parses set, unset, unspecified and values', () => {
-    const r = parseAttrLine('*.c  text -ident !eol working-tree-encoding=UTF-16 a=b=c', true);
-    expect(r?.states).toEqual([
-      { name: 'text', value: true },
-      { name: 'ident', value: false },
-      { name: 'eol', value: null },
-      { name: 'working-tree-encoding', value: 'UTF-16' },
-      { name: 'a', value: 'b=c' },
-    ]);
-  });
-
-  it('drops the whole line on an invalid attribute name', () => {
-    expect(parseAttrLine('*.c text in@valid', true)).toBeNull();
-    expect(parseAttrLine('*.c --text', true)).toBeNull();
-    expect(parseAttrLine('*.c =x', true)).toBeNull();
-  });
-
-  it('drops negative patterns but accepts escaped bangs', () => {
-    expect(parseAttrLine('!*.c text', true)).toBeNull();
-    expect(parseAttrLine('\\!*.c text', true)).not.toBeNull();
-  });
-
-  it('unquotes C-style quoted patterns', () => {
-    const r = parseAttrLine('"a b\\t\\101.txt" text', true);
-    expect(r?.kind === 'pattern' && r.pattern.text).toBe('a b\tA.txt');
-    // The states may follow the closing quote directly.
-    expect(parseAttrLine('"x"text', true)?.states).toEqual([{ name: 'text', value: true }]);
-    // Broken quoting: the pattern is taken literally.
-    const broken = parseAttrLine('"a\\q" text', true);
-    expect(broken?.kind === 'pattern' && broken.pattern.text).toBe('"a\\q"');
-  });
-
-  it('parses macros only where allowed', () => {
-    expect(parseAttrLine('[attr]m text -diff', true)).toEqual({
-      kind: 'macro',
-      name: 'm',
-      states: [
-        { name: 'text', value: true },
-        { name: 'diff', value: false },
-      ],
-    });
-    expect(parseAttrLine('[attr]m text', false)).toBeNull();
-    // "[attr]" alone is a (character class) pattern, not a macro.
-    expect(parseAttrLine('[attr] text', true)?.kind).toBe('pattern');
-    expect(parseAttrLine('"[attr] m" text', true)?.kind).toBe('macro');
-  });
-
-  it('ignores overly long lines and stops at NUL', () => {
-    // strlen(line) >= 2048 drops the line, trailing blanks included.
-    expect(parseAttrLine(`${'a'.repeat(2041)} text  `, true)).toBeNull();
-    expect(parseAttrLine(`${'a'.repeat(2040)} text  `, true)).not.toBeNull();
-    expect(parseAttrLine(`${'a'.repeat(2030)} text`, true)).not.toBeNull();
-    expect(parseAttributesBlob(bin('a text\nb text\0\nc text\n'), true)).toHaveLength(2);
-  });
-
-  it('keeps a UTF-8 BOM as part of the first pattern (index reader)', () => {
-    const rules = parseAttributesBlob(bin('\xef\xbb\xbf* text eol=crlf\n'), true);
-    expect(rules[0].kind === 'pattern' && rules[0].pattern.text).toBe('\xef\xbb\xbf*');
-  });
-});
-
-describe('wildmatch', () => {
-  // A selection of git's t/t3070-wildmatch.sh cases: [pattern, text, match
-  // without FNM_PATHNAME, match with FNM_PATHNAME].
-  const cases: Array<[string, string, boolean, boolean]> = [
-    ['foo', 'foo', true, true],
-    ['foo', 'bar', false, false],
-    ['???', 'foo', true, true],
-    ['*f', 'foo', false, false],
-    ['*', 'foo/bar', true, false],
-    ['**', 'foo/bar', true, true],
-    // Without FNM_PATHNAME '**' is just '*', so the slashes must both match.
-    ['foo/**/bar', 'foo/bar', false, true],
-    ['foo/**/bar', 'foo/a/b/bar', true, true],
-    ['foo/*/bar', 'foo/a/b/bar', true, false],
-    ['**/foo', 'foo', false, true],
-    ['**/foo', 'x/y/foo', true, true],
-    ['foo**bar', 'foo/x/bar', true, false],
-    ['*/foo', 'a/foo', true, true],
-    ['[ab]c', 'bc', true, true],
-    ['[!ab]c', 'bc', false, false],
-    ['[^ab]c', 'cc', true, true],
-    ['[a-c]x', 'bx', true, true],
-    ['[]]', ']', true, true],
-    ['[]-]', '-', true, true],
-    ['[[:alpha:]]', 'q', true, true],
-    ['[[:digit:][:upper:]]', 'Q', true, true],
-    ['[[:space:]]', '\v', false, false],
-    ['[[:nope:]]', 'a', false, false],
-    ['[a/]x', '/x', true, false],
-    ['\\*', '*', true, true],
-    ['\\*', 'x', false, false],
-    ['a?c', 'a/c', true, false],
-    ['*.TXT', 'a.txt', false, false],
-    ['[', '[', false, false],
-  ];
-  it.each(cases)('%j vs %j', (p, t, plain, pathname) => {
-    expect(wildmatch(p, t, false) === 0).toBe(plain);
-    expect(wildmatch(p, t, true) === 0).toBe(pathname);
-  });
-});
 
 describe('pattern matching and precedence', () => {
   it('basename patterns match at any depth, slash patterns are anchored', () => {
@@ -236,35 +110,6 @@ describe('conversions', () => {
     expect(conv({ '': '* eol=CRLF' }, 'x', 'a\n')).toBe('a\n');
   });
 
-  it('binary detection follows convert.c', () => {
-    expect(isBinary(gatherStats(bin('a\rb')))).toBe(true);
-    expect(isBinary(gatherStats(bin('ab\x1a')))).toBe(false);
-    expect(isBinary(gatherStats(bin(`${'a'.repeat(127)}\x01`)))).toBe(true);
-    expect(isBinary(gatherStats(bin(`${'a'.repeat(128)}\x01`)))).toBe(false);
-    expect(isBinary(gatherStats(bin('\b\t\x1b\f')))).toBe(false);
-  });
-
-  it('crlfToWorktree leaves empty input alone', () => {
-    const empty = new Uint8Array(0);
-    expect(crlfToWorktree(empty, 'text-crlf')).toBe(empty);
-  });
-
-  it('expands ident keywords with the original blob id', () => {
-    const oid = 'f'.repeat(40);
-    const out = (s: string) => Buffer.from(identToWorktree(bin(s), oid)).toString('latin1');
-    const id = `$Id: ${oid} $`;
-    expect(out('$Id$')).toBe(id);
-    expect(out('$Id:$')).toBe(id);
-    expect(out('$Id: old $')).toBe(id);
-    expect(out('$Id:  $')).toBe(id);
-    expect(out('$Id: x.c 1.2 $')).toBe('$Id: x.c 1.2 $');
-    expect(out('$Id: x\n$')).toBe('$Id: x\n$');
-    expect(out('$Id: a b $Id$')).toBe(`$Id: a b $Id: ${oid} $`);
-    expect(out('$Id')).toBe('$Id');
-    expect(out('$Id:')).toBe('$Id:');
-    expect(out('$$Id$$')).toBe(`$${id}$`);
-  });
-
   it('applies ident before eol conversion', () => {
     const raw = bin('$Id$\n');
     const c = converter({ '': '* ident text eol=crlf' });
@@ -291,14 +136,6 @@ describe('conversions', () => {
     expect(() => fatal.convert('x', blobOid(bin('a')), bin('a'))).toThrow(GitArchiveFatalError);
     const unsupported = converter({ '': '* working-tree-encoding=EBCDIC-US' });
     expect(() => unsupported.convert('x', blobOid(bin('a')), bin('a'))).toThrow(UnsupportedConversionError);
-  });
-
-  it('decodes UTF-8 strictly, as glibc does', () => {
-    expect(decodeUtf8Strict(bin('\xc0\xaf'))).toBeNull();
-    expect(decodeUtf8Strict(bin('\xed\xa0\x80'))).toBeNull();
-    expect(decodeUtf8Strict(bin('\xf4\x90\x80\x80'))).toBeNull();
-    expect(decodeUtf8Strict(bin('\xe6\x97'))).toBeNull();
-    expect(Array.from(decodeUtf8Strict(enc('a\u{1f600}')) ?? [])).toEqual([0x61, 0x1f600]);
   });
 
   it('affects() is false where nothing can change', () => {
@@ -751,33 +588,6 @@ describe('differential against git archive', () => {
     expect(r.mismatches).toEqual([]);
     expect(r.checkedFiles).toBeGreaterThan(150);
     expect(r.changedFiles).toBeGreaterThan(50);
-  });
-
-  it('legacy charsets map every BMP code point as glibc iconv does', () => {
-    // The same iconv_open()/iconv() that git calls, one code point per line;
-    // -c drops what cannot be converted, leaving an empty line.
-    const cps: number[] = [];
-    for (let c = 1; c < 0x10000; c++) if (c !== 0x0a && (c < 0xd800 || c > 0xdfff)) cps.push(c);
-    const input = enc(cps.map((c) => `${String.fromCodePoint(c)}\n`).join(''));
-    const mismatches: string[] = [];
-    for (const cs of LEGACY_CHARSETS) {
-      const out = execFileSync('iconv', ['-c', '-f', 'UTF-8', '-t', cs.names[0]], { input, maxBuffer: 1 << 26, stdio: ['pipe', 'pipe', 'ignore'] });
-      let start = 0;
-      let k = 0;
-      for (let i = 0; i < out.length; i++) {
-        if (out[i] !== 0x0a) continue;
-        const glibc = out.subarray(start, i);
-        const c = String.fromCodePoint(cps[k]);
-        const ours = Buffer.from(encodeToWorktree(enc(c), cs.names[0]));
-        // Unconvertible: git keeps the UTF-8 bytes, iconv -c drops them.
-        const want = glibc.length === 0 ? enc(c) : glibc;
-        if (!ours.equals(want) && mismatches.length < 20) mismatches.push(`${cs.names[0]} U+${cps[k].toString(16)}: ${glibc.toString('hex')} vs ${ours.toString('hex')}`);
-        start = i + 1;
-        k++;
-      }
-      expect(k, cs.names[0]).toBe(cps.length);
-    }
-    expect(mismatches).toEqual([]);
   });
 
   it('randomized cases are byte-identical', async () => {
