@@ -258,7 +258,7 @@ export class CodeRepo {
         await this.findDir(v);
       } catch (err) {
         if (isFault(err)) throw err;
-        throw invalidVersion(modPath, v, unwrapFindDir(err));
+        throw invalidVersion(modPath, v, err as Error);
       }
       if (v === trimIncompatible(statVers)) v = statVers;
       const base = trimIncompatible(v);
@@ -443,7 +443,8 @@ export class CodeRepo {
     if (!semver.isValid(version)) throw new GoError('syntax error');
     const rev = this.revToRev(version);
     const file1 = joinPath(this.codeDir, 'go.mod');
-    const gomod1 = await this.readFileForFindDir(rev, file1);
+    // Only "not exist" (null) is tolerated here; an unknown revision propagates.
+    const gomod1 = await this.code.readFile(rev, file1);
     const mpath1 = gomod1 ? modfileModulePath(gomod1) : '';
     const found1 = gomod1 !== null && (isMajor(mpath1, this.pathMajor) || this.canReplaceMismatchedVersionDueToBug(mpath1));
 
@@ -451,7 +452,7 @@ export class CodeRepo {
     if (this.pathMajor !== '' && this.codeRoot !== this.modPath && !this.pathMajor.startsWith('.')) {
       const dir2 = joinPath(this.codeDir, this.pathMajor.slice(1));
       file2 = joinPath(dir2, 'go.mod');
-      const gomod2 = await this.readFileForFindDir(rev, file2);
+      const gomod2 = await this.code.readFile(rev, file2);
       const mpath2 = gomod2 ? modfileModulePath(gomod2) : '';
       const found2 = gomod2 !== null && isMajor(mpath2, this.pathMajor);
       if (found1 && found2) {
@@ -474,11 +475,6 @@ export class CodeRepo {
     if (this.codeDir === '' && (this.pathMajor === '' || this.pathMajor.startsWith('.'))) return { rev, dir: '', gomod: null };
     if (file2 !== '') throw new FindDirError(`missing ${this.pathPrefix}/go.mod and ...${this.pathMajor}/go.mod at revision ${rev}`);
     throw new FindDirError(`missing ${this.pathPrefix}/go.mod at revision ${rev}`);
-  }
-
-  /** ReadFile as findDir uses it: only "not exist" is tolerated; an unknown revision propagates. */
-  private async readFileForFindDir(rev: string, file: string): Promise<Uint8Array | null> {
-    return this.code.readFile(rev, file);
   }
 
   private canReplaceMismatchedVersionDueToBug(mpath: string): boolean {
@@ -538,7 +534,7 @@ export class CodeRepo {
       return await this.findDir(version);
     } catch (err) {
       if (isFault(err) || !(err instanceof FindDirError || err instanceof NotFoundError)) throw err;
-      throw invalidVersion(this.modPath, version, unwrapFindDir(err));
+      throw invalidVersion(this.modPath, version, err);
     }
   }
 
@@ -570,10 +566,6 @@ export class CodeRepo {
 /** A findDir failure: the go command marks these "not exist" (spec §8). */
 export class FindDirError extends NotFoundError {
   override name = 'FindDirError';
-}
-
-function unwrapFindDir(err: unknown): Error {
-  return err instanceof Error ? err : new GoError(String(err));
 }
 
 function trimIncompatible(v: string): string {
