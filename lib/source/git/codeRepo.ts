@@ -11,7 +11,7 @@ import type { GitRepo, Origin, RepoRevInfo } from './gitRepo.js';
 import * as semver from '../../gomod/semver.js';
 import * as mod from '../../gomod/module.js';
 import { isPseudoVersion, pseudoVersion, pseudoVersionBase, pseudoVersionRev, pseudoVersionTime } from '../../gomod/pseudo.js';
-import { autoQuote, modulePath as modfileModulePath, parseLax } from '../../gomod/modfile.js';
+import { autoQuote, modulePath as modfileModulePath, parseLax, type Retraction } from '../../gomod/modfile.js';
 import { GoError, invalidVersion, moduleError } from '../../gomod/moduleErrors.js';
 import { NotFoundError, UpstreamAuthError, UpstreamError } from '../../errors.js';
 
@@ -24,11 +24,6 @@ export interface RevInfo {
   /** 12-hex short hash (not serialized). */
   short: string;
   origin?: Origin;
-}
-
-export interface Retraction {
-  low: string;
-  high: string;
 }
 
 /** Where a module version lives in the repository (findDir's answer). */
