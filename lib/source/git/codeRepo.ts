@@ -48,7 +48,12 @@ export interface ZipSourceFile {
   data?: Uint8Array;
 }
 
-function hasPathPrefix(s: string, prefix: string): boolean {
+/**
+ * Whether the slash-separated path s begins with the path elements of prefix:
+ * s is prefix, or continues it after a "/" (modfetch's hasPathPrefix; a
+ * prefix that itself ends in "/" is matched as a plain string prefix).
+ */
+function startsWithPathElements(s: string, prefix: string): boolean {
   if (s.length === prefix.length) return s === prefix;
   if (s.length > prefix.length) {
     if (prefix !== '' && prefix.endsWith('/')) return s.startsWith(prefix);
@@ -87,14 +92,14 @@ export class CodeRepo {
     codeRoot: string,
     modPath: string,
   ) {
-    if (!hasPathPrefix(modPath, codeRoot)) throw new GoError(`mismatched repo: found ${codeRoot} for ${modPath}`);
+    if (!startsWithPathElements(modPath, codeRoot)) throw new GoError(`mismatched repo: found ${codeRoot} for ${modPath}`);
     const split = mod.splitPathVersion(modPath);
     if (!split.ok) throw new GoError(`invalid module path "${modPath}"`);
     let pathPrefix = split.prefix;
     if (codeRoot === modPath) pathPrefix = modPath;
     let codeDir = '';
     if (codeRoot !== modPath) {
-      if (!hasPathPrefix(pathPrefix, codeRoot)) throw new GoError(`repository rooted at ${codeRoot} cannot contain module ${modPath}`);
+      if (!startsWithPathElements(pathPrefix, codeRoot)) throw new GoError(`repository rooted at ${codeRoot} cannot contain module ${modPath}`);
       codeDir = pathPrefix.slice(codeRoot.length).replace(/^\/+|\/+$/g, '');
     }
     this.modPath = modPath;
