@@ -25,7 +25,7 @@ const pseudoVersionRE =
  */
 export function pseudoVersion(major: string, older: string, t: Date, rev: string): string {
   if (major === '') major = 'v0';
-  const segment = `${formatTimestamp(t)}-${rev}`;
+  const segment = `${formatPseudoVersionTime(t)}-${rev}`;
   const build = semver.build(older);
   older = semver.canonical(older);
   if (older === '') return `${major}.0.0-${segment}`;
@@ -49,10 +49,11 @@ const ZERO_TIME = (() => {
 })();
 
 /**
- * t.UTC().Format("20060102150405"). Go writes the year zero-padded to four
- * digits after any minus sign, and wider years in full.
+ * t.UTC().Format("20060102150405"), the timestamp of a pseudo-version. Go
+ * writes the year zero-padded to four digits after any minus sign, and wider
+ * years in full.
  */
-function formatTimestamp(t: Date): string {
+export function formatPseudoVersionTime(t: Date): string {
   const ms = t.getTime();
   if (Number.isNaN(ms)) throw new RangeError('pseudoVersion: invalid Date');
   const y = t.getUTCFullYear();

@@ -10,7 +10,7 @@
 import type { GitRepo, Origin, RepoRevInfo } from './gitRepo.js';
 import * as semver from '../../gomod/semver.js';
 import * as mod from '../../gomod/module.js';
-import { isPseudoVersion, pseudoVersion, pseudoVersionBase, pseudoVersionRev, pseudoVersionTime } from '../../gomod/pseudo.js';
+import { formatPseudoVersionTime, isPseudoVersion, pseudoVersion, pseudoVersionBase, pseudoVersionRev, pseudoVersionTime } from '../../gomod/pseudo.js';
 import { autoQuote, modulePath as modfileModulePath, parseLax, type Retraction } from '../../gomod/modfile.js';
 import { GoError, invalidVersion, moduleError } from '../../gomod/moduleErrors.js';
 import { NotFoundError, UpstreamAuthError, UpstreamError } from '../../errors.js';
@@ -385,7 +385,7 @@ export class CodeRepo {
       return fail((err as Error).message);
     }
     if (t.getTime() !== Math.floor(info.time.getTime() / 1000) * 1000) {
-      fail(`does not match version-control timestamp (expected ${formatPseudoTime(info.time)})`);
+      fail(`does not match version-control timestamp (expected ${formatPseudoVersionTime(info.time)})`);
     }
     const tagPrefix = this.tagPrefix;
     let base: string;
@@ -583,10 +583,5 @@ export function isMajor(mpath: string, pathMajor: string): boolean {
   }
   if (split.pathMajor === '') return false;
   return pathMajor.slice(1) === split.pathMajor.slice(1);
-}
-
-function formatPseudoTime(t: Date): string {
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${p(t.getUTCFullYear(), 4)}${p(t.getUTCMonth() + 1)}${p(t.getUTCDate())}${p(t.getUTCHours())}${p(t.getUTCMinutes())}${p(t.getUTCSeconds())}`;
 }
 
