@@ -32,11 +32,6 @@ export function compareGoVersions(x: string, y: string): -1 | 0 | 1 {
   );
 }
 
-/** maxGoVersion returns the greater of x and y, x on a tie (gover.Max). */
-export function maxGoVersion(x: string, y: string): string {
-  return compareGoVersions(x, y) < 0 ? y : x;
-}
-
 /**
  * goLang returns the language version of x (gover.Lang): "1.24.3" → "1.24",
  * "1.21rc1" → "1.21", "1" and "1.0.x" → "1", and "" for malformed x.
@@ -45,21 +40,6 @@ export function goLang(x: string): string {
   const v = parse(x);
   if (v.minor === '' || (v.major === '1' && v.minor === '0')) return v.major;
   return `${v.major}.${v.minor}`;
-}
-
-/** isLangVersion reports whether x is a language version like "1.21" rather than a release (gover.IsLang). */
-export function isLangVersion(x: string): boolean {
-  const v = parse(x);
-  return !isZero(v) && v.patch === '' && v.kind === '' && v.pre === '';
-}
-
-/** isValidGoVersion reports whether x is a well-formed Go version (gover.IsValid). */
-export function isValidGoVersion(x: string): boolean {
-  return !isZero(parse(x));
-}
-
-function isZero(v: GoVersion): boolean {
-  return v.major === '' && v.minor === '' && v.patch === '' && v.kind === '' && v.pre === '';
 }
 
 /** gover.Parse: major[.minor[.patch]] or major.minor<kind>[pre]; ZERO when malformed. */

@@ -47,16 +47,6 @@ export function major(v: string): string {
   return v.slice(0, 1 + p.major.length);
 }
 
-/** majorMinor returns "vMAJOR.MINOR" ("v2.1" for "v2.1.0"), or "" if v is invalid. */
-export function majorMinor(v: string): string {
-  const p = parse(v);
-  if (!p) return '';
-  const i = 1 + p.major.length;
-  const j = i + 1 + p.minor.length;
-  if (j <= v.length && v[i] === '.' && v.slice(i + 1, j) === p.minor) return v.slice(0, j);
-  return v.slice(0, i) + '.' + p.minor;
-}
-
 /** prerelease returns the prerelease suffix ("-pre" for "v2.1.0-pre+meta"), or "". */
 export function prerelease(v: string): string {
   return parse(v)?.prerelease ?? '';
@@ -83,16 +73,6 @@ export function compare(v: string, w: string): -1 | 0 | 1 {
     compareInt(pv.patch, pw.patch) ||
     comparePrerelease(pv.prerelease, pw.prerelease)
   );
-}
-
-/**
- * max canonicalizes both arguments and returns the greater (w on a tie).
- * Deprecated in Go, kept for completeness.
- */
-export function max(v: string, w: string): string {
-  v = canonical(v);
-  w = canonical(w);
-  return compare(v, w) > 0 ? v : w;
 }
 
 /**
