@@ -6,6 +6,7 @@
 // prereleases and releases); before 1.21, "1.N" means "1.N.0". Malformed
 // versions compare below well-formed ones and equal to each other.
 // Numbers are kept as decimal strings, so there is no overflow.
+import { compareDecimal, cutDecimal } from './decimal.js';
 
 interface GoVersion {
   major: string;
@@ -23,12 +24,12 @@ export function compareGoVersions(x: string, y: string): -1 | 0 | 1 {
   const vx = parse(x);
   const vy = parse(y);
   return (
-    cmpInt(vx.major, vy.major) ||
-    cmpInt(vx.minor, vy.minor) ||
-    cmpInt(vx.patch, vy.patch) ||
+    compareDecimal(vx.major, vy.major) ||
+    compareDecimal(vx.minor, vy.minor) ||
+    compareDecimal(vx.patch, vy.patch) ||
     // "" < alpha < beta < rc; kinds are lower-case ASCII, so JS order is Go's.
     (vx.kind < vy.kind ? -1 : vx.kind > vy.kind ? 1 : 0) ||
-    cmpInt(vx.pre, vy.pre)
+    compareDecimal(vx.pre, vy.pre)
   );
 }
 
@@ -45,7 +46,7 @@ export function goLang(x: string): string {
 /** gover.Parse: major[.minor[.patch]] or major.minor<kind>[pre]; ZERO when malformed. */
 function parse(x: string): GoVersion {
   const v: GoVersion = { ...ZERO };
-  let t = cutInt(x);
+  let t = cutDecimal(x);
   if (!t) return ZERO;
   [v.major, x] = t;
   if (x === '') {
@@ -55,17 +56,17 @@ function parse(x: string): GoVersion {
     return v;
   }
   if (x[0] !== '.') return ZERO;
-  t = cutInt(x.slice(1));
+  t = cutDecimal(x.slice(1));
   if (!t) return ZERO;
   [v.minor, x] = t;
   if (x === '') {
     // Before Go 1.21, "1.N" meant "1.N.0"; from 1.21 on it is the language version.
-    if (cmpInt(v.minor, '21') < 0) v.patch = '0';
+    if (compareDecimal(v.minor, '21') < 0) v.patch = '0';
     return v;
   }
   if (x[0] === '.') {
     // Patch releases have no prereleases.
-    t = cutInt(x.slice(1));
+    t = cutDecimal(x.slice(1));
     if (!t || t[1] !== '') return ZERO;
     v.patch = t[0];
     return v;
@@ -79,23 +80,8 @@ function parse(x: string): GoVersion {
   v.kind = x.slice(0, i);
   x = x.slice(i);
   if (x === '') return v;
-  t = cutInt(x);
+  t = cutDecimal(x);
   if (!t || t[1] !== '') return ZERO;
   v.pre = t[0];
   return v;
-}
-
-/** Leading decimal without an unnecessary leading zero, and the rest. */
-function cutInt(x: string): [n: string, rest: string] | undefined {
-  let i = 0;
-  while (i < x.length && x[i] >= '0' && x[i] <= '9') i++;
-  if (i === 0 || (x[0] === '0' && i !== 1)) return undefined;
-  return [x.slice(0, i), x.slice(i)];
-}
-
-/** Compares decimal strings (gover.CmpInt); "" sorts first. */
-function cmpInt(x: string, y: string): -1 | 0 | 1 {
-  if (x === y) return 0;
-  if (x.length !== y.length) return x.length < y.length ? -1 : 1;
-  return x < y ? -1 : 1;
 }
