@@ -19,7 +19,6 @@ import { FsStorage } from './storage/fsStorage.js';
 import { GcsStorage } from './storage/gcsStorage.js';
 import type { ObjectStorage } from './storage/storage.js';
 import type { CommitHook } from './records/manifest.js';
-import type { ZipWriter } from './archive/zipWriter.js';
 
 export interface AppDeps {
   log?: Logger;
@@ -33,7 +32,6 @@ export interface AppDeps {
   now?: () => number;
   tmpDir?: string;
   commitHook?: CommitHook;
-  zipWriter?: ZipWriter;
 }
 
 export interface App {
@@ -68,7 +66,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const credentials =
     deps.credentials ?? (needsApps ? new GitHubAppCredentials({ config, secrets: deps.secrets ?? createSecretLoader(), log }) : undefined);
   if (config.clientAuth.enabled && config.clientAuth.acl.length === 0) log.warn('clientAuth is enabled with an empty acl: every request will be denied');
-  const git = new GitSources(config, http, credentials, deps.zipWriter);
+  const git = new GitSources(config, http, credentials);
   const sources = new PrivateModulesRouter(config.privateModules, (modPath, rule) => git.open(modPath, rule));
   const coord = config.coordination;
   const useLeases = coord.leases ?? config.storage.gcs !== undefined;

@@ -1,19 +1,16 @@
-// The zip container writers, behind a seam so they can be measured against
-// each other (bench/). Entries are pulled lazily and strictly in order, so at
-// most one file's bytes are held in memory at a time.
+// The module zip container writer. Entries are pulled lazily and strictly in
+// order, so at most one file's bytes (plus a bounded lookahead) are held in
+// memory at a time.
 //
-// modproxy uses nativeZipWriter. Measured on a 3001-file, 25 MB module
-// (bench/zipWriters): jszip 1.77 s (its deflate is pako, pure JavaScript, and
-// each entry goes through its worker pipeline), yazl 1.11 s (native zlib, but a
-// zlib stream per entry), nativeZipWriter well under half a second (one native
-// deflate call per entry). The go command reads all three alike; only entry
-// names and contents affect the module hash.
+// Measured (by an earlier benchmark) on a 3001-file, 25 MB module: jszip 1.77 s (its deflate is pako,
+// pure JavaScript, and each entry goes through its worker pipeline), yazl
+// 1.11 s (native zlib, but a zlib stream per entry), nativeZipWriter well
+// under half a second (one native deflate call per entry). The go command
+// reads all three alike; only entry names and contents affect the module hash.
 import { once } from 'node:events';
-import { Readable, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import JSZip from 'jszip';
 
 export interface ZipEntrySource {
   /** Full entry name, `M@V/path`. */
@@ -23,37 +20,6 @@ export interface ZipEntrySource {
 }
 
 export type ZipWriter = (entries: ZipEntrySource[], out: Writable) => Promise<void>;
-
-/** A fixed timestamp, so the same module gives byte-identical zips (hashes never depend on it). */
-const ZIP_DATE = new Date(Date.UTC(1980, 0, 1, 0, 0, 0));
-
-/**
- * jszip, streaming: each entry is a lazy Node stream that jszip consumes
- * when it reaches the entry (streamFiles writes data descriptors, so no
- * entry has to be buffered to learn its size). No directory entries: they
- * would change the module's h1 hash.
- */
-export const jszipWriter: ZipWriter = async (entries, out) => {
-  const zip = new JSZip();
-  for (const e of entries) {
-    const lazy = Readable.from(
-      (async function* () {
-        yield Buffer.from(await e.read());
-      })(),
-      { objectMode: false },
-    );
-    zip.file(e.name, lazy as unknown as NodeJS.ReadableStream, { binary: true, createFolders: false, date: ZIP_DATE });
-  }
-  const stream = zip.generateNodeStream({
-    type: 'nodebuffer',
-    streamFiles: true,
-    compression: 'DEFLATE',
-    compressionOptions: { level: 5 },
-    platform: 'DOS',
-  }) as unknown as Readable;
-  await pipeline(stream, out);
-};
-
 
 const deflateRaw = promisify(zlib.deflateRaw);
 /**
@@ -65,7 +31,11 @@ const DEFLATE_LEVEL = 3;
 const LOOKAHEAD_BYTES = 32 << 20;
 const LOOKAHEAD_ENTRIES = 64;
 
-/** MS-DOS date of ZIP_DATE (1980-01-01): day 1, month 1, year 0 from 1980; time 00:00:00. */
+/**
+ * Every entry's timestamp, 1980-01-01 00:00:00 as an MS-DOS date (day 1, month
+ * 1, year 0 from 1980) and time, so the same module gives byte-identical zips
+ * (hashes never depend on it).
+ */
 const DOS_DATE = (0 << 9) | (1 << 5) | 1;
 const DOS_TIME = 0;
 
@@ -195,5 +165,3 @@ export const nativeZipWriter: ZipWriter = async (entries, out) => {
   if (failure) throw failure;
 };
 
-/** The writer modproxy uses. */
-export const defaultZipWriter: ZipWriter = nativeZipWriter;

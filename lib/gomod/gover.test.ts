@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { differential, pick, randomString, reportCounts, rng, XmodOracle } from '../../test/support/xmodOracle.js';
-import { compareGoVersions, goLang, isLangVersion, isValidGoVersion, maxGoVersion } from './gover.js';
+import { compareGoVersions, goLang } from './gover.js';
 
 // In the spirit of Go's gover tests, in increasing order (ties adjacent).
 const ordered = ['', 'x', '1', '1.0', '1.0.0', '1.1', '1.2', '1.19', '1.20', '1.21', '1.21rc1', '1.21rc2', '1.21.0', '1.21.1', '1.22alpha1', '1.22beta1', '1.22rc1', '1.22.0', '1.99999999999999999', '2'];
@@ -14,7 +14,6 @@ describe('gover (unit)', () => {
     expect(compareGoVersions('1.20', '1.20.0')).toBe(0); // before 1.21 "1.N" is "1.N.0"
     expect(compareGoVersions('1.19', '1.2')).toBe(1);
     expect(compareGoVersions('x', 'y')).toBe(0);
-    expect(maxGoVersion('1.21', '1.21.0')).toBe('1.21.0');
   });
 
   it('finds the language version', () => {
@@ -22,10 +21,7 @@ describe('gover (unit)', () => {
     expect(goLang('1.21rc1')).toBe('1.21');
     expect(goLang('1.0.5')).toBe('1');
     expect(goLang('bad')).toBe('');
-    expect(isLangVersion('1.21')).toBe(true);
-    expect(isLangVersion('1.21.0')).toBe(false);
-    expect(isValidGoVersion('1.21rc1')).toBe(true);
-    expect(isValidGoVersion('go1.21')).toBe(false);
+    expect(goLang('go1.21')).toBe('');
   });
 });
 
@@ -63,10 +59,10 @@ describe('gover (differential)', () => {
     expect(await differential(oracle, 'gover.Compare', pairs, compareGoVersions)).toEqual([]);
   });
 
-  it('gover.Lang and gover.IsValid', async () => {
+  it('gover.Lang', async () => {
     const cases = singles.map((v): [string] => [v]);
     expect(await differential(oracle, 'gover.Lang', cases, goLang)).toEqual([]);
-    expect(await differential(oracle, 'gover.IsValid', cases, isValidGoVersion)).toEqual([]);
-    expect(cases.filter(([v]) => isValidGoVersion(v)).length).toBeGreaterThan(1500);
+    // goLang answers "" exactly for malformed versions: enough must be well-formed.
+    expect(cases.filter(([v]) => goLang(v) !== '').length).toBeGreaterThan(1500);
   });
 });

@@ -9,6 +9,7 @@
 //
 // Also goModLookup: cmd/go/internal/gover's GoModLookup, the first `go` or
 // `toolchain` value of a go.mod file, read without parsing it.
+import { compareDecimal, cutDecimal } from './decimal.js';
 import { decodeBytes, outText, trimSpace } from './modfile/text.js';
 
 interface GoVersion {
@@ -27,18 +28,13 @@ export function compareGoVersions(x: string, y: string): -1 | 0 | 1 {
   const vx = parse(x);
   const vy = parse(y);
   return (
-    cmpInt(vx.major, vy.major) ||
-    cmpInt(vx.minor, vy.minor) ||
-    cmpInt(vx.patch, vy.patch) ||
+    compareDecimal(vx.major, vy.major) ||
+    compareDecimal(vx.minor, vy.minor) ||
+    compareDecimal(vx.patch, vy.patch) ||
     // "" < alpha < beta < rc; kinds are lower-case ASCII, so JS order is Go's.
     (vx.kind < vy.kind ? -1 : vx.kind > vy.kind ? 1 : 0) ||
-    cmpInt(vx.pre, vy.pre)
+    compareDecimal(vx.pre, vy.pre)
   );
-}
-
-/** maxGoVersion returns the greater of x and y, x on a tie (gover.Max). */
-export function maxGoVersion(x: string, y: string): string {
-  return compareGoVersions(x, y) < 0 ? y : x;
 }
 
 /**
@@ -51,25 +47,10 @@ export function goLang(x: string): string {
   return `${v.major}.${v.minor}`;
 }
 
-/** isLangVersion reports whether x is a language version like "1.21" rather than a release (gover.IsLang). */
-export function isLangVersion(x: string): boolean {
-  const v = parse(x);
-  return !isZero(v) && v.patch === '' && v.kind === '' && v.pre === '';
-}
-
-/** isValidGoVersion reports whether x is a well-formed Go version (gover.IsValid). */
-export function isValidGoVersion(x: string): boolean {
-  return !isZero(parse(x));
-}
-
-function isZero(v: GoVersion): boolean {
-  return v.major === '' && v.minor === '' && v.patch === '' && v.kind === '' && v.pre === '';
-}
-
 /** gover.Parse: major[.minor[.patch]] or major.minor<kind>[pre]; ZERO when malformed. */
 function parse(x: string): GoVersion {
   const v: GoVersion = { ...ZERO };
-  let t = cutInt(x);
+  let t = cutDecimal(x);
   if (!t) return ZERO;
   [v.major, x] = t;
   if (x === '') {
@@ -79,17 +60,17 @@ function parse(x: string): GoVersion {
     return v;
   }
   if (x[0] !== '.') return ZERO;
-  t = cutInt(x.slice(1));
+  t = cutDecimal(x.slice(1));
   if (!t) return ZERO;
   [v.minor, x] = t;
   if (x === '') {
     // Before Go 1.21, "1.N" meant "1.N.0"; from 1.21 on it is the language version.
-    if (cmpInt(v.minor, '21') < 0) v.patch = '0';
+    if (compareDecimal(v.minor, '21') < 0) v.patch = '0';
     return v;
   }
   if (x[0] === '.') {
     // Patch releases have no prereleases.
-    t = cutInt(x.slice(1));
+    t = cutDecimal(x.slice(1));
     if (!t || t[1] !== '') return ZERO;
     v.patch = t[0];
     return v;
@@ -103,27 +84,11 @@ function parse(x: string): GoVersion {
   v.kind = x.slice(0, i);
   x = x.slice(i);
   if (x === '') return v;
-  t = cutInt(x);
+  t = cutDecimal(x);
   if (!t || t[1] !== '') return ZERO;
   v.pre = t[0];
   return v;
 }
-
-/** Leading decimal without an unnecessary leading zero, and the rest. */
-function cutInt(x: string): [n: string, rest: string] | undefined {
-  let i = 0;
-  while (i < x.length && x[i] >= '0' && x[i] <= '9') i++;
-  if (i === 0 || (x[0] === '0' && i !== 1)) return undefined;
-  return [x.slice(0, i), x.slice(i)];
-}
-
-/** Compares decimal strings (gover.CmpInt); "" sorts first. */
-function cmpInt(x: string, y: string): -1 | 0 | 1 {
-  if (x === y) return 0;
-  if (x.length !== y.length) return x.length < y.length ? -1 : 1;
-  return x < y ? -1 : 1;
-}
-
 // ---------------------------------------------------------------------------
 // go.mod lookups (cmd/go/internal/gover/gomod.go)
 

@@ -1,6 +1,6 @@
 // Port of golang.org/x/mod/module's path and version rules (module.go of
-// x/mod v0.19.0, as vendored in Go 1.23): which module, import and file paths
-// are valid, how a module path splits into prefix and major-version suffix,
+// x/mod v0.19.0, as vendored in Go 1.23): which module and file paths are
+// valid, how a module path splits into prefix and major-version suffix,
 // and the case-escaping used in proxy URLs and the module cache.
 //
 // Functions that return an error in Go throw here, and the thrown error's
@@ -77,11 +77,11 @@ function moduleErrorMessage(path: string, version: string, err: Error): string {
   return `module ${path}: ${err.message}`;
 }
 
-/** InvalidPathError: `malformed <kind> path "<path>": <err>`, kind being module, import or file. */
+/** InvalidPathError: `malformed <kind> path "<path>": <err>`, kind being module or file. */
 export class InvalidPathError extends ProxyError {
   override name = 'InvalidPathError';
   constructor(
-    readonly pathKind: 'module' | 'import' | 'file',
+    readonly pathKind: PathKind,
     readonly path: string,
     readonly err: Error,
   ) {
@@ -91,15 +91,6 @@ export class InvalidPathError extends ProxyError {
   unwrap(): Error {
     return this.err;
   }
-}
-
-/**
- * versionError is module.VersionError: err itself if it already is a
- * ModuleError for this path and version, else err wrapped in one.
- */
-export function versionError(path: string, version: string, err: Error): ModuleError {
-  if (err instanceof ModuleError && err.path === path && err.version === version) return err;
-  return new ModuleError(path, version, err);
 }
 
 // ---------------------------------------------------------------------------
@@ -167,7 +158,8 @@ function escapedRune(r: number, q: '"' | "'"): string {
 // ---------------------------------------------------------------------------
 // Path checks
 
-type PathKind = 'module' | 'import' | 'file';
+/** The kinds of path this proxy checks (x/mod also has import paths, which it never sees). */
+type PathKind = 'module' | 'file';
 
 /** Characters allowed in the first element of a module path: an LDH domain name in lower case. */
 function firstPathOK(r: number): boolean {
@@ -191,11 +183,6 @@ function modPathOK(r: number): boolean {
   );
 }
 
-/** Import paths additionally allow '+' (as in compiler-wrapper names like "g++"). */
-function importPathOK(r: number): boolean {
-  return modPathOK(r) || r === 0x2b;
-}
-
 /**
  * File names allow ASCII letters, digits, space and !#$%&()+,-.=@[]^_{}~
  * (not the shell/OS-special " ' * < > ? ` | / \ :), plus every Unicode letter
@@ -210,10 +197,12 @@ function fileNameOK(r: number): boolean {
 }
 
 /**
- * checkPath checks that a module path is valid: a valid import path whose
- * first element is a lower-case domain name with a dot (not starting with a
- * dash), whose elements do not start with a dot, and whose /vN or gopkg.in
- * .vN suffix is well-formed. Throws InvalidPathError (kind "module").
+ * checkPath checks that a module path is valid: slash-separated elements of
+ * ASCII letters, digits and - . _ ~, none empty, starting or ending with a
+ * dot, a Windows reserved name before its first dot, or ending in ~digits;
+ * a first element that is a lower-case domain name with a dot (not starting
+ * with a dash); and a well-formed /vN or gopkg.in .vN suffix. Throws
+ * InvalidPathError (kind "module").
  */
 export function checkPath(path: string): void {
   const msg = modulePathProblem(path);
@@ -236,21 +225,11 @@ function modulePathProblem(path: string): string | undefined {
 }
 
 /**
- * checkImportPath checks that an import path is valid: slash-separated
- * elements of ASCII letters, digits and - . _ ~ +, none empty, all dots or
- * ending in a dot, none a Windows reserved name before its first dot, none
- * ending in ~digits. Throws InvalidPathError (kind "import").
- */
-export function checkImportPath(path: string): void {
-  const msg = pathProblem(path, 'import');
-  if (msg !== undefined) throw new InvalidPathError('import', path, new GoError(msg));
-}
-
-/**
  * checkFilePath checks a slash-separated file path (e.g. a module zip entry):
- * like an import path but allowing Unicode letters, space and more ASCII
- * punctuation, a leading dash, and ~digits endings. Throws InvalidPathError
- * (kind "file").
+ * like a module path's elements but allowing Unicode letters, space and more
+ * ASCII punctuation, a leading dash or dot, and ~digits endings, with no rule
+ * for the first element or a version suffix. Throws InvalidPathError (kind
+ * "file").
  */
 export function checkFilePath(path: string): void {
   const msg = pathProblem(path, 'file');
@@ -303,7 +282,7 @@ function elemProblem(elem: string, kind: PathKind): string | undefined {
   if (/^\.+$/.test(elem)) return `invalid path element ${quote(elem)}`;
   if (elem[0] === '.' && kind === 'module') return 'leading dot in path element';
   if (elem[elem.length - 1] === '.') return 'trailing dot in path element';
-  const ok = kind === 'module' ? modPathOK : kind === 'import' ? importPathOK : fileNameOK;
+  const ok = kind === 'module' ? modPathOK : fileNameOK;
   for (const r of goRunes(elem)) {
     if (!ok(r)) return `invalid char ${quoteRune(r)}`;
   }
@@ -315,7 +294,7 @@ function elemProblem(elem: string, kind: PathKind): string | undefined {
     if (equalFold(bad, short)) return `${quote(short)} disallowed as path element component on Windows`;
   }
 
-  // Windows short names (FOO~1) only matter for import paths, not file names.
+  // Windows short names (FOO~1) only matter for module (import) paths, not file names.
   if (kind === 'file') return undefined;
   const tilde = short.lastIndexOf('~');
   if (tilde >= 0 && tilde < short.length - 1 && /^[0-9]+$/.test(short.slice(tilde + 1))) {

@@ -12,9 +12,6 @@
 import { GoError, InvalidVersionError, quote } from './module.js';
 import * as semver from './semver.js';
 
-/** Go's layout for the timestamp (reference time 2006-01-02 15:04:05). */
-export const pseudoVersionTimestampFormat = '20060102150405';
-
 const pseudoVersionRE =
   /^v[0-9]+\.(0\.0-|\d+\.\d+-([^+]*\.)?0\.)\d{14}-[A-Za-z0-9]+(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
 
@@ -25,7 +22,7 @@ const pseudoVersionRE =
  */
 export function pseudoVersion(major: string, older: string, t: Date, rev: string): string {
   if (major === '') major = 'v0';
-  const segment = `${formatTimestamp(t)}-${rev}`;
+  const segment = `${formatPseudoVersionTime(t)}-${rev}`;
   const build = semver.build(older);
   older = semver.canonical(older);
   if (older === '') return `${major}.0.0-${segment}`;
@@ -35,24 +32,12 @@ export function pseudoVersion(major: string, older: string, t: Date, rev: string
   return `${older.slice(0, i)}${incDecimal(older.slice(i))}-0.${segment}${build}`;
 }
 
-/** zeroPseudoVersion is the placeholder pseudo-version with zero time and revision. */
-export function zeroPseudoVersion(major: string): string {
-  return pseudoVersion(major, '', ZERO_TIME, '000000000000');
-}
-
-/** Go's zero time.Time: January 1, year 1, 00:00:00 UTC. */
-const ZERO_TIME = (() => {
-  const d = new Date(0);
-  d.setUTCFullYear(1, 0, 1);
-  d.setUTCHours(0, 0, 0, 0);
-  return d;
-})();
-
 /**
- * t.UTC().Format("20060102150405"). Go writes the year zero-padded to four
- * digits after any minus sign, and wider years in full.
+ * t.UTC().Format("20060102150405"), the timestamp of a pseudo-version. Go
+ * writes the year zero-padded to four digits after any minus sign, and wider
+ * years in full.
  */
-function formatTimestamp(t: Date): string {
+export function formatPseudoVersionTime(t: Date): string {
   const ms = t.getTime();
   if (Number.isNaN(ms)) throw new RangeError('pseudoVersion: invalid Date');
   const y = t.getUTCFullYear();
@@ -97,11 +82,6 @@ function decDecimal(decimal: string): string {
 /** isPseudoVersion reports whether v is a pseudo-version (syntactically). */
 export function isPseudoVersion(v: string): boolean {
   return v.split('-').length - 1 >= 2 && semver.isValid(v) && pseudoVersionRE.test(v);
-}
-
-/** isZeroPseudoVersion reports whether v is what zeroPseudoVersion returns for v's major. */
-export function isZeroPseudoVersion(v: string): boolean {
-  return v === zeroPseudoVersion(semver.major(v));
 }
 
 /**

@@ -10,6 +10,7 @@
 // Go indexes bytes; this port indexes UTF-16 code units. The two agree
 // because every check is against ASCII and any non-ASCII unit fails it at the
 // same position.
+import { compareDecimal, cutDecimal } from './decimal.js';
 import { compareStrings } from './unicode.js';
 
 interface Parsed {
@@ -47,16 +48,6 @@ export function major(v: string): string {
   return v.slice(0, 1 + p.major.length);
 }
 
-/** majorMinor returns "vMAJOR.MINOR" ("v2.1" for "v2.1.0"), or "" if v is invalid. */
-export function majorMinor(v: string): string {
-  const p = parse(v);
-  if (!p) return '';
-  const i = 1 + p.major.length;
-  const j = i + 1 + p.minor.length;
-  if (j <= v.length && v[i] === '.' && v.slice(i + 1, j) === p.minor) return v.slice(0, j);
-  return v.slice(0, i) + '.' + p.minor;
-}
-
 /** prerelease returns the prerelease suffix ("-pre" for "v2.1.0-pre+meta"), or "". */
 export function prerelease(v: string): string {
   return parse(v)?.prerelease ?? '';
@@ -78,21 +69,11 @@ export function compare(v: string, w: string): -1 | 0 | 1 {
   if (!pv) return -1;
   if (!pw) return 1;
   return (
-    compareInt(pv.major, pw.major) ||
-    compareInt(pv.minor, pw.minor) ||
-    compareInt(pv.patch, pw.patch) ||
+    compareDecimal(pv.major, pw.major) ||
+    compareDecimal(pv.minor, pw.minor) ||
+    compareDecimal(pv.patch, pw.patch) ||
     comparePrerelease(pv.prerelease, pw.prerelease)
   );
-}
-
-/**
- * max canonicalizes both arguments and returns the greater (w on a tie).
- * Deprecated in Go, kept for completeness.
- */
-export function max(v: string, w: string): string {
-  v = canonical(v);
-  w = canonical(w);
-  return compare(v, w) > 0 ? v : w;
 }
 
 /**
@@ -107,7 +88,7 @@ export function sort(list: string[]): string[] {
 function parse(v: string): Parsed | undefined {
   if (v === '' || v[0] !== 'v') return undefined;
   const p: Parsed = { major: '', minor: '', patch: '', short: '', prerelease: '', build: '' };
-  let t = parseNumber(v.slice(1));
+  let t = cutDecimal(v.slice(1));
   if (!t) return undefined;
   [p.major, v] = t;
   if (v === '') {
@@ -117,7 +98,7 @@ function parse(v: string): Parsed | undefined {
     return p;
   }
   if (v[0] !== '.') return undefined;
-  t = parseNumber(v.slice(1));
+  t = cutDecimal(v.slice(1));
   if (!t) return undefined;
   [p.minor, v] = t;
   if (v === '') {
@@ -126,7 +107,7 @@ function parse(v: string): Parsed | undefined {
     return p;
   }
   if (v[0] !== '.') return undefined;
-  t = parseNumber(v.slice(1));
+  t = cutDecimal(v.slice(1));
   if (!t) return undefined;
   [p.patch, v] = t;
   if (v.length > 0 && v[0] === '-') {
@@ -144,15 +125,6 @@ function parse(v: string): Parsed | undefined {
 }
 
 type Split = [token: string, rest: string] | undefined;
-
-/** Go's parseInt: a leading decimal number without extra leading zeros, and the rest. */
-function parseNumber(v: string): Split {
-  if (v === '' || !isDigit(v.charCodeAt(0))) return undefined;
-  let i = 1;
-  while (i < v.length && isDigit(v.charCodeAt(i))) i++;
-  if (v[0] === '0' && i !== 1) return undefined;
-  return [v.slice(0, i), v.slice(i)];
-}
 
 function parsePrerelease(v: string): Split {
   // Identifiers are [0-9A-Za-z-], non-empty, and numeric ones have no leading zeros.
@@ -206,13 +178,6 @@ function isNum(v: string): boolean {
   let i = 0;
   while (i < v.length && isDigit(v.charCodeAt(i))) i++;
   return i === v.length;
-}
-
-/** Compares decimal strings without leading zeros (so no overflow for huge numbers). */
-function compareInt(x: string, y: string): -1 | 0 | 1 {
-  if (x === y) return 0;
-  if (x.length !== y.length) return x.length < y.length ? -1 : 1;
-  return x < y ? -1 : 1;
 }
 
 function comparePrerelease(x: string, y: string): -1 | 0 | 1 {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadRequestError, ForbiddenError, NotFoundError, StorageError, UpstreamAuthError, UpstreamError } from '../errors.js';
 import { GoError } from '../gomod/module.js';
-import { nullLogger } from '../log/logger.js';
+import { createLogger } from '../log/logger.js';
 import { ModuleService } from '../service/moduleService.js';
 import { MemoryStorage } from '../storage/memoryStorage.js';
 import { MemorySources } from '../../test/support/memorySource.js';
@@ -18,6 +18,7 @@ import { parseRange } from './ranges.js';
 import { errorReply } from './replies.js';
 import { matchRoute } from './routes.js';
 
+const nullLogger = createLogger({ write: () => {} });
 const M = 'example.com/m';
 
 /** Storage that can sign URLs, as GCS can. */

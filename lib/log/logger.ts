@@ -5,16 +5,6 @@
 
 export type Severity = 'DEBUG' | 'INFO' | 'NOTICE' | 'WARNING' | 'ERROR' | 'CRITICAL';
 
-export interface HttpRequestLog {
-  requestMethod: string;
-  requestUrl: string;
-  status: number;
-  responseSize?: string;
-  userAgent?: string;
-  remoteIp?: string;
-  latency?: string;
-}
-
 export interface Logger {
   log(severity: Severity, message: string, fields?: Record<string, unknown>): void;
   debug(message: string, fields?: Record<string, unknown>): void;
@@ -69,6 +59,3 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   };
   return make(base);
 }
-
-/** A logger that drops everything (unit tests). */
-export const nullLogger: Logger = createLogger({ write: () => {} });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isNotFound } from '../errors.js';
 import { hashGoMod } from '../gomod/dirhash.js';
-import { nullLogger } from '../log/logger.js';
+import { createLogger } from '../log/logger.js';
 import { manifestKey, zipRecordKey } from '../records/layout.js';
 import { readManifest, readZipRecord } from '../records/manifest.js';
 import { MemoryStorage } from '../storage/memoryStorage.js';
@@ -16,6 +16,7 @@ import { MemorySources } from '../../test/support/memorySource.js';
 import type { Artifact } from './artifact.js';
 import { ModuleService, pickLatest } from './moduleService.js';
 
+const nullLogger = createLogger({ write: () => {} });
 const M = 'example.com/m';
 
 function modules() {

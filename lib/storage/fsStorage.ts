@@ -44,12 +44,7 @@ export class FsStorage implements ObjectStorage {
         }
       } else {
         await fs.promises.copyFile(body.file, tmp);
-        const fh = await fs.promises.open(tmp, 'r');
-        try {
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
+        await fsync(tmp);
       }
       try {
         await fs.promises.link(tmp, final);
@@ -122,15 +117,20 @@ export class FsStorage implements ObjectStorage {
   }
 }
 
+/** Flushes a file (or directory) that is already written to disk. */
+async function fsync(p: string): Promise<void> {
+  const fh = await fs.promises.open(p, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 async function syncDir(dir: string): Promise<void> {
   // Make the new directory entry durable; not every platform can fsync a directory.
   try {
-    const fh = await fs.promises.open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await fsync(dir);
   } catch {
     // best effort
   }

@@ -10,9 +10,9 @@
 import type { GitRepo, Origin, RepoRevInfo } from './gitRepo.js';
 import * as semver from '../../gomod/semver.js';
 import * as mod from '../../gomod/module.js';
-import { isPseudoVersion, pseudoVersion, pseudoVersionBase, pseudoVersionRev, pseudoVersionTime } from '../../gomod/pseudo.js';
+import { formatPseudoVersionTime, isPseudoVersion, pseudoVersion, pseudoVersionBase, pseudoVersionRev, pseudoVersionTime } from '../../gomod/pseudo.js';
 import { modulePath as modfileModulePath } from '../../gomod/modfile/read.js';
-import { autoQuote, parseLax } from '../../gomod/modfile/rule.js';
+import { autoQuote, parseLax, type Retraction } from '../../gomod/modfile/rule.js';
 import { GoError, invalidVersion, moduleError } from '../../gomod/moduleErrors.js';
 import { NotFoundError, UpstreamAuthError, UpstreamError } from '../../errors.js';
 
@@ -25,11 +25,6 @@ export interface RevInfo {
   /** 12-hex short hash (not serialized). */
   short: string;
   origin?: Origin;
-}
-
-export interface Retraction {
-  low: string;
-  high: string;
 }
 
 /** Where a module version lives in the repository (findDir's answer). */
@@ -54,7 +49,12 @@ export interface ZipSourceFile {
   data?: Uint8Array;
 }
 
-function hasPathPrefix(s: string, prefix: string): boolean {
+/**
+ * Whether the slash-separated path s begins with the path elements of prefix:
+ * s is prefix, or continues it after a "/" (modfetch's hasPathPrefix; a
+ * prefix that itself ends in "/" is matched as a plain string prefix).
+ */
+function startsWithPathElements(s: string, prefix: string): boolean {
   if (s.length === prefix.length) return s === prefix;
   if (s.length > prefix.length) {
     if (prefix !== '' && prefix.endsWith('/')) return s.startsWith(prefix);
@@ -93,14 +93,14 @@ export class CodeRepo {
     codeRoot: string,
     modPath: string,
   ) {
-    if (!hasPathPrefix(modPath, codeRoot)) throw new GoError(`mismatched repo: found ${codeRoot} for ${modPath}`);
+    if (!startsWithPathElements(modPath, codeRoot)) throw new GoError(`mismatched repo: found ${codeRoot} for ${modPath}`);
     const split = mod.splitPathVersion(modPath);
     if (!split.ok) throw new GoError(`invalid module path "${modPath}"`);
     let pathPrefix = split.prefix;
     if (codeRoot === modPath) pathPrefix = modPath;
     let codeDir = '';
     if (codeRoot !== modPath) {
-      if (!hasPathPrefix(pathPrefix, codeRoot)) throw new GoError(`repository rooted at ${codeRoot} cannot contain module ${modPath}`);
+      if (!startsWithPathElements(pathPrefix, codeRoot)) throw new GoError(`repository rooted at ${codeRoot} cannot contain module ${modPath}`);
       codeDir = pathPrefix.slice(codeRoot.length).replace(/^\/+|\/+$/g, '');
     }
     this.modPath = modPath;
@@ -259,7 +259,7 @@ export class CodeRepo {
         await this.findDir(v);
       } catch (err) {
         if (isFault(err)) throw err;
-        throw invalidVersion(modPath, v, unwrapFindDir(err));
+        throw invalidVersion(modPath, v, err as Error);
       }
       if (v === trimIncompatible(statVers)) v = statVers;
       const base = trimIncompatible(v);
@@ -386,7 +386,7 @@ export class CodeRepo {
       return fail((err as Error).message);
     }
     if (t.getTime() !== Math.floor(info.time.getTime() / 1000) * 1000) {
-      fail(`does not match version-control timestamp (expected ${formatPseudoTime(info.time)})`);
+      fail(`does not match version-control timestamp (expected ${formatPseudoVersionTime(info.time)})`);
     }
     const tagPrefix = this.tagPrefix;
     let base: string;
@@ -444,7 +444,8 @@ export class CodeRepo {
     if (!semver.isValid(version)) throw new GoError('syntax error');
     const rev = this.revToRev(version);
     const file1 = joinPath(this.codeDir, 'go.mod');
-    const gomod1 = await this.readFileForFindDir(rev, file1);
+    // Only "not exist" (null) is tolerated here; an unknown revision propagates.
+    const gomod1 = await this.code.readFile(rev, file1);
     const mpath1 = gomod1 ? modfileModulePath(gomod1) : '';
     const found1 = gomod1 !== null && (isMajor(mpath1, this.pathMajor) || this.canReplaceMismatchedVersionDueToBug(mpath1));
 
@@ -452,7 +453,7 @@ export class CodeRepo {
     if (this.pathMajor !== '' && this.codeRoot !== this.modPath && !this.pathMajor.startsWith('.')) {
       const dir2 = joinPath(this.codeDir, this.pathMajor.slice(1));
       file2 = joinPath(dir2, 'go.mod');
-      const gomod2 = await this.readFileForFindDir(rev, file2);
+      const gomod2 = await this.code.readFile(rev, file2);
       const mpath2 = gomod2 ? modfileModulePath(gomod2) : '';
       const found2 = gomod2 !== null && isMajor(mpath2, this.pathMajor);
       if (found1 && found2) {
@@ -475,11 +476,6 @@ export class CodeRepo {
     if (this.codeDir === '' && (this.pathMajor === '' || this.pathMajor.startsWith('.'))) return { rev, dir: '', gomod: null };
     if (file2 !== '') throw new FindDirError(`missing ${this.pathPrefix}/go.mod and ...${this.pathMajor}/go.mod at revision ${rev}`);
     throw new FindDirError(`missing ${this.pathPrefix}/go.mod at revision ${rev}`);
-  }
-
-  /** ReadFile as findDir uses it: only "not exist" is tolerated; an unknown revision propagates. */
-  private async readFileForFindDir(rev: string, file: string): Promise<Uint8Array | null> {
-    return this.code.readFile(rev, file);
   }
 
   private canReplaceMismatchedVersionDueToBug(mpath: string): boolean {
@@ -539,7 +535,7 @@ export class CodeRepo {
       return await this.findDir(version);
     } catch (err) {
       if (isFault(err) || !(err instanceof FindDirError || err instanceof NotFoundError)) throw err;
-      throw invalidVersion(this.modPath, version, unwrapFindDir(err));
+      throw invalidVersion(this.modPath, version, err);
     }
   }
 
@@ -573,10 +569,6 @@ export class FindDirError extends NotFoundError {
   override name = 'FindDirError';
 }
 
-function unwrapFindDir(err: unknown): Error {
-  return err instanceof Error ? err : new GoError(String(err));
-}
-
 function trimIncompatible(v: string): string {
   return v.endsWith('+incompatible') ? v.slice(0, -'+incompatible'.length) : v;
 }
@@ -592,10 +584,5 @@ export function isMajor(mpath: string, pathMajor: string): boolean {
   }
   if (split.pathMajor === '') return false;
   return pathMajor.slice(1) === split.pathMajor.slice(1);
-}
-
-function formatPseudoTime(t: Date): string {
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${p(t.getUTCFullYear(), 4)}${p(t.getUTCMonth() + 1)}${p(t.getUTCDate())}${p(t.getUTCHours())}${p(t.getUTCMinutes())}${p(t.getUTCSeconds())}`;
 }
 

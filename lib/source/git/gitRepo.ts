@@ -100,14 +100,10 @@ export class RemoteGitRepo implements GitRepo {
   constructor(
     private readonly store: GitObjectStore,
     readonly url: string,
-    /** A ref table already loaded for this request (tests and list/latest reuse). */
-    refs?: Map<string, AdvertisedRef>,
-  ) {
-    if (refs) this.refsPromise = Promise.resolve(refs);
-  }
+  ) {}
 
-  /** The fresh ref table: HEAD, heads and tags, annotated tags peeled. */
-  loadRefs(): Promise<Map<string, AdvertisedRef>> {
+  /** The fresh ref table: HEAD, heads and tags, annotated tags peeled; read once per instance. */
+  private loadRefs(): Promise<Map<string, AdvertisedRef>> {
     this.refsPromise ??= this.store.listRemoteRefs();
     return this.refsPromise;
   }

@@ -5,7 +5,6 @@
 // table is read once, lazily, then fixed. The zip it writes comes from the
 // pin alone (commit + directory), so any later view writes the same bytes.
 import type { Writable } from 'node:stream';
-import type { ZipWriter } from '../../archive/zipWriter.js';
 import { NoZipError, type ModuleSource, type ResolvedVersion, type SourcePin } from '../moduleSource.js';
 import type { CodeRepo, RevInfo } from './codeRepo.js';
 import { buildModuleZip, ZipCreateError } from './moduleZip.js';
@@ -14,10 +13,7 @@ export class GitModuleSource implements ModuleSource {
   /** What each answer of this view resolved to, for download(). */
   private readonly resolved = new WeakMap<ResolvedVersion, RevInfo>();
 
-  constructor(
-    private readonly repo: CodeRepo,
-    private readonly zipWriter?: ZipWriter,
-  ) {}
+  constructor(private readonly repo: CodeRepo) {}
 
   list(): Promise<string[]> {
     return this.repo.versions('');
@@ -49,7 +45,7 @@ export class GitModuleSource implements ModuleSource {
     const src = await this.repo.zipSource(pin);
     try {
       return await buildModuleZip(
-        { modPath, version, files: src.files, attributes: src.attributes, readBlob: (oid) => this.repo.code.readBlob(oid), writer: this.zipWriter },
+        { modPath, version, files: src.files, attributes: src.attributes, readBlob: (oid) => this.repo.code.readBlob(oid) },
         out,
       );
     } catch (err) {

@@ -10,7 +10,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type { HttpClient } from 'isomorphic-git';
 import type { Config, GitHubHostConfig, PrivateModuleConfig } from '../../config/schema.js';
-import type { ZipWriter } from '../../archive/zipWriter.js';
 import { CodeRepo } from './codeRepo.js';
 import { RemoteGitRepo } from './gitRepo.js';
 import { GitModuleSource } from './gitSource.js';
@@ -33,7 +32,6 @@ export class GitSources {
     config: Config,
     private readonly http: HttpClient,
     private readonly credentials?: CredentialProvider,
-    private readonly zipWriter?: ZipWriter,
   ) {
     this.hosts = new Map(config.gitHub.map((h) => [h.host, h]));
     this.workDir = config.resolve.gitWorkDir ?? path.join(os.tmpdir(), 'modproxy-git');
@@ -46,7 +44,7 @@ export class GitSources {
   /** A fresh per-request source for a module (its ref table is read once, lazily). */
   open(modPath: string, rule: PrivateModuleConfig): GitModuleSource {
     const loc = this.locate(modPath, rule);
-    return new GitModuleSource(new CodeRepo(new RemoteGitRepo(this.storeFor(loc), loc.originUrl), loc.codeRoot, modPath), this.zipWriter);
+    return new GitModuleSource(new CodeRepo(new RemoteGitRepo(this.storeFor(loc), loc.originUrl), loc.codeRoot, modPath));
   }
 
   /** Stores currently held strongly (tests). */

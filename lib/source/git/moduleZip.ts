@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { ArchiveConverter } from './attributes/archive.js';
 import { classifyNames, checkedFilesError, SizeChecker, type FileError } from '../../archive/checkFiles.js';
-import { defaultZipWriter, type ZipEntrySource, type ZipWriter } from '../../archive/zipWriter.js';
+import { nativeZipWriter, type ZipEntrySource } from '../../archive/zipWriter.js';
 import { hash1 } from '../../gomod/dirhash.js';
 import { goModLookup } from '../../gomod/gover.js';
 import { canonicalVersion, check as checkModuleVersion } from '../../gomod/module.js';
@@ -25,7 +25,6 @@ export interface ModuleZipInput {
   files: ZipSourceFile[];
   attributes: { dir: string; content: Uint8Array }[];
   readBlob: (oid: string) => Promise<Uint8Array>;
-  writer?: ZipWriter;
 }
 
 export interface ModuleZipResult {
@@ -87,7 +86,7 @@ export async function buildModuleZip(input: ModuleZipInput, out: Writable): Prom
     },
   }));
 
-  await (input.writer ?? defaultZipWriter)(entries, out);
+  await nativeZipWriter(entries, out);
   if (deferredInvalid) throw new ZipCreateError(checkedFilesError(sizes.sizeError, sizes.invalid)!);
   return { h1: hash1(digests), files: digests.length, size: total };
 }

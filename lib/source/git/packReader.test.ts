@@ -1,5 +1,5 @@
-// The pack reader against git itself: every object of a repository with
-// deltas (long history, similar blobs, a big file) reads back exactly as
+// The pack reader against git itself: every object of a packed repository
+// with deltas (long history, similar blobs, a big file) reads back exactly as
 // `git cat-file` prints it.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,7 +13,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, env: { PATH: process.env.PATH, GIT_AUTHOR_NAME: 'a', GIT_AUTHOR_EMAIL: 'a@x', GIT_COMMITTER_NAME: 'a', GIT_COMMITTER_EMAIL: 'a@x', GIT_CONFIG_GLOBAL: '/dev/null' }, maxBuffer: 1 << 28 });
 
-it('reads every object as git cat-file does, packed and loose', () => {
+it('reads every packed object as git cat-file does', () => {
   git('init', '-q', '-b', 'main');
   let text = 'line\n'.repeat(200);
   for (let i = 0; i < 30; i++) {
@@ -26,9 +26,8 @@ it('reads every object as git cat-file does, packed and loose', () => {
   }
   git('tag', '-a', '-m', 'annotated', 'v1');
   git('gc', '-q', '--aggressive');
-  fs.writeFileSync(path.join(dir, 'loose.txt'), 'a loose object\n');
-  git('add', 'loose.txt');
-  git('commit', '-qm', 'loose');
+  // The object store never holds loose objects; neither does this repository.
+  expect(git('count-objects').toString()).toMatch(/^0 objects/);
 
   const gitdir = path.join(dir, '.git');
   const reader = new ObjectReader(gitdir, 1 << 20);
@@ -42,8 +41,9 @@ it('reads every object as git cat-file does, packed and loose', () => {
     expect(obj.data.equals(git('cat-file', type, oid)), `${type} ${oid}`).toBe(true);
     expect(reader.has(oid)).toBe(true);
   }
+  // A second read of the same id is answered from the cache.
   const head = git('rev-parse', 'HEAD').toString().trim();
-  expect(reader.withPrefix(head.slice(0, 7))).toContain(head);
+  expect(reader.read(head)).toBe(reader.read(head));
   expect(reader.has('0'.repeat(40))).toBe(false);
   expect(() => reader.read('0'.repeat(40))).toThrow(/not found/);
 });

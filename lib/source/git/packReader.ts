@@ -1,5 +1,7 @@
-// Reads git objects from the packs (and loose objects) that isomorphic-git
-// fetched, with Node's native zlib.
+// Reads git objects from the packs in a GitObjectStore directory, with Node's
+// native zlib. The store holds complete packs only (objectStore.ts writes each
+// fetch as one pack and index, never loose objects), so packs are all there is
+// to read.
 //
 // Why not isomorphic-git's readObject: it inflates with pako (JS), lists the
 // pack directory and probes for a loose file on every call, and holds whole
@@ -82,20 +84,6 @@ class PackIndex {
     const i = this.indexOf(oid);
     return i < 0 ? -1 : this.offsetAt(i);
   }
-
-  /** All object ids starting with the hex prefix. */
-  withPrefix(prefix: string): string[] {
-    const out: string[] = [];
-    const firstByte = parseInt(prefix.slice(0, 2).padEnd(2, '0'), 16);
-    const lo = firstByte === 0 ? 0 : this.fanout[firstByte - 1];
-    const hiByte = prefix.length >= 2 ? firstByte : Math.min(255, firstByte + 15);
-    const hi = this.fanout[hiByte];
-    for (let i = lo; i < hi; i++) {
-      const hex = this.shas.toString('hex', i * 20, i * 20 + 20);
-      if (hex.startsWith(prefix)) out.push(hex);
-    }
-    return out;
-  }
 }
 
 class Pack {
@@ -132,11 +120,6 @@ class Pack {
     }
     return buf;
   }
-
-  close(): void {
-    if (this.fd !== undefined) fs.closeSync(this.fd);
-    this.fd = undefined;
-  }
 }
 
 /** A byte-bounded LRU of resolved objects (delta bases are read again and again). */
@@ -163,11 +146,6 @@ class ObjectCache {
       this.map.delete(k);
       this.bytes -= old.data.length;
     }
-  }
-
-  clear(): void {
-    this.map.clear();
-    this.bytes = 0;
   }
 }
 
@@ -289,51 +267,21 @@ export class ObjectReader {
 
   has(oid: string): boolean {
     const bin = Buffer.from(oid, 'hex');
-    if (this.packs.some((p) => p.index.offsetOf(bin) >= 0)) return true;
-    return fs.existsSync(this.loosePath(oid));
+    return this.packs.some((p) => p.index.offsetOf(bin) >= 0);
   }
 
-  /** Object ids (in packs or loose) that start with a lower-case hex prefix. */
-  withPrefix(prefix: string): string[] {
-    const out = new Set<string>();
-    for (const p of this.packs) for (const oid of p.index.withPrefix(prefix)) out.add(oid);
-    if (prefix.length >= 2) {
-      try {
-        for (const f of fs.readdirSync(path.join(this.gitdir, 'objects', prefix.slice(0, 2)))) {
-          const oid = prefix.slice(0, 2) + f;
-          if (oid.startsWith(prefix)) out.add(oid);
-        }
-      } catch {
-        // no loose objects with that prefix
-      }
-    }
-    return [...out];
-  }
-
-  private loosePath(oid: string): string {
-    return path.join(this.gitdir, 'objects', oid.slice(0, 2), oid.slice(2));
-  }
-
+  /**
+   * The object `oid`. Resolved objects are cached by their place in a pack
+   * (pack path and offset), the only name an OFS_DELTA base has; a read by id
+   * finds that place in the index first, which is a binary search.
+   */
   read(oid: string): GitObject {
-    const cached = this.cache.get(oid);
-    if (cached) return cached;
     const bin = Buffer.from(oid, 'hex');
     for (const p of this.packs) {
       const off = p.index.offsetOf(bin);
-      if (off >= 0) {
-        const obj = this.readPacked(p, off);
-        return obj;
-      }
+      if (off >= 0) return this.readPacked(p, off);
     }
-    let raw: Buffer;
-    try {
-      raw = zlib.inflateSync(fs.readFileSync(this.loosePath(oid)));
-    } catch {
-      throw new ObjectNotFoundError(oid);
-    }
-    const nul = raw.indexOf(0);
-    const [type] = raw.toString('latin1', 0, nul).split(' ');
-    return { type: type as ObjectType, data: raw.subarray(nul + 1) };
+    throw new ObjectNotFoundError(oid);
   }
 
   private readPacked(pack: Pack, offset: number): GitObject {
@@ -355,12 +303,6 @@ export class ObjectReader {
     }
     this.cache.set(key, obj);
     return obj;
-  }
-
-  /** Drops cached objects and open files. */
-  release(): void {
-    this.cache.clear();
-    for (const p of this.packs) p.close();
   }
 }
 

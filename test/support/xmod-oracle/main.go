@@ -149,16 +149,12 @@ func handle(op string, a args) (resp map[string]any) {
 		return result(enc(semver.Canonical(a.str(0))), nil)
 	case "semver.Major":
 		return result(enc(semver.Major(a.str(0))), nil)
-	case "semver.MajorMinor":
-		return result(enc(semver.MajorMinor(a.str(0))), nil)
 	case "semver.Prerelease":
 		return result(enc(semver.Prerelease(a.str(0))), nil)
 	case "semver.Build":
 		return result(enc(semver.Build(a.str(0))), nil)
 	case "semver.Compare":
 		return result(semver.Compare(a.str(0), a.str(1)), nil)
-	case "semver.Max":
-		return result(enc(semver.Max(a.str(0), a.str(1))), nil)
 	case "semver.Sort":
 		list := a.strs(0)
 		semver.Sort(list)
@@ -167,8 +163,6 @@ func handle(op string, a args) (resp map[string]any) {
 	// golang.org/x/mod/module
 	case "module.CheckPath":
 		return result(nil, module.CheckPath(a.str(0)))
-	case "module.CheckImportPath":
-		return result(nil, module.CheckImportPath(a.str(0)))
 	case "module.CheckFilePath":
 		return result(nil, module.CheckFilePath(a.str(0)))
 	case "module.SplitPathVersion":
@@ -201,12 +195,8 @@ func handle(op string, a args) (resp map[string]any) {
 	case "module.PseudoVersion":
 		t := time.Unix(a.int(2), a.int(3))
 		return result(enc(module.PseudoVersion(a.str(0), a.str(1), t, a.str(4))), nil)
-	case "module.ZeroPseudoVersion":
-		return result(enc(module.ZeroPseudoVersion(a.str(0))), nil)
 	case "module.IsPseudoVersion":
 		return result(module.IsPseudoVersion(a.str(0)), nil)
-	case "module.IsZeroPseudoVersion":
-		return result(module.IsZeroPseudoVersion(a.str(0)), nil)
 	case "module.PseudoVersionTime":
 		t, err := module.PseudoVersionTime(a.str(0))
 		// Milliseconds since the epoch, as a JS Date holds it.
@@ -247,8 +237,6 @@ func handle(op string, a args) (resp map[string]any) {
 		return result(gover.Compare(a.str(0), a.str(1)), nil)
 	case "gover.Lang":
 		return result(enc(gover.Lang(a.str(0))), nil)
-	case "gover.IsValid":
-		return result(gover.IsValid(a.str(0)), nil)
 	case "gover.GoModLookup":
 		return result(enc(cmdgover.GoModLookup(a.bytes(0), a.str(1))), nil)
 
