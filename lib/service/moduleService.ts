@@ -16,7 +16,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import {
   commitManifest,
   commitZip,
@@ -40,6 +39,8 @@ import { invalidVersion } from '../gomod/moduleErrors.js';
 import { NoZipError, type ModuleSource, type ResolvedVersion, type SourceRouter } from '../source/moduleSource.js';
 import type { ObjectStorage } from '../storage/storage.js';
 import { BytesArtifact, StoredArtifact, type Artifact } from './artifact.js';
+import { ExpiringCache } from '../util/expiringCache.js';
+import { HashingFileWriter } from '../util/hashingFileWriter.js';
 import { Limiter } from '../util/limiter.js';
 import { SingleFlight } from '../util/singleflight.js';
 
@@ -63,32 +64,6 @@ export interface ModuleServiceOptions {
   /** How long "not found" answers are remembered (default 30 s; 0 disables). */
   negativeCacheMs?: number;
   now?: () => number;
-}
-
-/** Answers remembered for a short while, keyed by endpoint and request. */
-class ExpiringCache<T> {
-  private entries = new Map<string, { value: T; until: number }>();
-  constructor(
-    private readonly ttlMs: number,
-    private readonly now: () => number,
-  ) {}
-  get(key: string): T | undefined {
-    const e = this.entries.get(key);
-    if (!e) return undefined;
-    if (e.until <= this.now()) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return e.value;
-  }
-  set(key: string, value: T): void {
-    if (this.ttlMs <= 0) return;
-    if (this.entries.size > 10_000) this.entries.clear();
-    this.entries.set(key, { value, until: this.now() + this.ttlMs });
-  }
-  delete(prefix: string): void {
-    for (const k of this.entries.keys()) if (k.startsWith(prefix)) this.entries.delete(k);
-  }
 }
 
 export class ModuleService {
@@ -355,35 +330,6 @@ export class ModuleService {
     const record = await this.zipRecordFor(await this.manifest(modPath, version));
     if ('error' in record.zip) throw new NotFoundError(record.zip.error);
     return new StoredArtifact(this.opts.storage, record.zip.blob, record.zip.size, record.zip.sha256);
-  }
-}
-
-/** Writes to a file while hashing what passes through. */
-class HashingFileWriter extends Writable {
-  private readonly out: fs.WriteStream;
-
-  constructor(
-    file: string,
-    private readonly hash: crypto.Hash,
-  ) {
-    super();
-    this.out = fs.createWriteStream(file);
-    this.out.on('error', (err) => this.destroy(err));
-  }
-
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.hash.update(chunk);
-    if (this.out.write(chunk)) cb();
-    else this.out.once('drain', () => cb());
-  }
-
-  override _final(cb: (err?: Error | null) => void): void {
-    this.out.end(() => cb());
-  }
-
-  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    this.out.destroy();
-    cb(err);
   }
 }
 
