@@ -455,16 +455,25 @@ export class SumdbClient {
       return;
     }
     let consistent = false;
-    await this.verify(`consistency of tree ${o.n} with tree ${n.n}`, async () => {
-      const reader = new TileHashReader(n, this.tileSource());
-      const proof = await proveTree(n.n, o.n, reader);
-      try {
-        checkTree(proof, n.n, n.hash, o.n, o.hash);
-        consistent = true;
-      } catch (e) {
-        if (!(e instanceof TlogError && e.code === 'proof')) throw e;
+    const what = `consistency of tree ${o.n} with tree ${n.n}`;
+    try {
+      await this.verify(what, async () => {
+        const reader = new TileHashReader(n, this.tileSource());
+        const proof = await proveTree(n.n, o.n, reader);
+        try {
+          checkTree(proof, n.n, n.hash, o.n, o.hash);
+          consistent = true;
+        } catch (e) {
+          if (!(e instanceof TlogError && e.code === 'proof')) throw e;
+        }
+      });
+    } catch (e) {
+      // Say which check could not get its tiles.
+      if (e instanceof SumdbTransportError) {
+        throw new SumdbTransportError(`sumdb ${this.name}: ${what}: ${e.message}`, { cause: e });
       }
-    });
+      throw e;
+    }
     if (!consistent) {
       // The tiles are authenticated against the newer tree, so the proof can
       // only fail because the older tree is not its prefix.
