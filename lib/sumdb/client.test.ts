@@ -8,6 +8,7 @@ import { FakeSumdb, sumLines, type Answer } from '../../test/support/fakeSumdb.j
 import { testKey, type TestKey } from '../../test/support/noteKey.js';
 import {
   MemoryTreeStore,
+  SUM_GOLANG_ORG_KEY,
   SumdbClient,
   SumdbError,
   SumdbForkError,
@@ -57,6 +58,20 @@ function treeOf(note: Uint8Array | null) {
   if (!note) return null;
   return parseTree(openNote(note, [parseVerifierKey(key.vkey)]).text);
 }
+
+describe('configuration', () => {
+  it('knows sum.golang.org\'s key (its key hash checks out)', () => {
+    const c = new SumdbClient({ key: SUM_GOLANG_ORG_KEY, fetch: async () => new Uint8Array(), store: new MemoryTreeStore() });
+    expect(c.name).toBe('sum.golang.org');
+  });
+
+  it('refuses a bad key or tile height at construction', () => {
+    const base = { fetch: async () => new Uint8Array(), store: new MemoryTreeStore() };
+    expect(() => new SumdbClient({ ...base, key: 'sum.golang.org+033de0ae+AAAA' })).toThrow(/bad verifier key/);
+    expect(() => new SumdbClient({ ...base, key: SUM_GOLANG_ORG_KEY, tileHeight: 0 })).toThrow(/tile height/);
+    expect(() => new SumdbClient({ ...base, key: SUM_GOLANG_ORG_KEY, tileHeight: 31 })).toThrow(/tile height/);
+  });
+});
 
 describe('lookup', () => {
   it('returns the two go.sum lines once the record is proven, and remembers the tree', async () => {

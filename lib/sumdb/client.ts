@@ -194,6 +194,9 @@ export class MemoryTreeStore implements TreeStore {
   }
 }
 
+/** The key of sum.golang.org, the go command's default GOSUMDB. */
+export const SUM_GOLANG_ORG_KEY = 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8';
+
 export interface SumdbLimits {
   /** Largest /lookup answer (record plus signed tree head). */
   lookupBytes: number;
@@ -213,7 +216,7 @@ export const DEFAULT_SUMDB_LIMITS: SumdbLimits = {
 };
 
 export interface SumdbClientOptions {
-  /** The verifier key, "<name>+<hash>+<key>" (for sum.golang.org: sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ty0+Ulg1tNbC4r4). */
+  /** The verifier key, "<name>+<hash>+<key>" (for sum.golang.org, SUM_GOLANG_ORG_KEY). */
   key: string;
   fetch: SumdbFetch;
   store: TreeStore;
