@@ -16,6 +16,7 @@
 // parsed strictly, every request has a deadline, and each failure says
 // whether the record is absent, the data did not verify, or the database
 // could not be reached.
+import { setMaxListeners } from 'node:events';
 import { ProxyError } from '../errors.js';
 import { escapePath, escapeVersion } from '../gomod/module.js';
 import { SingleFlight } from '../util/singleflight.js';
@@ -572,8 +573,11 @@ export class SumdbClient {
   }
 
   private async readTiles(tiles: Tile[], fresh: boolean): Promise<Uint8Array[]> {
-    // All at once; the first failure cancels the others.
+    // All at once; the first failure cancels the others. (Each request
+    // listens on the shared signal, so there may be more than Node's default
+    // of ten listeners.)
     const ctl = new AbortController();
+    setMaxListeners(tiles.length + 10, ctl.signal);
     try {
       return await Promise.all(tiles.map((t) => this.readTile(t, fresh, ctl.signal)));
     } catch (e) {
