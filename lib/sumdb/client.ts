@@ -1,0 +1,684 @@
+// A checksum database client: answers "what are the go.sum lines of this
+// module version?" only with what the database has provably and permanently
+// published, as the go command's sumdb client does.
+//
+// For every answer the client checks that
+//   1. the tree head that came with it is signed by the configured key;
+//   2. the record is in that tree (an inclusion proof built from tiles, every
+//      tile authenticated up to the signed tree hash);
+//   3. that tree and the last tree head this deployment verified are one
+//      history: the smaller is a prefix of the larger (a consistency proof
+//      from the larger tree's tiles). The last verified head lives in a
+//      TreeStore, i.e. our own storage, so a database that shows different
+//      histories to different replicas, or before and after a restart, is
+//      caught; it only ever moves forward.
+// The database is treated as hostile: every answer is size-bounded and
+// parsed strictly, every request has a deadline, and each failure says
+// whether the record is absent, the data did not verify, or the database
+// could not be reached.
+import { setMaxListeners } from 'node:events';
+import { ProxyError } from '../errors.js';
+import { escapePath, escapeVersion } from '../gomod/module.js';
+import { SingleFlight } from '../util/singleflight.js';
+import { NoteError, openNote, parseVerifierKey, type Verifier } from './note.js';
+import {
+  EMPTY_TREE_HASH,
+  HASH_SIZE,
+  TileHashReader,
+  TlogError,
+  checkRecord,
+  checkTree,
+  hashEqual,
+  hashToBase64,
+  parseRecord,
+  parseTree,
+  proveRecord,
+  proveTree,
+  recordHash,
+  tilePath,
+  treeHash,
+  type Tile,
+  type TileSource,
+  type Tree,
+} from './tlog.js';
+
+// ---------------------------------------------------------------------------
+// Errors
+
+export type SumdbFailure =
+  /** The database answered 404 or 410 for the lookup: it has no record of this module version. */
+  | 'not-found'
+  /** The database answered, but what it sent does not verify (signature, proof, syntax, size). */
+  | 'verification'
+  /** Two verified tree heads are not one history: the database has forked. */
+  | 'fork'
+  /** The database could not be reached, timed out, or answered with another status. */
+  | 'transport'
+  /** Our tree store failed, or holds something that does not verify. */
+  | 'store';
+
+export class SumdbError extends ProxyError {
+  override name = 'SumdbError';
+  constructor(
+    readonly reason: SumdbFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(reason === 'not-found' ? 'not-found' : reason === 'store' ? 'unavailable' : 'upstream', message, options);
+  }
+
+  override get severity(): 'INFO' | 'WARNING' | 'ERROR' {
+    return this.reason === 'not-found' ? 'INFO' : 'ERROR';
+  }
+}
+
+export class SumdbNotFoundError extends SumdbError {
+  override name = 'SumdbNotFoundError';
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super('not-found', message);
+  }
+}
+
+export class SumdbVerificationError extends SumdbError {
+  override name = 'SumdbVerificationError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('verification', message, options);
+  }
+}
+
+export class SumdbForkError extends SumdbError {
+  override name = 'SumdbForkError';
+  constructor(
+    message: string,
+    /** The tree verified earlier (or the smaller of the two). */
+    readonly olderSize: bigint,
+    readonly newerSize: bigint,
+    /** Both signed notes, as evidence. */
+    readonly olderNote: Uint8Array,
+    readonly newerNote: Uint8Array,
+  ) {
+    super('fork', message);
+  }
+}
+
+export class SumdbTransportError extends SumdbError {
+  override name = 'SumdbTransportError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('transport', message, options);
+  }
+}
+
+export class SumdbStoreError extends SumdbError {
+  override name = 'SumdbStoreError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('store', message, options);
+  }
+}
+
+/**
+ * What a SumdbFetch throws when the database answered with a status other
+ * than 200. 404 and 410 on a lookup mean "no such record"; any other status,
+ * or any other error thrown, is a transport failure.
+ */
+export class SumdbHttpStatusError extends Error {
+  override name = 'SumdbHttpStatusError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Dependencies
+
+export interface SumdbFetchOptions {
+  /** Answers longer than this must be refused (the client checks again). */
+  maxBytes: number;
+  /** Aborted when the client gives up on the request. */
+  signal: AbortSignal;
+}
+
+/**
+ * Reads a path of the database ("/latest", "/lookup/…", "/tile/…"): resolves
+ * with the body of a 200 answer, throws SumdbHttpStatusError for other statuses.
+ */
+export type SumdbFetch = (path: string, opts: SumdbFetchOptions) => Promise<Uint8Array>;
+
+/**
+ * Where the last verified tree head is kept. It only ever records tree heads
+ * that the client has verified, and it must be shared by every replica of a
+ * deployment and survive restarts, so that all of them extend one history.
+ *
+ * The contract is shaped for append-only, create-if-absent storage (the only
+ * atomic primitive lib/storage offers): each verified head is its own object,
+ * keyed by tree size, and the latest is the one with the largest size. The
+ * production implementation will keep them as objects
+ * "sumdb/<key name>/tree/<size, zero-padded>" created with createIfAbsent
+ * and find the latest by listing; MemoryTreeStore is the in-process model.
+ */
+export interface TreeStore {
+  /** The signed note of the largest tree recorded so far, or null if none. */
+  latest(): Promise<Uint8Array | null>;
+  /**
+   * Records the signed note of a verified tree of this size unless one of the
+   * same size is already there (create-if-absent). Returns the note now
+   * recorded for that size: note itself, or the one that was there first.
+   */
+  record(size: bigint, note: Uint8Array): Promise<Uint8Array>;
+}
+
+/** A TreeStore in memory (tests, and single-process use). */
+export class MemoryTreeStore implements TreeStore {
+  private readonly trees = new Map<bigint, Uint8Array>();
+
+  async latest(): Promise<Uint8Array | null> {
+    let best: bigint | null = null;
+    for (const n of this.trees.keys()) if (best === null || n > best) best = n;
+    return best === null ? null : this.trees.get(best)!.slice();
+  }
+
+  async record(size: bigint, note: Uint8Array): Promise<Uint8Array> {
+    const have = this.trees.get(size);
+    if (have) return have.slice();
+    this.trees.set(size, note.slice());
+    return note.slice();
+  }
+
+  /** Every recorded size, ascending (for tests). */
+  sizes(): bigint[] {
+    return [...this.trees.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+}
+
+/** The key of sum.golang.org, the go command's default GOSUMDB. */
+export const SUM_GOLANG_ORG_KEY = 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8';
+
+export interface SumdbLimits {
+  /** Largest /lookup answer (record plus signed tree head). */
+  lookupBytes: number;
+  /** Largest /latest answer (a signed note). */
+  latestBytes: number;
+  /** Deadline of each request, in milliseconds. */
+  requestTimeoutMs: number;
+  /** Verified full tiles kept in memory between calls. */
+  tileCacheEntries: number;
+}
+
+export const DEFAULT_SUMDB_LIMITS: SumdbLimits = {
+  lookupBytes: 64 * 1024,
+  latestBytes: 64 * 1024,
+  requestTimeoutMs: 30_000,
+  tileCacheEntries: 512,
+};
+
+export interface SumdbClientOptions {
+  /** The verifier key, "<name>+<hash>+<key>" (for sum.golang.org, SUM_GOLANG_ORG_KEY). */
+  key: string;
+  fetch: SumdbFetch;
+  store: TreeStore;
+  /** Height of the database's tiles (sum.golang.org: 8). */
+  tileHeight?: number;
+  limits?: Partial<SumdbLimits>;
+}
+
+export interface SumdbLookup {
+  path: string;
+  version: string;
+  /** The two go.sum lines: "<path> <version> h1:…" and "<path> <version>/go.mod h1:…". */
+  lines: [string, string];
+  /** The h1: hash of the module zip. */
+  zipHash: string;
+  /** The h1: hash of the go.mod file. */
+  modHash: string;
+  /** The record's number in the log. */
+  recordId: bigint;
+  /** The signed tree the record was proven to be in. */
+  tree: Tree;
+}
+
+// ---------------------------------------------------------------------------
+// The client
+
+interface SignedTree {
+  tree: Tree;
+  note: Uint8Array;
+}
+
+/** How often advance() re-reads the store after writing before it gives up. */
+const MAX_STORE_ROUNDS = 6;
+
+export class SumdbClient {
+  /** The database's name, from its key. */
+  readonly name: string;
+  private readonly verifier: Verifier;
+  private readonly fetcher: SumdbFetch;
+  private readonly store: TreeStore;
+  private readonly height: number;
+  private readonly limits: SumdbLimits;
+  private readonly lookups = new SingleFlight<SumdbLookup>();
+  private readonly latests = new SingleFlight<Tree>();
+  /** Full tiles that once authenticated, most recently used last. Never trusted blindly: each use re-authenticates. */
+  private readonly tileCache = new Map<string, Uint8Array>();
+
+  constructor(opts: SumdbClientOptions) {
+    try {
+      this.verifier = parseVerifierKey(opts.key.trim());
+    } catch (e) {
+      throw new Error(`sumdb: bad verifier key: ${(e as Error).message}`);
+    }
+    this.name = this.verifier.name;
+    this.fetcher = opts.fetch;
+    this.store = opts.store;
+    this.height = opts.tileHeight ?? 8;
+    if (!Number.isInteger(this.height) || this.height < 1 || this.height > 30) {
+      throw new Error(`sumdb: invalid tile height ${opts.tileHeight}`);
+    }
+    this.limits = { ...DEFAULT_SUMDB_LIMITS, ...opts.limits };
+  }
+
+  /**
+   * The go.sum lines of path@version, once verified (see the top of this
+   * file). Throws SumdbNotFoundError when the database has no record,
+   * SumdbVerificationError/SumdbForkError when what it sent does not verify,
+   * SumdbTransportError when it cannot be reached, SumdbStoreError when our
+   * store fails; an invalid path or version throws the module package's error.
+   */
+  async lookup(path: string, version: string): Promise<SumdbLookup> {
+    if (version.endsWith('/go.mod')) throw new Error(`sumdb: lookup takes a module version, not ${JSON.stringify(version)}`);
+    const remote = `/lookup/${escapePath(path)}@${escapeVersion(version)}`;
+    return this.lookups.do(remote, () => this.doLookup(path, version, remote));
+  }
+
+  /**
+   * Fetches the database's latest signed tree head and verifies it like the
+   * one in a lookup answer (signature, consistency with the stored head),
+   * advancing the stored head. Returns the verified tree.
+   */
+  latest(): Promise<Tree> {
+    return this.latests.do('latest', async () => {
+      const msg = await this.get('/latest', this.limits.latestBytes);
+      const signed = this.openTree(msg, 'latest tree head');
+      await this.advance(signed);
+      return signed.tree;
+    });
+  }
+
+  /** The last verified tree head in the store (its signature re-checked), or null. */
+  async verifiedTree(): Promise<Tree | null> {
+    return (await this.readStored())?.tree ?? null;
+  }
+
+  private async doLookup(path: string, version: string, remote: string): Promise<SumdbLookup> {
+    const what = `${path}@${version}`;
+    const body = await this.get(remote, this.limits.lookupBytes, what);
+
+    let rec;
+    try {
+      rec = parseRecord(body);
+    } catch (e) {
+      throw new SumdbVerificationError(`sumdb ${this.name}: lookup of ${what}: ${(e as Error).message}`, { cause: e });
+    }
+    const signed = this.openTree(rec.rest, `lookup of ${what}: tree head`);
+    const { tree } = signed;
+    if (rec.id < 0n || rec.id >= tree.n) {
+      throw new SumdbVerificationError(
+        `sumdb ${this.name}: lookup of ${what}: record ${rec.id} is not in the signed tree of size ${tree.n}`,
+      );
+    }
+
+    // Inclusion: the record's hash and an audit path read from tiles of the
+    // signed tree must lead to the signed tree hash.
+    await this.verify(`lookup of ${what}: record ${rec.id} in tree ${tree.n}`, async () => {
+      const reader = new TileHashReader(tree, this.tileSource());
+      const proof = await proveRecord(tree.n, rec.id, reader);
+      checkRecord(proof, tree.n, tree.hash, rec.id, recordHash(rec.text));
+    });
+
+    // Consistency with what this deployment verified before.
+    await this.advance(signed);
+
+    const { lines, zipHash, modHash } = this.extractLines(rec.text, path, version, what);
+    return { path, version, lines, zipHash, modHash, recordId: rec.id, tree };
+  }
+
+  /** The zip and go.mod lines of a verified record, which must be about path@version and nothing else. */
+  private extractLines(text: Uint8Array, path: string, version: string, what: string) {
+    const bad = (why: string) => new SumdbVerificationError(`sumdb ${this.name}: lookup of ${what}: ${why}`);
+    const zipPrefix = `${path} ${version} `;
+    const modPrefix = `${path} ${version}/go.mod `;
+    const zip: string[] = [];
+    const mod: string[] = [];
+    const all = Buffer.from(text).toString('utf8').split('\n').slice(0, -1);
+    for (const line of all) {
+      if (line.startsWith(zipPrefix)) {
+        if (line.startsWith(`${zipPrefix}h1:`)) zip.push(line);
+      } else if (line.startsWith(modPrefix)) {
+        if (line.startsWith(`${modPrefix}h1:`)) mod.push(line);
+      } else {
+        throw bad(`the record holds a line about something else: ${JSON.stringify(line.slice(0, 200))}`);
+      }
+    }
+    if (zip.length !== 1 || mod.length !== 1) {
+      throw bad(`the record has ${zip.length} h1 lines for the zip and ${mod.length} for go.mod, want one of each`);
+    }
+    const zipHash = zip[0].slice(zipPrefix.length);
+    const modHash = mod[0].slice(modPrefix.length);
+    for (const h of [zipHash, modHash]) {
+      if (!/^h1:[A-Za-z0-9+/]{43}=$/.test(h)) throw bad(`malformed hash ${JSON.stringify(h.slice(0, 100))}`);
+    }
+    return { lines: [zip[0], mod[0]] as [string, string], zipHash, modHash };
+  }
+
+  /** Verifies a signed tree head note with the configured key and parses it. */
+  private openTree(msg: Uint8Array, what: string): SignedTree {
+    try {
+      const note = openNote(msg, [this.verifier], { maxBytes: Math.max(this.limits.latestBytes, this.limits.lookupBytes) });
+      return { tree: parseTree(note.text), note: msg.slice() };
+    } catch (e) {
+      if (e instanceof NoteError || e instanceof TlogError) {
+        throw new SumdbVerificationError(`sumdb ${this.name}: ${what}: ${e.message}`, { cause: e });
+      }
+      throw e;
+    }
+  }
+
+  /** The stored head, re-verified (a store that returns garbage is a store error, not a reason to trust). */
+  private async readStored(): Promise<SignedTree | null> {
+    let msg: Uint8Array | null;
+    try {
+      msg = await this.store.latest();
+    } catch (e) {
+      throw new SumdbStoreError(`sumdb ${this.name}: reading the verified tree head: ${(e as Error).message}`, { cause: e });
+    }
+    if (msg === null) return null;
+    try {
+      const note = openNote(msg, [this.verifier]);
+      return { tree: parseTree(note.text), note: msg };
+    } catch (e) {
+      throw new SumdbStoreError(`sumdb ${this.name}: the stored tree head does not verify: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  private async recordStored(signed: SignedTree): Promise<void> {
+    let now: Uint8Array;
+    try {
+      now = await this.store.record(signed.tree.n, signed.note);
+    } catch (e) {
+      throw new SumdbStoreError(`sumdb ${this.name}: recording tree ${signed.tree.n}: ${(e as Error).message}`, { cause: e });
+    }
+    let there: SignedTree;
+    try {
+      there = { tree: parseTree(openNote(now, [this.verifier]).text), note: now };
+    } catch (e) {
+      throw new SumdbStoreError(`sumdb ${this.name}: the stored tree head does not verify: ${(e as Error).message}`, { cause: e });
+    }
+    if (there.tree.n !== signed.tree.n) {
+      throw new SumdbStoreError(`sumdb ${this.name}: the store answered tree ${there.tree.n} when recording tree ${signed.tree.n}`);
+    }
+    if (!hashEqual(there.tree.hash, signed.tree.hash)) throw this.forkError(there, signed);
+  }
+
+  /**
+   * Makes signed part of the one history this deployment follows: checks it
+   * against the stored head (whichever is larger must contain the other) and,
+   * when it is newer, records it. Loops because other replicas may record
+   * newer heads concurrently; each round either finishes or writes.
+   */
+  private async advance(signed: SignedTree): Promise<void> {
+    for (let round = 0; round < MAX_STORE_ROUNDS; round++) {
+      const stored = await this.readStored();
+      if (stored === null) {
+        await this.recordStored(signed);
+        continue;
+      }
+      if (signed.tree.n <= stored.tree.n) {
+        await this.checkConsistent(signed, stored);
+        return;
+      }
+      await this.checkConsistent(stored, signed);
+      await this.recordStored(signed);
+    }
+    throw new SumdbStoreError(`sumdb ${this.name}: the stored tree head kept changing; gave up after ${MAX_STORE_ROUNDS} rounds`);
+  }
+
+  /** Checks that older's tree is a prefix of newer's (same size: identical). Throws SumdbForkError if not. */
+  private async checkConsistent(older: SignedTree, newer: SignedTree): Promise<void> {
+    const o = older.tree;
+    const n = newer.tree;
+    if (o.n === n.n) {
+      if (!hashEqual(o.hash, n.hash)) throw this.forkError(older, newer);
+      return;
+    }
+    if (o.n === 0n) {
+      if (!hashEqual(o.hash, EMPTY_TREE_HASH)) throw this.forkError(older, newer);
+      return;
+    }
+    let consistent = false;
+    const what = `consistency of tree ${o.n} with tree ${n.n}`;
+    try {
+      await this.verify(what, async () => {
+        const reader = new TileHashReader(n, this.tileSource());
+        const proof = await proveTree(n.n, o.n, reader);
+        try {
+          checkTree(proof, n.n, n.hash, o.n, o.hash);
+          consistent = true;
+        } catch (e) {
+          if (!(e instanceof TlogError && e.code === 'proof')) throw e;
+        }
+      });
+    } catch (e) {
+      // Say which check could not get its tiles.
+      if (e instanceof SumdbTransportError) {
+        throw new SumdbTransportError(`sumdb ${this.name}: ${what}: ${e.message}`, { cause: e });
+      }
+      throw e;
+    }
+    if (!consistent) {
+      // The tiles are authenticated against the newer tree, so the proof can
+      // only fail because the older tree is not its prefix.
+      let claimed = '';
+      try {
+        claimed = hashToBase64(await treeHash(o.n, new TileHashReader(n, this.tileSource())));
+      } catch {
+        // evidence only
+      }
+      throw this.forkError(older, newer, claimed);
+    }
+  }
+
+  private forkError(older: SignedTree, newer: SignedTree, claimed = ''): SumdbForkError {
+    const o = older.tree;
+    const n = newer.tree;
+    const detail =
+      o.n === n.n
+        ? `two different trees of size ${o.n} (hashes ${hashToBase64(o.hash)} and ${hashToBase64(n.hash)})`
+        : `the tree of size ${n.n} does not contain the tree of size ${o.n} (hash ${hashToBase64(o.hash)}` +
+          (claimed ? `; the larger tree's tiles give ${claimed})` : ')');
+    return new SumdbForkError(
+      `SECURITY ERROR: checksum database ${this.name} has forked: ${detail}; verified tree ${o.n} vs tree ${n.n}`,
+      o.n,
+      n.n,
+      older.note,
+      newer.note,
+    );
+  }
+
+  /** Runs a proof check; proof and tile failures become SumdbVerificationError. */
+  private async verify(what: string, f: () => Promise<void>): Promise<void> {
+    try {
+      await f();
+    } catch (e) {
+      if (e instanceof TlogError) {
+        throw new SumdbVerificationError(`sumdb ${this.name}: ${what}: ${e.message}`, { cause: e });
+      }
+      throw e;
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Transport
+
+  /** GETs a path with a size bound and a deadline. */
+  private async get(path: string, maxBytes: number, lookupOf?: string, signal?: AbortSignal): Promise<Uint8Array> {
+    const ctl = new AbortController();
+    const onAbort = () => ctl.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = new SumdbTransportError(`sumdb ${this.name}: ${path}: no answer within ${this.limits.requestTimeoutMs} ms`);
+        ctl.abort(err);
+        reject(err);
+      }, this.limits.requestTimeoutMs);
+    });
+    try {
+      let body: Uint8Array;
+      try {
+        body = await Promise.race([this.fetcher(path, { maxBytes, signal: ctl.signal }), deadline]);
+      } catch (e) {
+        if (e instanceof SumdbError) throw e;
+        if (e instanceof SumdbHttpStatusError) {
+          if (lookupOf !== undefined && (e.status === 404 || e.status === 410)) {
+            throw new SumdbNotFoundError(`sumdb ${this.name}: ${lookupOf}: not found (${e.status})`, e.status);
+          }
+          throw new SumdbTransportError(`sumdb ${this.name}: ${path}: status ${e.status}`, { cause: e });
+        }
+        if (e instanceof ResponseTooLargeError) {
+          throw new SumdbVerificationError(`sumdb ${this.name}: ${path}: answer larger than ${maxBytes} bytes`, { cause: e });
+        }
+        throw new SumdbTransportError(`sumdb ${this.name}: ${path}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+      }
+      if (!(body instanceof Uint8Array)) throw new SumdbTransportError(`sumdb ${this.name}: ${path}: fetch returned no bytes`);
+      if (body.length > maxBytes) {
+        throw new SumdbVerificationError(`sumdb ${this.name}: ${path}: answer larger than ${maxBytes} bytes`);
+      }
+      return body;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private tileSource(): TileSource {
+    return {
+      height: this.height,
+      readTiles: (tiles, opts) => this.readTiles(tiles, opts.fresh),
+      saveTiles: (tiles, data) => this.saveTiles(tiles, data),
+    };
+  }
+
+  private async readTiles(tiles: Tile[], fresh: boolean): Promise<Uint8Array[]> {
+    // All at once; the first failure cancels the others. (Each request
+    // listens on the shared signal, so there may be more than Node's default
+    // of ten listeners.)
+    const ctl = new AbortController();
+    setMaxListeners(tiles.length + 10, ctl.signal);
+    try {
+      return await Promise.all(tiles.map((t) => this.readTile(t, fresh, ctl.signal)));
+    } catch (e) {
+      ctl.abort(e);
+      throw e;
+    }
+  }
+
+  private async readTile(t: Tile, fresh: boolean, signal: AbortSignal): Promise<Uint8Array> {
+    const full: Tile = { ...t, w: 2 ** t.h };
+    const want = t.w * HASH_SIZE;
+    if (!fresh) {
+      const cached = this.tileCache.get(tilePath(full));
+      if (cached) {
+        this.tileCache.delete(tilePath(full));
+        this.tileCache.set(tilePath(full), cached);
+        return cached.slice(0, want);
+      }
+    }
+    const exact = (data: Uint8Array, size: number, p: string) => {
+      if (data.length !== size) {
+        throw new SumdbVerificationError(`sumdb ${this.name}: /${p}: ${data.length} bytes, want ${size}`);
+      }
+      return data;
+    };
+    const p = tilePath(t);
+    try {
+      return exact(await this.get(`/${p}`, want, undefined, signal), want, p);
+    } catch (e) {
+      // A partial tile may be gone once the tile is complete: take the full one's prefix.
+      const gone = e instanceof SumdbTransportError && e.cause instanceof SumdbHttpStatusError && [404, 410].includes(e.cause.status);
+      if (t.w === full.w || !gone) throw e;
+      const fp = tilePath(full);
+      const data = exact(await this.get(`/${fp}`, full.w * HASH_SIZE, undefined, signal), full.w * HASH_SIZE, fp);
+      return data.slice(0, want);
+    }
+  }
+
+  private saveTiles(tiles: Tile[], data: Uint8Array[]): void {
+    tiles.forEach((t, i) => {
+      if (t.w !== 2 ** t.h) return;
+      const key = tilePath(t);
+      this.tileCache.delete(key);
+      this.tileCache.set(key, data[i].slice());
+    });
+    while (this.tileCache.size > this.limits.tileCacheEntries) {
+      const oldest = this.tileCache.keys().next().value as string;
+      this.tileCache.delete(oldest);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// HTTP
+
+/** Thrown by httpSumdbFetch when an answer exceeds maxBytes. */
+export class ResponseTooLargeError extends Error {
+  override name = 'ResponseTooLargeError';
+}
+
+export interface HttpSumdbFetchOptions {
+  /** Replaces the global fetch (tests). */
+  fetch?: typeof fetch;
+  /** Extra request headers (e.g. User-Agent). */
+  headers?: Record<string, string>;
+}
+
+/**
+ * A SumdbFetch over HTTP(S) for a database at baseUrl (e.g.
+ * "https://sum.golang.org", or a proxy's "<proxy>/sumdb/sum.golang.org").
+ * Reads at most maxBytes of a body, refuses redirects, and honours the
+ * client's abort signal.
+ */
+export function httpSumdbFetch(baseUrl: string, opts: HttpSumdbFetchOptions = {}): SumdbFetch {
+  const base = baseUrl.replace(/\/+$/, '');
+  const doFetch = opts.fetch ?? fetch;
+  return async (path, { maxBytes, signal }) => {
+    const res = await doFetch(base + path, { signal, redirect: 'error', headers: opts.headers });
+    if (res.status !== 200) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new SumdbHttpStatusError(res.status, `${path}: ${res.status} ${res.statusText}`);
+    }
+    const declared = Number(res.headers.get('content-length') ?? NaN);
+    if (declared > maxBytes) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new ResponseTooLargeError(`${path}: ${declared} bytes, more than ${maxBytes}`);
+    }
+    if (!res.body) return new Uint8Array(0);
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    const reader = res.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.length;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw new ResponseTooLargeError(`${path}: more than ${maxBytes} bytes`);
+      }
+      chunks.push(value);
+    }
+    return new Uint8Array(Buffer.concat(chunks));
+  };
+}
