@@ -5,6 +5,7 @@
 //   versions/<escaped path>/@v/<escaped version>/zip.json        zip record
 //   blobs/sha256/<first 2 hex>/<64 hex>                          content-addressed body
 //   leases/<escaped path>/@v/<escaped version>/<step>/<seq>      advisory lease
+//   sumdb/<database name>/tree/<size, 20 digits>                 verified tree head
 //
 // Paths and versions are case-escaped as in proxy URLs ("!x" for "X"), so
 // names are the same on case-insensitive disks and safe in object stores.
@@ -79,4 +80,29 @@ export function leaseObjectKey(name: string, seq: number): string {
 export function leaseObjectSeq(key: string): number {
   const n = Number(key.slice(key.lastIndexOf('/') + 1));
   return Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+export const SUMDB_ROOT = 'sumdb/';
+const TREE_SIZE_DIGITS = 20;
+
+function checkDatabaseName(name: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) throw new Error(`checksum database name ${JSON.stringify(name)} cannot name storage objects`);
+  return name;
+}
+
+/** The prefix under which the verified tree heads of a checksum database live. */
+export function sumdbTreesPrefix(dbName: string): string {
+  return `${SUMDB_ROOT}${checkDatabaseName(dbName)}/tree/`;
+}
+
+/** The name of a verified tree head of `size` records (zero-padded, so names sort as sizes do). */
+export function sumdbTreeKey(dbName: string, size: bigint): string {
+  if (size < 0n || size.toString().length > TREE_SIZE_DIGITS) throw new Error(`tree size ${size} out of range`);
+  return `${sumdbTreesPrefix(dbName)}${size.toString().padStart(TREE_SIZE_DIGITS, '0')}`;
+}
+
+/** The tree size a tree-head name carries, or null for names this layout does not make. */
+export function parseSumdbTreeKey(key: string): bigint | null {
+  const m = /^sumdb\/[^/]+\/tree\/(\d{20})$/.exec(key);
+  return m ? BigInt(m[1]) : null;
 }
