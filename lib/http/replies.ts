@@ -5,7 +5,7 @@
 // a comma-separated GOPROXY list.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { ProxyError, type ErrorKind, type Severity } from '../errors.js';
+import { ProxyError, UpstreamError, type ErrorKind, type Severity } from '../errors.js';
 import type { Artifact } from '../service/artifact.js';
 import { parseRange } from './ranges.js';
 
@@ -62,7 +62,8 @@ export function errorReply(err: unknown, publicCache: boolean): Reply {
   });
   if (!(err instanceof ProxyError)) return text(500, 'internal server error', 'none', 'ERROR');
   const r = KIND_REPLY[err.kind];
-  const status = 'status' in err && typeof err.status === 'number' ? err.status : r.status;
+  // An upstream fault says which 5xx it is (bad gateway, unavailable, timeout).
+  const status = err instanceof UpstreamError ? err.status : r.status;
   const body = err.kind === 'unavailable' ? 'storage unavailable, try again' : r.prefix + err.message;
   return text(status, body, r.cache, err.severity);
 }
