@@ -97,7 +97,8 @@ describe('ParentProxySource', () => {
   it('escapes paths and maps 404/410 to not found with the parent’s first line, sanitised', async () => {
     a.handle = (req, res) => {
       if (req.url === '/example.com/!mod/@v/list') return void res.writeHead(200).end('v1.0.0\nv1.1.0-pre\nnot-a-version\nv1.0.0-20200101000000-abcdefabcdef\nv2.0.0\n');
-      if (req.url?.endsWith('/@latest')) return void res.writeHead(410).end('gone:\u001b[31m red\nsecond line');
+      if (req.url?.endsWith('/@v/v8.0.0.info')) return void res.writeHead(410).end('gone:\u001b[31m red\nsecond line');
+      if (req.url?.endsWith('/@v/v1.0.0.info')) return void res.writeHead(200).end('{"Version":"v1.0.0","Time":"2020-01-01T00:00:00Z"}');
       res.writeHead(404).end('not found: example.com/Mod@v9.9.9: invalid version: unknown revision v9.9.9\n');
     };
     const src = parent().open(M);
@@ -105,7 +106,9 @@ describe('ParentProxySource', () => {
     const nf = await failure(src.query('v9.9.9'));
     expect(nf.kind).toBe('not-found');
     expect(nf.message).toBe('not found: example.com/Mod@v9.9.9: invalid version: unknown revision v9.9.9');
-    const gone = await failure(src.latest());
+    // No @latest on the parent: the highest release of its list, as the go command falls back.
+    expect((await src.latest()).version).toBe('v1.0.0');
+    const gone = await failure(src.query('v8.0.0'));
     expect(gone.kind).toBe('gone');
     expect(gone.message).toBe('gone: [31m red');
   });

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
-import { NotFoundError, ProxyError, UpstreamError } from '../../errors.js';
+import { NotFoundError, ProxyError, UpstreamError, isNotFound } from '../../errors.js';
 import { MAX_GO_MOD, MAX_ZIP_FILE } from '../../archive/checkFiles.js';
 import { checkModuleZipFile, ZipCheckError } from '../../archive/zipReader.js';
 import { hashGoMod } from '../../gomod/dirhash.js';
@@ -242,8 +242,22 @@ export class ParentProxySource implements ModuleSource {
     return semver.sort([...out]);
   }
 
-  latest(): Promise<ResolvedVersion> {
-    return this.info(`${this.escaped}/@latest`, '@latest', undefined);
+  /**
+   * @latest from the parent; a parent without @latest (a plain file tree, as
+   * GOPROXY=file:// allows) gets the go command's fallback: the highest
+   * release in its list, else the highest pre-release.
+   */
+  async latest(): Promise<ResolvedVersion> {
+    try {
+      return await this.info(`${this.escaped}/@latest`, '@latest', undefined);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      const versions = await this.list();
+      const releases = versions.filter((v) => semver.prerelease(v) === '');
+      const best = (releases.length > 0 ? releases : versions).at(-1);
+      if (best === undefined) throw err;
+      return this.query(best);
+    }
   }
 
   query(query: string): Promise<ResolvedVersion> {
