@@ -95,7 +95,13 @@ export class ParentProxy {
     const signal = AbortSignal.timeout(timeoutMs);
     let url = this.url(rel);
     let sameOrigin = true;
-    const auth = this.opts.authorization ? await this.opts.authorization() : undefined;
+    let auth: string | undefined;
+    try {
+      auth = this.opts.authorization ? await this.opts.authorization() : undefined;
+    } catch (err) {
+      // A missing secret is our fault, not the module's: never "not found".
+      throw new UpstreamError(`parent proxy: ${what}: credentials unavailable: ${(err as Error).message}`, 503, { cause: err });
+    }
     for (let hop = 0; ; hop++) {
       const headers: Record<string, string> = { 'user-agent': 'modproxy' };
       if (auth !== undefined && sameOrigin && url.origin === this.base.origin) headers.authorization = auth;
