@@ -34,4 +34,12 @@ describe('createApp', () => {
     expect(app.service.serves('github.com/o/r')).toBe(true);
     expect(lines.filter((l) => l.includes('WARNING'))).toEqual([]);
   });
+
+  it('accepts parent credentials as Basic or bearer, not both', () => {
+    const base = 'parentProxy:\n  url: https://proxy.example.com\n  auth:\n';
+    expect(parseConfig(base + '    bearerToken: {envVar: TOKEN}\n').parentProxy?.auth?.bearerToken).toEqual({ envVar: 'TOKEN' });
+    expect(parseConfig(base + '    username: ci\n    password: pw\n').parentProxy?.timeoutSeconds).toBe(30);
+    expect(() => parseConfig(base + '    username: ci\n    password: pw\n    bearerToken: t\n')).toThrow(/bearerToken/);
+    expect(() => parseConfig(base + '    username: ci\n')).toThrow(/username and password/);
+  });
 });
