@@ -59,7 +59,6 @@ const ERROR_BODY_LIMIT = 8 << 10;
 /** One line of an upstream's text, safe to log and to pass on: control characters gone, length capped. */
 export function sanitizeLine(text: string): string {
   const first = text.split(/\r?\n/, 1)[0] ?? '';
-  // eslint-disable-next-line no-control-regex
   const clean = first.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').trim();
   return clean.length > 300 ? clean.slice(0, 300) + '…' : clean;
 }
