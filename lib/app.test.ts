@@ -1,18 +1,45 @@
 import { describe, expect, it } from 'vitest';
-import { createApp } from './app.js';
+import { createApp, NO_VERIFIER_ERROR } from './app.js';
 import { parseConfig } from './config/load.js';
 import { createLogger } from './log/logger.js';
+import { GoSumVerifier } from './source/proxy/verifier.js';
 import { MemoryStorage } from './storage/memoryStorage.js';
 
 describe('createApp', () => {
   it('warns about go-mod-proxy keys it accepts but does not act on', () => {
     const lines: string[] = [];
-    const config = parseConfig('parentProxy:\n  url: https://proxy.golang.org\nmaxChildProcesses: 4\nprivateModules:\n  - pathPrefix: github.com/o\n');
+    const config = parseConfig('sumDatabaseProxy:\n  sumDatabases: []\nmaxChildProcesses: 4\nprivateModules:\n  - pathPrefix: github.com/o\n');
     createApp(config, { log: createLogger({ write: (l) => lines.push(l) }), storage: new MemoryStorage() });
     const warnings = lines.map((l) => JSON.parse(l) as { severity: string; message: string }).filter((e) => e.severity === 'WARNING');
     expect(warnings.map((w) => w.message)).toEqual([
       'configuration key maxChildProcesses is accepted for compatibility with go-mod-proxy and ignored',
-      expect.stringMatching(/^configuration key parentProxy is accepted .* not implemented: modules outside privateModules get 404/),
+      expect.stringMatching(/^configuration key sumDatabaseProxy is accepted .* not implemented/),
     ]);
+  });
+
+  it('refuses to start with a parent proxy and nothing to verify what it sends (fail closed)', () => {
+    const yaml = 'parentProxy:\n  url: https://proxy.golang.org\nprivateModules:\n  - pathPrefix: github.com/o\n';
+    expect(() => createApp(parseConfig(yaml), { log: createLogger({ write: () => {} }), storage: new MemoryStorage() })).toThrow(NO_VERIFIER_ERROR);
+    expect(NO_VERIFIER_ERROR).toContain('publicModules.sumDatabase');
+    expect(NO_VERIFIER_ERROR).not.toContain('\n');
+    const withSumdb = yaml + 'publicModules:\n  sumDatabase:\n    name: sum.golang.org\n    url: https://sum.golang.org\n';
+    expect(() => createApp(parseConfig(withSumdb), { log: createLogger({ write: () => {} }), storage: new MemoryStorage() })).toThrow(NO_VERIFIER_ERROR);
+  });
+
+  it('serves every module when a parent proxy is configured with a verifier', () => {
+    const lines: string[] = [];
+    const config = parseConfig('parentProxy:\n  url: https://proxy.golang.org\nprivateModules:\n  - pathPrefix: github.com/o\n');
+    const app = createApp(config, { log: createLogger({ write: (l) => lines.push(l) }), storage: new MemoryStorage(), verifier: new GoSumVerifier('') });
+    expect(app.service.serves('golang.org/x/mod')).toBe(true);
+    expect(app.service.serves('github.com/o/r')).toBe(true);
+    expect(lines.filter((l) => l.includes('WARNING'))).toEqual([]);
+  });
+
+  it('accepts parent credentials as Basic or bearer, not both', () => {
+    const base = 'parentProxy:\n  url: https://proxy.example.com\n  auth:\n';
+    expect(parseConfig(base + '    bearerToken: {envVar: TOKEN}\n').parentProxy?.auth?.bearerToken).toEqual({ envVar: 'TOKEN' });
+    expect(parseConfig(base + '    username: ci\n    password: pw\n').parentProxy?.timeoutSeconds).toBe(30);
+    expect(() => parseConfig(base + '    username: ci\n    password: pw\n    bearerToken: t\n')).toThrow(/bearerToken/);
+    expect(() => parseConfig(base + '    username: ci\n')).toThrow(/username and password/);
   });
 });

@@ -19,6 +19,8 @@ import { FsStorage } from './storage/fsStorage.js';
 import { GcsStorage } from './storage/gcsStorage.js';
 import type { ObjectStorage } from './storage/storage.js';
 import type { CommitHook } from './records/manifest.js';
+import { ParentProxy } from './source/proxy/parentProxy.js';
+import type { ModuleVerifier } from './source/proxy/verifier.js';
 
 export interface AppDeps {
   log?: Logger;
@@ -32,6 +34,33 @@ export interface AppDeps {
   now?: () => number;
   tmpDir?: string;
   commitHook?: CommitHook;
+  /**
+   * What verifies modules from the parent proxy (the checksum database client;
+   * tests inject a GoSumVerifier). Without one, a configured parentProxy
+   * refuses to start: nothing unverified is ever served or stored.
+   */
+  verifier?: ModuleVerifier;
+}
+
+/** The one-line reason modproxy refuses a parentProxy it cannot verify. */
+export const NO_VERIFIER_ERROR =
+  'parentProxy is configured but modules from it cannot be verified: the checksum database client (publicModules.sumDatabase) is not available in this build; remove parentProxy';
+
+type ParentAuthConfig = NonNullable<NonNullable<Config['parentProxy']>['auth']>;
+
+/** The Authorization header value for the parent proxy, loaded once. */
+function parentAuthorization(auth: ParentAuthConfig | undefined, secrets: () => SecretLoader): (() => Promise<string | undefined>) | undefined {
+  if (!auth) return undefined;
+  let value: Promise<string> | undefined;
+  const load = async (v: string | { file?: string; envVar?: string; secret?: string }) => (typeof v === 'string' ? v : (await secrets().load(v)).replace(/\r?\n$/, ''));
+  return () => {
+    value ??= (async () => {
+      if (auth.bearerToken !== undefined) return `Bearer ${await load(auth.bearerToken)}`;
+      return `Basic ${Buffer.from(`${auth.username}:${await load(auth.password!)}`).toString('base64')}`;
+    })();
+    value.catch(() => (value = undefined));
+    return value;
+  };
 }
 
 export interface App {
@@ -54,11 +83,11 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   for (const key of ['maxChildProcesses', 'httpProxy', 'tls'] as const) {
     if (config[key] !== undefined) log.warn(`configuration key ${key} is accepted for compatibility with go-mod-proxy and ignored`);
   }
-  // Not served yet: say so rather than let a go-mod-proxy user believe public modules go through the parent.
-  for (const key of ['parentProxy', 'publicModules', 'sumDatabaseProxy'] as const) {
-    if (config[key] !== undefined) {
-      log.warn(`configuration key ${key} is accepted for compatibility with go-mod-proxy but not implemented: modules outside privateModules get 404, so list a fallback after modproxy in GOPROXY`);
-    }
+  // Fail closed: a parent proxy is used only with something that verifies what it sends.
+  if (config.parentProxy && !deps.verifier) throw new Error(NO_VERIFIER_ERROR);
+  // Not served yet: say so rather than let a go-mod-proxy user believe /sumdb/ is proxied.
+  if (config.sumDatabaseProxy !== undefined) {
+    log.warn('configuration key sumDatabaseProxy is accepted for compatibility with go-mod-proxy but not implemented: /sumdb/ is not proxied');
   }
   const storage = deps.storage ?? storageFromConfig(config);
   const http = deps.http ?? createGitHttpClient({ idleTimeoutMs: config.resolve.gitIdleTimeoutSeconds * 1000 });
@@ -67,7 +96,24 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     deps.credentials ?? (needsApps ? new GitHubAppCredentials({ config, secrets: deps.secrets ?? createSecretLoader(), log }) : undefined);
   if (config.clientAuth.enabled && config.clientAuth.acl.length === 0) log.warn('clientAuth is enabled with an empty acl: every request will be denied');
   const git = new GitSources(config, http, credentials);
-  const sources = new PrivateModulesRouter(config.privateModules, (modPath, rule) => git.open(modPath, rule));
+  let secretLoader: SecretLoader | undefined;
+  const lazySecrets = () => (secretLoader ??= deps.secrets ?? createSecretLoader());
+  const parent =
+    config.parentProxy && deps.verifier
+      ? new ParentProxy({
+          url: config.parentProxy.url,
+          verifier: deps.verifier,
+          authorization: parentAuthorization(config.parentProxy.auth, lazySecrets),
+          timeoutMs: config.parentProxy.timeoutSeconds * 1000,
+          zipTimeoutMs: config.parentProxy.zipTimeoutSeconds * 1000,
+          tmpDir: deps.tmpDir ? path.join(deps.tmpDir, 'parent') : undefined,
+        })
+      : undefined;
+  const sources = new PrivateModulesRouter(
+    config.privateModules,
+    (modPath, rule) => git.open(modPath, rule),
+    parent ? (modPath) => parent.open(modPath) : undefined,
+  );
   const coord = config.coordination;
   const useLeases = coord.leases ?? config.storage.gcs !== undefined;
   const service = new ModuleService({

@@ -56,7 +56,7 @@ export function isVendoredPackage(name: string, goVersion: string): boolean {
 }
 
 /** path.Clean for slash-separated paths. */
-function cleanPath(p: string): string {
+export function cleanPath(p: string): string {
   if (p === '') return '.';
   const rooted = p.startsWith('/');
   const out: string[] = [];
@@ -80,7 +80,7 @@ function splitDir(p: string): string {
 
 
 /** x/mod collisionChecker: case-fold collisions and file/directory clashes. */
-class CollisionChecker {
+export class CollisionChecker {
   private seen = new Map<string, { path: string; isDir: boolean }>();
 
   check(p: string, isDir: boolean): string | undefined {

@@ -108,7 +108,27 @@ export const configSchema = z.strictObject({
     .default({ fs: { dir: '.modproxy-data' } }),
   gitHub: z.array(gitHubHost).default([{ host: 'github.com', gitHubApps: [] }]),
   privateModules: z.array(privateModule).default([]),
-  parentProxy: z.strictObject({ url: httpUrl }).optional(),
+  /** Where public modules (outside every privateModules prefix) come from; see docs/public-modules.md. */
+  parentProxy: z
+    .strictObject({
+      url: httpUrl,
+      /** Credentials for the parent, sent only to its own origin: Basic (username + password) or a bearer token. */
+      auth: z
+        .strictObject({
+          username: z.string().min(1).regex(/^[^:]*$/, 'must not contain ":"').optional(),
+          password: secretValue.optional(),
+          bearerToken: secretValue.optional(),
+        })
+        .refine((a) => (a.bearerToken !== undefined ? a.username === undefined && a.password === undefined : a.username !== undefined && a.password !== undefined), {
+          message: 'set username and password (Basic), or bearerToken',
+        })
+        .optional(),
+      /** Total deadline of a list, .info or .mod request. */
+      timeoutSeconds: z.number().positive().default(30),
+      /** Total deadline of a zip download. */
+      zipTimeoutSeconds: z.number().positive().default(600),
+    })
+    .optional(),
   publicModules: z
     .strictObject({
       sumDatabase: sumDatabase.optional(),

@@ -30,7 +30,10 @@ import { blobKey, manifestKey, zipRecordKey } from './layout.js';
  * than misreads it.
  */
 const GIT_SCHEMA = 1;
-const KNOWN_SCHEMAS = new Set([GIT_SCHEMA]);
+/** Schema 2: proxy pins (`{kind: 'proxy', modH1, zipH1}`), from a parent GOPROXY. */
+const PROXY_SCHEMA = 2;
+const KNOWN_SCHEMAS = new Set([GIT_SCHEMA, PROXY_SCHEMA]);
+const H1 = /^h1:[A-Za-z0-9+/]{43}=$/;
 /** go.mod files up to this size live inside the manifest. */
 const INLINE_MOD_LIMIT = 64 * 1024;
 
@@ -81,8 +84,16 @@ async function readRecord<T extends VersionRecord>(storage: ObjectStorage, key: 
     throw new Error(`${key} is corrupt or of an unknown schema`);
   }
   // Untagged pins come from before pins were tagged: all of them are git pins.
-  if ((r.source as { kind?: string }).kind === undefined) r.source = { kind: 'git', commit: r.source.commit, dir: r.source.dir };
-  if (r.source.kind !== 'git') throw new Error(`${key} is corrupt or of an unknown schema`);
+  const src = r.source as { kind?: string; commit?: unknown; dir?: unknown; modH1?: unknown; zipH1?: unknown };
+  if (r.schema === GIT_SCHEMA) {
+    if (src.kind === undefined) r.source = { kind: 'git', commit: src.commit as string, dir: src.dir as string };
+    if (r.source.kind !== 'git') throw new Error(`${key} is corrupt or of an unknown schema`);
+  } else {
+    // Each pin kind lives under its own schema number only.
+    if (src.kind !== 'proxy' || typeof src.modH1 !== 'string' || !H1.test(src.modH1) || typeof src.zipH1 !== 'string' || !H1.test(src.zipH1)) {
+      throw new Error(`${key} is corrupt or of an unknown schema`);
+    }
+  }
   return r;
 }
 
@@ -91,6 +102,8 @@ function schemaFor(pin: SourcePin): number {
   switch (pin.kind) {
     case 'git':
       return GIT_SCHEMA;
+    case 'proxy':
+      return PROXY_SCHEMA;
   }
 }
 

@@ -34,8 +34,18 @@ export interface GitPin {
   dir: string;
 }
 
+/**
+ * A version served from a parent proxy: the verified go.sum hashes of its
+ * go.mod and zip. The zip fetched later must hash to zipH1, or it is refused.
+ */
+export interface ProxyPin {
+  kind: 'proxy';
+  modH1: string;
+  zipH1: string;
+}
+
 /** What fixes a version's zip content, per kind of source (a tagged union; stored in records). */
-export type SourcePin = GitPin;
+export type SourcePin = GitPin | ProxyPin;
 
 export interface ModuleSource {
   list(): Promise<string[]>;

@@ -1,7 +1,8 @@
-// From a module path to its source. Today: a path under a privateModules
-// prefix (the longest matching one) is served from git; any other path is not
-// served. Sources for other kinds of path (a parent proxy, discovered hosts)
-// are added here, behind the same seam.
+// From a module path to its source. A path under a privateModules prefix (the
+// longest matching one) is served from git and never goes anywhere else; any
+// other path goes to the parent proxy when one is configured, and is not
+// served otherwise. Sources for other kinds of path (discovered hosts) are
+// added here, behind the same seam.
 import type { PrivateModuleConfig } from '../config/schema.js';
 import { NotFoundError } from '../errors.js';
 import type { ModuleSource, SourceRouter } from './moduleSource.js';
@@ -16,6 +17,8 @@ export class PrivateModulesRouter implements SourceRouter {
   constructor(
     private readonly rules: readonly PrivateModuleConfig[],
     private readonly open: (modPath: string, rule: PrivateModuleConfig) => ModuleSource,
+    /** The source of every other path (a parent proxy), if any. */
+    private readonly openPublic?: (modPath: string) => ModuleSource,
   ) {}
 
   /** The privateModules entry serving this module (longest prefix wins), if any. */
@@ -28,11 +31,12 @@ export class PrivateModulesRouter implements SourceRouter {
   }
 
   serves(modPath: string): boolean {
-    return this.ruleFor(modPath) !== undefined;
+    return this.openPublic !== undefined || this.ruleFor(modPath) !== undefined;
   }
 
   async sourceFor(modPath: string): Promise<ModuleSource> {
     const rule = this.ruleFor(modPath);
+    if (!rule && this.openPublic) return this.openPublic(modPath);
     if (!rule) throw new NotFoundError(`module ${modPath} is not served by this proxy (no privateModules pathPrefix matches)`);
     return this.open(modPath, rule);
   }

@@ -42,6 +42,7 @@ export class GitModuleSource implements ModuleSource {
 
   async writeZip(version: string, pin: SourcePin, out: Writable): Promise<{ h1: string; files: number }> {
     const { modPath } = this.repo;
+    if (pin.kind !== 'git') throw new Error(`${modPath}@${version}: the git source cannot make a zip from a ${pin.kind} pin`);
     const src = await this.repo.zipSource(pin);
     try {
       return await buildModuleZip(

@@ -1,0 +1,342 @@
+// A module source backed by a parent GOPROXY (the go command's proxy client
+// behind the module-source seam), for public modules. Nothing it fetches is
+// trusted: .info and lists are validated, go.mod files are verified before
+// they are returned, and zips are downloaded to a temporary file, checked
+// (lib/archive/zipReader.ts) and compared with the verified hash before a
+// byte reaches the caller. See docs/public-modules.md.
+//
+// HTTP: every request has a total deadline and a body cap; redirects are
+// followed only to http(s); credentials go only to the parent's own origin,
+// and never again once a redirect has left it. 404/410 from the parent is
+// "not found" (with its first line of text); anything else is an upstream
+// fault (5xx to our clients, never cached as not found).
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
+import { NotFoundError, ProxyError, UpstreamError, isNotFound } from '../../errors.js';
+import { MAX_GO_MOD, MAX_ZIP_FILE } from '../../archive/checkFiles.js';
+import { checkModuleZipFile, ZipCheckError } from '../../archive/zipReader.js';
+import { hashGoMod } from '../../gomod/dirhash.js';
+import type { Origin } from '../../gomod/infoJson.js';
+import { canonicalVersion, check as checkModuleVersion, escapePath, escapeVersion } from '../../gomod/module.js';
+import { isPseudoVersion } from '../../gomod/pseudo.js';
+import * as semver from '../../gomod/semver.js';
+import type { ModuleSource, ResolvedVersion, SourcePin } from '../moduleSource.js';
+import type { ModuleVerifier } from './verifier.js';
+
+export interface ParentProxyOptions {
+  /** The parent's base URL (http or https), e.g. https://proxy.golang.org. */
+  url: string;
+  verifier: ModuleVerifier;
+  /** The Authorization header value for the parent's origin, if any (loaded lazily). */
+  authorization?: () => Promise<string | undefined>;
+  /** Total deadline of a list/.info/.mod request (default 30 s). */
+  timeoutMs?: number;
+  /** Total deadline of a .zip download (default 10 min). */
+  zipTimeoutMs?: number;
+  /** Body caps in bytes. */
+  limits?: Partial<BodyLimits>;
+  /** Where zips are spooled for checking (default <os tmpdir>/modproxy-parent). */
+  tmpDir?: string;
+  /** Redirects followed per request (default 10). */
+  maxRedirects?: number;
+}
+
+export interface BodyLimits {
+  list: number;
+  info: number;
+  mod: number;
+  zip: number;
+}
+
+const DEFAULT_LIMITS: BodyLimits = { list: 4 << 20, info: 64 << 10, mod: MAX_GO_MOD, zip: MAX_ZIP_FILE };
+/** How much of an error response is read for its first line. */
+const ERROR_BODY_LIMIT = 8 << 10;
+
+/** One line of an upstream's text, safe to log and to pass on: control characters gone, length capped. */
+export function sanitizeLine(text: string): string {
+  const first = text.split(/\r?\n/, 1)[0] ?? '';
+  const clean = first.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').trim();
+  return clean.length > 300 ? clean.slice(0, 300) + '…' : clean;
+}
+
+/** The parent of all public modules: opens one source per module path. */
+export class ParentProxy {
+  private readonly base: URL;
+  private readonly limits: BodyLimits;
+  readonly tmpDir: string;
+
+  constructor(readonly opts: ParentProxyOptions) {
+    this.base = new URL(opts.url.replace(/\/+$/, '') + '/');
+    if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') throw new Error(`parentProxy.url must be http or https: ${opts.url}`);
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.tmpDir = opts.tmpDir ?? path.join(os.tmpdir(), 'modproxy-parent');
+  }
+
+  open(modPath: string): ParentProxySource {
+    return new ParentProxySource(this, modPath);
+  }
+
+  /** The URL of `rel` (already escaped) below the parent's base. */
+  url(rel: string): URL {
+    return new URL(rel, this.base);
+  }
+
+  /**
+   * GET with the deadline, redirect and credential rules; returns the final
+   * response (2xx) with its signal, or throws the mapped error. The caller
+   * reads the body within the same deadline.
+   */
+  private async request(rel: string, what: string, timeoutMs: number): Promise<{ res: Response; signal: AbortSignal }> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    let url = this.url(rel);
+    let sameOrigin = true;
+    let auth: string | undefined;
+    try {
+      auth = this.opts.authorization ? await this.opts.authorization() : undefined;
+    } catch (err) {
+      // A missing secret is our fault, not the module's: never "not found".
+      throw new UpstreamError(`parent proxy: ${what}: credentials unavailable: ${(err as Error).message}`, 503, { cause: err });
+    }
+    for (let hop = 0; ; hop++) {
+      const headers: Record<string, string> = { 'user-agent': 'modproxy' };
+      if (auth !== undefined && sameOrigin && url.origin === this.base.origin) headers.authorization = auth;
+      let res: Response;
+      try {
+        res = await fetch(url, { headers, redirect: 'manual', signal });
+      } catch (err) {
+        throw this.networkError(what, err, signal);
+      }
+      if (res.status >= 300 && res.status < 400 && res.headers.has('location')) {
+        await res.body?.cancel().catch(() => {});
+        if (hop >= (this.opts.maxRedirects ?? 10)) throw new UpstreamError(`parent proxy: ${what}: too many redirects`);
+        let next: URL;
+        try {
+          next = new URL(res.headers.get('location')!, url);
+        } catch {
+          throw new UpstreamError(`parent proxy: ${what}: redirect to an invalid URL`);
+        }
+        if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new UpstreamError(`parent proxy: ${what}: redirect to a ${next.protocol.replace(/:$/, '')} URL refused`);
+        if (next.origin !== this.base.origin) sameOrigin = false;
+        url = next;
+        continue;
+      }
+      if (res.status === 200) return { res, signal };
+      const text = await this.readCapped(res, ERROR_BODY_LIMIT, what, signal, true).catch(() => new Uint8Array());
+      const line = sanitizeLine(Buffer.from(text).toString('utf8'));
+      if (res.status === 404 || res.status === 410) {
+        throw new NotFoundError(line || `${what}: not found`, res.status === 410);
+      }
+      const status = res.status === 503 ? 503 : res.status === 504 ? 504 : 502;
+      throw new UpstreamError(`parent proxy: ${what}: HTTP ${res.status}${line ? ': ' + line : ''}`, status);
+    }
+  }
+
+  private networkError(what: string, err: unknown, signal: AbortSignal): UpstreamError {
+    if (signal.aborted) return new UpstreamError(`parent proxy: ${what}: timed out`, 504, { cause: err });
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    return new UpstreamError(`parent proxy: ${what}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, 502, { cause: err });
+  }
+
+  /** Reads a body up to `limit` bytes (truncating when `truncate`, refusing otherwise). */
+  private async readCapped(res: Response, limit: number, what: string, signal: AbortSignal, truncate = false): Promise<Uint8Array> {
+    const declared = Number(res.headers.get('content-length') ?? NaN);
+    if (!truncate && declared > limit) {
+      await res.body?.cancel().catch(() => {});
+      throw new UpstreamError(`parent proxy: ${what}: response too large (${declared} bytes; limit is ${limit})`);
+    }
+    const chunks: Uint8Array[] = [];
+    let n = 0;
+    if (!res.body) return new Uint8Array();
+    const reader = res.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        n += value.length;
+        if (n > limit) {
+          if (truncate) {
+            chunks.push(value.subarray(0, value.length - (n - limit)));
+            break;
+          }
+          throw new UpstreamError(`parent proxy: ${what}: response too large (limit is ${limit} bytes)`);
+        }
+        chunks.push(value);
+      }
+    } catch (err) {
+      if (err instanceof ProxyError) throw err;
+      throw this.networkError(what, err, signal);
+    } finally {
+      await reader.cancel().catch(() => {});
+    }
+    return Buffer.concat(chunks);
+  }
+
+  async getBytes(rel: string, what: string, limit: keyof BodyLimits): Promise<Uint8Array> {
+    const { res, signal } = await this.request(rel, what, this.opts.timeoutMs ?? 30_000);
+    return this.readCapped(res, this.limits[limit], what, signal);
+  }
+
+  /** Downloads to `file` (created), within the zip deadline and cap. */
+  async getFile(rel: string, what: string, file: string): Promise<void> {
+    const { res, signal } = await this.request(rel, what, this.opts.zipTimeoutMs ?? 600_000);
+    const limit = this.limits.zip;
+    const declared = Number(res.headers.get('content-length') ?? NaN);
+    if (declared > limit) {
+      await res.body?.cancel().catch(() => {});
+      throw new UpstreamError(`parent proxy: ${what}: zip too large (${declared} bytes; limit is ${limit})`);
+    }
+    if (!res.body) throw new UpstreamError(`parent proxy: ${what}: empty response`);
+    let n = 0;
+    const body = res.body;
+    async function* capped() {
+      for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+        n += chunk.length;
+        if (n > limit) throw new UpstreamError(`parent proxy: ${what}: zip too large (limit is ${limit} bytes)`);
+        yield chunk;
+      }
+    }
+    try {
+      await pipeline(capped, fs.createWriteStream(file, { flags: 'wx' }), { signal });
+    } catch (err) {
+      if (err instanceof ProxyError) throw err;
+      throw this.networkError(what, err, signal);
+    }
+  }
+}
+
+interface InfoJson {
+  Version?: unknown;
+  Time?: unknown;
+  Origin?: unknown;
+}
+
+const ORIGIN_KEYS: (keyof Origin)[] = ['VCS', 'URL', 'Subdir', 'Hash', 'TagPrefix', 'TagSum', 'RepoSum', 'Ref'];
+
+export class ParentProxySource implements ModuleSource {
+  private readonly escaped: string;
+
+  constructor(
+    private readonly parent: ParentProxy,
+    readonly modPath: string,
+  ) {
+    this.escaped = escapePath(modPath);
+  }
+
+  private what(rel: string): string {
+    return `${this.modPath}/${rel}`;
+  }
+
+  async list(): Promise<string[]> {
+    const rel = `${this.escaped}/@v/list`;
+    const body = Buffer.from(await this.parent.getBytes(rel, this.what('@v/list'), 'list')).toString('utf8');
+    const out = new Set<string>();
+    for (const line of body.split('\n')) {
+      const v = line.trim().split(/\s+/)[0];
+      if (!v || !semver.isValid(v) || canonicalVersion(v) !== v || isPseudoVersion(v)) continue;
+      try {
+        checkModuleVersion(this.modPath, v);
+      } catch {
+        continue;
+      }
+      out.add(v);
+    }
+    return semver.sort([...out]);
+  }
+
+  /**
+   * @latest from the parent; a parent without @latest (a plain file tree, as
+   * GOPROXY=file:// allows) gets the go command's fallback: the highest
+   * release in its list, else the highest pre-release.
+   */
+  async latest(): Promise<ResolvedVersion> {
+    try {
+      return await this.info(`${this.escaped}/@latest`, '@latest', undefined);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      const versions = await this.list();
+      const releases = versions.filter((v) => semver.prerelease(v) === '');
+      const best = (releases.length > 0 ? releases : versions).at(-1);
+      if (best === undefined) throw err;
+      return this.query(best);
+    }
+  }
+
+  query(query: string): Promise<ResolvedVersion> {
+    const ev = escapeVersion(query);
+    return this.info(`${this.escaped}/@v/${ev}.info`, `@v/${query}.info`, query);
+  }
+
+  /** Fetches and validates an .info answer. */
+  private async info(rel: string, label: string, query: string | undefined): Promise<ResolvedVersion> {
+    const what = this.what(label);
+    const body = Buffer.from(await this.parent.getBytes(rel, what, 'info')).toString('utf8');
+    let j: InfoJson;
+    try {
+      j = JSON.parse(body) as InfoJson;
+    } catch {
+      throw new UpstreamError(`parent proxy: ${what}: invalid .info JSON`);
+    }
+    if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new UpstreamError(`parent proxy: ${what}: invalid .info JSON`);
+    const v = j.Version;
+    if (typeof v !== 'string' || !semver.isValid(v) || canonicalVersion(v) !== v) {
+      throw new UpstreamError(`parent proxy: ${what}: .info has an invalid version ${JSON.stringify(v)}`);
+    }
+    try {
+      checkModuleVersion(this.modPath, v);
+    } catch (err) {
+      throw new UpstreamError(`parent proxy: ${what}: .info version ${v}: ${(err as Error).message}`);
+    }
+    if (query !== undefined && semver.isValid(query) && canonicalVersion(query) === query && v !== query) {
+      throw new UpstreamError(`parent proxy: ${what}: returned info for version ${v} instead of requested version ${query}`);
+    }
+    const t = typeof j.Time === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(j.Time) ? new Date(j.Time) : undefined;
+    if (!t || Number.isNaN(t.getTime())) throw new UpstreamError(`parent proxy: ${what}: .info has an invalid time`);
+    return { version: v, time: t, origin: parseOrigin(j.Origin) };
+  }
+
+  async download(rev: ResolvedVersion): Promise<{ mod: Uint8Array; pin: SourcePin }> {
+    const v = rev.version;
+    const what = this.what(`@v/${v}.mod`);
+    const mod = await this.parent.getBytes(`${this.escaped}/@v/${escapeVersion(v)}.mod`, what, 'mod');
+    await this.parent.opts.verifier.verifyMod(this.modPath, v, mod);
+    const zipH1 = await this.parent.opts.verifier.zipH1For(this.modPath, v);
+    return { mod, pin: { kind: 'proxy', modH1: hashGoMod(mod), zipH1 } };
+  }
+
+  async writeZip(version: string, pin: SourcePin, out: Writable): Promise<{ h1: string; files: number }> {
+    if (pin.kind !== 'proxy') throw new Error(`${this.modPath}@${version}: the parent proxy cannot make a zip from a ${pin.kind} pin`);
+    const what = this.what(`@v/${version}.zip`);
+    await fs.promises.mkdir(this.parent.tmpDir, { recursive: true });
+    const file = path.join(this.parent.tmpDir, `${crypto.randomUUID()}.zip`);
+    try {
+      await this.parent.getFile(`${this.escaped}/@v/${escapeVersion(version)}.zip`, what, file);
+      let checked;
+      try {
+        checked = await checkModuleZipFile(file, this.modPath, version);
+      } catch (err) {
+        if (err instanceof ZipCheckError) throw new UpstreamError(`parent proxy: ${what}: invalid module zip: ${sanitizeLine(err.message)}`);
+        throw err;
+      }
+      if (checked.h1 !== pin.zipH1) {
+        throw new UpstreamError(`parent proxy: ${what}: checksum mismatch: downloaded ${checked.h1}, verified ${pin.zipH1}`);
+      }
+      await pipeline(fs.createReadStream(file), out);
+      return { h1: checked.h1, files: checked.files };
+    } finally {
+      await fs.promises.rm(file, { force: true });
+    }
+  }
+}
+
+function parseOrigin(o: unknown): Origin | undefined {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return undefined;
+  const src = o as Record<string, unknown>;
+  if (typeof src.VCS !== 'string' || typeof src.URL !== 'string') return undefined;
+  const out: Origin = { VCS: src.VCS, URL: src.URL };
+  for (const k of ORIGIN_KEYS) if (typeof src[k] === 'string') out[k] = src[k];
+  return out;
+}

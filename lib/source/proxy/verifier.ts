@@ -1,0 +1,75 @@
+// What vouches for content fetched from a parent proxy before it is stored.
+//
+// A parent proxy is trusted for availability only: every go.mod and zip it
+// sends must hash to what a ModuleVerifier says, the way the go command
+// checks downloads against go.sum and the checksum database. The checksum
+// database client (lib/sumdb) implements this interface; GoSumVerifier checks
+// against given go.sum lines (tests, and `import`); NoVerifier refuses all.
+import { UpstreamError } from '../../errors.js';
+import { hashGoMod } from '../../gomod/dirhash.js';
+
+export interface ModuleVerifier {
+  /** Resolves when `mod` is the go.mod of path@version; throws a ProxyError (never not-found) otherwise. */
+  verifyMod(path: string, version: string, mod: Uint8Array): Promise<void>;
+  /** The h1 the zip of path@version must have; throws a ProxyError (never not-found) when it cannot say. */
+  zipH1For(path: string, version: string): Promise<string>;
+}
+
+/** A verification failure: the content is refused (502), and nothing of it is stored. */
+export class VerificationError extends UpstreamError {
+  override name = 'VerificationError';
+  constructor(message: string) {
+    super(message, 502);
+  }
+}
+
+/** Whether `h1` is the zip hash the verifier expects for path@version (throws VerificationError otherwise). */
+export async function verifyZip(verifier: ModuleVerifier, path: string, version: string, h1: string): Promise<void> {
+  const want = await verifier.zipH1For(path, version);
+  if (want !== h1) throw new VerificationError(`verifying ${path}@${version}: checksum mismatch\n\tdownloaded: ${h1}\n\tverified:   ${want}`);
+}
+
+/** Verifies against go.sum lines (`<path> <version>[/go.mod] h1:<hash>`); a module without a line is refused. */
+export class GoSumVerifier implements ModuleVerifier {
+  private readonly sums = new Map<string, string>();
+
+  constructor(goSum: string) {
+    for (const line of goSum.split('\n')) {
+      const f = line.trim().split(/\s+/);
+      if (f.length !== 3 || !f[2].startsWith('h1:')) continue;
+      const key = `${f[0]} ${f[1]}`;
+      const prev = this.sums.get(key);
+      if (prev !== undefined && prev !== f[2]) throw new Error(`go.sum holds two hashes for ${key}`);
+      this.sums.set(key, f[2]);
+    }
+  }
+
+  private lookup(key: string): string {
+    const h = this.sums.get(key);
+    if (h === undefined) throw new VerificationError(`verifying ${key}: no go.sum line for it`);
+    return h;
+  }
+
+  async verifyMod(path: string, version: string, mod: Uint8Array): Promise<void> {
+    const want = this.lookup(`${path} ${version}/go.mod`);
+    const got = hashGoMod(mod);
+    if (got !== want) throw new VerificationError(`verifying ${path}@${version}/go.mod: checksum mismatch\n\tdownloaded: ${got}\n\tgo.sum:     ${want}`);
+  }
+
+  async zipH1For(path: string, version: string): Promise<string> {
+    return this.lookup(`${path} ${version}`);
+  }
+}
+
+/** Fails closed: without a checksum database nothing from a parent proxy is served. */
+export class NoVerifier implements ModuleVerifier {
+  private fail(path: string, version: string): never {
+    throw new VerificationError(`verifying ${path}@${version}: no checksum database is configured (publicModules.sumDatabase), so modules from the parent proxy cannot be verified`);
+  }
+  async verifyMod(path: string, version: string): Promise<void> {
+    this.fail(path, version);
+  }
+  async zipH1For(path: string, version: string): Promise<string> {
+    this.fail(path, version);
+  }
+}
