@@ -22,8 +22,18 @@ describe('createApp', () => {
     expect(() => createApp(parseConfig(yaml), { log: createLogger({ write: () => {} }), storage: new MemoryStorage() })).toThrow(NO_VERIFIER_ERROR);
     expect(NO_VERIFIER_ERROR).toContain('publicModules.sumDatabase');
     expect(NO_VERIFIER_ERROR).not.toContain('\n');
-    const withSumdb = yaml + 'publicModules:\n  sumDatabase:\n    name: sum.golang.org\n    url: https://sum.golang.org\n';
-    expect(() => createApp(parseConfig(withSumdb), { log: createLogger({ write: () => {} }), storage: new MemoryStorage() })).toThrow(NO_VERIFIER_ERROR);
+  });
+
+  it('verifies public modules with the configured checksum database, and refuses keys that cannot be right', () => {
+    const yaml = 'parentProxy:\n  url: https://proxy.golang.org\nprivateModules:\n  - pathPrefix: github.com/o\npublicModules:\n  sumDatabase:\n';
+    const start = (db: string) => createApp(parseConfig(yaml + db), { log: createLogger({ write: () => {} }), storage: new MemoryStorage() });
+    // sum.golang.org needs no key in the configuration: the go command's own is built in.
+    expect(start('    name: sum.golang.org\n    url: https://sum.golang.org\n').service.serves('golang.org/x/mod')).toBe(true);
+    expect(() => start('    name: sum.example.com\n    url: https://sum.example.com\n')).toThrow('publicModules.sumDatabase.publicKey is required');
+    expect(() => start('    name: sum.example.com\n    url: https://sum.example.com\n    publicKey: "garbage"\n')).toThrow(/^publicModules\.sumDatabase\.publicKey: /);
+    expect(() => start('    name: sum.example.com\n    url: https://sum.example.com\n    publicKey: "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8"\n')).toThrow(
+      'publicModules.sumDatabase.publicKey is the key of sum.golang.org, not of sum.example.com',
+    );
   });
 
   it('serves every module when a parent proxy is configured with a verifier', () => {

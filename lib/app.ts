@@ -21,6 +21,9 @@ import type { ObjectStorage } from './storage/storage.js';
 import type { CommitHook } from './records/manifest.js';
 import { ParentProxy } from './source/proxy/parentProxy.js';
 import type { ModuleVerifier } from './source/proxy/verifier.js';
+import { SumdbVerifier } from './source/proxy/sumdbVerifier.js';
+import { httpSumdbFetch, SUM_GOLANG_ORG_KEY, SumdbClient } from './sumdb/client.js';
+import { StorageTreeStore } from './records/treeStore.js';
 
 export interface AppDeps {
   log?: Logger;
@@ -44,7 +47,27 @@ export interface AppDeps {
 
 /** The one-line reason modproxy refuses a parentProxy it cannot verify. */
 export const NO_VERIFIER_ERROR =
-  'parentProxy is configured but modules from it cannot be verified: the checksum database client (publicModules.sumDatabase) is not available in this build; remove parentProxy';
+  'parentProxy is configured but modules from it cannot be verified: configure publicModules.sumDatabase (name, url, publicKey), or remove parentProxy';
+
+type SumDatabaseConfig = NonNullable<NonNullable<Config['publicModules']>['sumDatabase']>;
+
+/**
+ * The checksum database as the verifier of public modules: its key (the
+ * configured one, or the go command's own for sum.golang.org), its tree heads
+ * kept in our storage so that every replica checks it against one history.
+ */
+export function sumDatabaseVerifier(db: SumDatabaseConfig, storage: ObjectStorage): SumdbVerifier {
+  const key = db.publicKey ?? (db.name === 'sum.golang.org' ? SUM_GOLANG_ORG_KEY : undefined);
+  if (!key) throw new Error(`publicModules.sumDatabase.publicKey is required for checksum database ${db.name} (the verifier key, as in GOSUMDB: <name>+<hash>+<key>)`);
+  let client: SumdbClient;
+  try {
+    client = new SumdbClient({ key, fetch: httpSumdbFetch(db.url), store: new StorageTreeStore(storage, db.name) });
+  } catch (err) {
+    throw new Error(`publicModules.sumDatabase.publicKey: ${(err as Error).message}`);
+  }
+  if (client.name !== db.name) throw new Error(`publicModules.sumDatabase.publicKey is the key of ${client.name}, not of ${db.name}`);
+  return new SumdbVerifier(client);
+}
 
 type ParentAuthConfig = NonNullable<NonNullable<Config['parentProxy']>['auth']>;
 
@@ -83,13 +106,15 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   for (const key of ['maxChildProcesses', 'httpProxy', 'tls'] as const) {
     if (config[key] !== undefined) log.warn(`configuration key ${key} is accepted for compatibility with go-mod-proxy and ignored`);
   }
-  // Fail closed: a parent proxy is used only with something that verifies what it sends.
-  if (config.parentProxy && !deps.verifier) throw new Error(NO_VERIFIER_ERROR);
   // Not served yet: say so rather than let a go-mod-proxy user believe /sumdb/ is proxied.
   if (config.sumDatabaseProxy !== undefined) {
     log.warn('configuration key sumDatabaseProxy is accepted for compatibility with go-mod-proxy but not implemented: /sumdb/ is not proxied');
   }
   const storage = deps.storage ?? storageFromConfig(config);
+  // Fail closed: a parent proxy is used only with something that verifies what it sends.
+  const sumDatabase = config.publicModules?.sumDatabase;
+  const verifier = deps.verifier ?? (config.parentProxy && sumDatabase ? sumDatabaseVerifier(sumDatabase, storage) : undefined);
+  if (config.parentProxy && !verifier) throw new Error(NO_VERIFIER_ERROR);
   const http = deps.http ?? createGitHttpClient({ idleTimeoutMs: config.resolve.gitIdleTimeoutSeconds * 1000 });
   const needsApps = config.privateModules.some((m) => m.auth?.gitHubApp !== undefined);
   const credentials =
@@ -99,10 +124,10 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   let secretLoader: SecretLoader | undefined;
   const lazySecrets = () => (secretLoader ??= deps.secrets ?? createSecretLoader());
   const parent =
-    config.parentProxy && deps.verifier
+    config.parentProxy && verifier
       ? new ParentProxy({
           url: config.parentProxy.url,
-          verifier: deps.verifier,
+          verifier,
           authorization: parentAuthorization(config.parentProxy.auth, lazySecrets),
           timeoutMs: config.parentProxy.timeoutSeconds * 1000,
           zipTimeoutMs: config.parentProxy.zipTimeoutSeconds * 1000,

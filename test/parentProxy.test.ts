@@ -16,62 +16,29 @@ import { readManifest, readZipRecord, sha256Hex } from '../lib/records/manifest.
 import { GoSumVerifier } from '../lib/source/proxy/verifier.js';
 import { FsStorage } from '../lib/storage/fsStorage.js';
 import { startFileProxyServer, type FileProxyServer } from './support/fileProxyServer.js';
-import { startGitHttpServer, type GitHttpServer } from './support/gitHttpServer.js';
-import { GoRunner, type DownloadResult } from './support/goRunner.js';
+import type { GitHttpServer } from './support/gitHttpServer.js';
+import type { DownloadResult, GoRunner } from './support/goRunner.js';
 import { startProxy, testConfig, type ProxyFixture } from './support/proxyFixture.js';
-import { RepoBuilder } from './support/repoBuilder.js';
+import { escapedPath as escaped, makePublicFixture, PUBLIC_A, PUBLIC_VERSIONS } from './support/publicFixture.js';
 
-const A = 'github.com/pub/a';
-const B = 'github.com/pub/Big';
-const VERSIONS: Array<[string, string]> = [
-  [A, 'v1.0.0'],
-  [A, 'v1.1.0'],
-  [B, 'v0.1.0'],
-];
+const A = PUBLIC_A;
+const VERSIONS = PUBLIC_VERSIONS;
 let tmp: string;
 let git: GitHttpServer;
 let parent: FileProxyServer;
 let proxy: ProxyFixture;
 let runner: GoRunner;
 let downloadRoot: string;
-const direct = new Map<string, DownloadResult>();
-let goSum = '';
+let direct: Map<string, DownloadResult>;
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modproxy-parent-e2e-'));
-  const repos = path.join(tmp, 'repos');
-  git = await startGitHttpServer({ projectRoot: repos });
-  const a = await RepoBuilder.create(repos, path.join(tmp, 'work'), 'pub/a');
-  await a.write({ 'go.mod': `module ${A}\n\ngo 1.21\n`, 'a.go': 'package a\n', 'LICENSE': 'MIT\n' });
-  await a.commit('2021-01-01T00:00:00Z');
-  await a.tag('v1.0.0');
-  await a.write({ 'b.go': 'package a\n\nfunc B() {}\n', 'sub/c.go': 'package sub\n' });
-  await a.commit('2021-02-01T00:00:00Z');
-  await a.tag('v1.1.0');
-  await a.publish();
-  const b = await RepoBuilder.create(repos, path.join(tmp, 'work'), 'pub/Big');
-  await b.write({ 'go.mod': `module ${B}\n`, 'big.go': 'package big\n\n// ' + 'x'.repeat(200_000) + '\n' });
-  await b.commit('2021-03-01T00:00:00Z');
-  await b.tag('v0.1.0');
-  await b.publish();
-
-  // Direct mode fills one module cache: its cache/download tree is the parent.
-  runner = new GoRunner({ tmp: path.join(tmp, 'go'), insteadOf: { 'https://github.com/': `${git.url}/` } });
-  const cache = path.join(tmp, 'direct-cache');
-  fs.mkdirSync(cache, { recursive: true });
-  const r = await runner.run('direct', cache, ['mod', 'download', '-json', ...VERSIONS.map(([m, v]) => `${m}@${v}`)]);
-  expect(r.code, r.stderr).toBe(0);
-  for (const chunk of r.stdout.split(/\n(?=\{)/)) {
-    const d = JSON.parse(chunk) as DownloadResult;
-    direct.set(`${d.Path}@${d.Version}`, d);
-    goSum += `${d.Path} ${d.Version} ${d.Sum}\n${d.Path} ${d.Version}/go.mod ${d.GoModSum}\n`;
-  }
-  expect(direct.size).toBe(VERSIONS.length);
-  downloadRoot = path.join(cache, 'cache', 'download');
+  const fx = await makePublicFixture(tmp);
+  ({ git, runner, direct, downloadRoot } = fx);
   parent = await startFileProxyServer(downloadRoot);
   proxy = await startProxy(
     testConfig(path.join(tmp, 'proxy'), { 'github.com': git.url }, ['github.com/priv'], `parentProxy:\n  url: "${parent.url}"\n  timeoutSeconds: 20\n`),
-    { verifier: new GoSumVerifier(goSum), tmpDir: path.join(tmp, 'proxy-tmp') },
+    { verifier: new GoSumVerifier(fx.goSum), tmpDir: path.join(tmp, 'proxy-tmp') },
   );
 }, 240_000);
 
@@ -83,7 +50,6 @@ afterAll(async () => {
 });
 
 const storage = () => new FsStorage(path.join(tmp, 'proxy', 'storage'));
-const escaped = (m: string) => m.replace(/[A-Z]/g, (c) => '!' + c.toLowerCase());
 const get = async (p: string) => {
   const r = await fetch(`${proxy.url}/${p}`);
   return { status: r.status, text: await r.text() };

@@ -72,10 +72,10 @@ export class GoRunner {
   }
 
   /** `go mod download -json <query>` with a fresh cache; never throws for go-level failures. */
-  async download(goproxy: string, query: string, opts: { keepCache?: (dir: string) => Promise<void> } = {}): Promise<DownloadResult> {
+  async download(goproxy: string, query: string, opts: { keepCache?: (dir: string) => Promise<void>; env?: Record<string, string> } = {}): Promise<DownloadResult> {
     const cache = this.freshCache();
     try {
-      const { stdout } = await this.run(goproxy, cache, ['mod', 'download', '-json', query]);
+      const { stdout } = await this.run(goproxy, cache, ['mod', 'download', '-json', query], opts.env);
       const r = JSON.parse(stdout) as DownloadResult;
       if (opts.keepCache) await opts.keepCache(cache);
       return r;
