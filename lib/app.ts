@@ -24,6 +24,7 @@ import type { ModuleVerifier } from './source/proxy/verifier.js';
 import { SumdbVerifier } from './source/proxy/sumdbVerifier.js';
 import { httpSumdbFetch, SUM_GOLANG_ORG_KEY, SumdbClient } from './sumdb/client.js';
 import { StorageTreeStore } from './records/treeStore.js';
+import { SumdbProxy, type ProxiedDatabase } from './service/sumdbProxy.js';
 
 export interface AppDeps {
   log?: Logger;
@@ -52,21 +53,38 @@ export const NO_VERIFIER_ERROR =
 type SumDatabaseConfig = NonNullable<NonNullable<Config['publicModules']>['sumDatabase']>;
 
 /**
- * The checksum database as the verifier of public modules: its key (the
- * configured one, or the go command's own for sum.golang.org), its tree heads
- * kept in our storage so that every replica checks it against one history.
+ * A client of a checksum database: its key (the configured one, or the go
+ * command's own for sum.golang.org), its tree heads kept in our storage so
+ * that every replica checks it against one history. `key` names the
+ * configuration entry in errors.
  */
-export function sumDatabaseVerifier(db: SumDatabaseConfig, storage: ObjectStorage): SumdbVerifier {
-  const key = db.publicKey ?? (db.name === 'sum.golang.org' ? SUM_GOLANG_ORG_KEY : undefined);
-  if (!key) throw new Error(`publicModules.sumDatabase.publicKey is required for checksum database ${db.name} (the verifier key, as in GOSUMDB: <name>+<hash>+<key>)`);
+function sumDatabaseClient(db: SumDatabaseConfig, storage: ObjectStorage, key: string): SumdbClient {
+  const vkey = db.publicKey ?? (db.name === 'sum.golang.org' ? SUM_GOLANG_ORG_KEY : undefined);
+  if (!vkey) throw new Error(`${key}.publicKey is required for checksum database ${db.name} (the verifier key, as in GOSUMDB: <name>+<hash>+<key>)`);
   let client: SumdbClient;
   try {
-    client = new SumdbClient({ key, fetch: httpSumdbFetch(db.url), store: new StorageTreeStore(storage, db.name) });
+    client = new SumdbClient({ key: vkey, fetch: httpSumdbFetch(db.url), store: new StorageTreeStore(storage, db.name) });
   } catch (err) {
-    throw new Error(`publicModules.sumDatabase.publicKey: ${(err as Error).message}`);
+    throw new Error(`${key}.publicKey: ${(err as Error).message}`);
   }
-  if (client.name !== db.name) throw new Error(`publicModules.sumDatabase.publicKey is the key of ${client.name}, not of ${db.name}`);
-  return new SumdbVerifier(client);
+  if (client.name !== db.name) throw new Error(`${key}.publicKey is the key of ${client.name}, not of ${db.name}`);
+  return client;
+}
+
+const SUM_GOLANG_ORG: SumDatabaseConfig = { name: 'sum.golang.org', url: 'https://sum.golang.org' };
+
+/** The checksum databases to proxy under /sumdb/ (sum.golang.org when the key is there with an empty list). */
+function proxiedDatabases(config: Config, storage: ObjectStorage, clients: Map<string, SumdbClient>): Map<string, ProxiedDatabase> {
+  const out = new Map<string, ProxiedDatabase>();
+  const list = config.sumDatabaseProxy?.sumDatabases ?? [];
+  const dbs = config.sumDatabaseProxy && list.length === 0 ? [SUM_GOLANG_ORG] : list;
+  dbs.forEach((db, i) => {
+    if (out.has(db.name)) throw new Error(`sumDatabaseProxy.sumDatabases[${i}]: ${db.name} is listed twice`);
+    const client = clients.get(db.name) ?? sumDatabaseClient(db, storage, `sumDatabaseProxy.sumDatabases[${i}]`);
+    clients.set(db.name, client);
+    out.set(db.name, { client, fetch: httpSumdbFetch(db.url) });
+  });
+  return out;
 }
 
 type ParentAuthConfig = NonNullable<NonNullable<Config['parentProxy']>['auth']>;
@@ -106,14 +124,17 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   for (const key of ['maxChildProcesses', 'httpProxy', 'tls'] as const) {
     if (config[key] !== undefined) log.warn(`configuration key ${key} is accepted for compatibility with go-mod-proxy and ignored`);
   }
-  // Not served yet: say so rather than let a go-mod-proxy user believe /sumdb/ is proxied.
-  if (config.sumDatabaseProxy !== undefined) {
-    log.warn('configuration key sumDatabaseProxy is accepted for compatibility with go-mod-proxy but not implemented: /sumdb/ is not proxied');
-  }
   const storage = deps.storage ?? storageFromConfig(config);
   // Fail closed: a parent proxy is used only with something that verifies what it sends.
   const sumDatabase = config.publicModules?.sumDatabase;
-  const verifier = deps.verifier ?? (config.parentProxy && sumDatabase ? sumDatabaseVerifier(sumDatabase, storage) : undefined);
+  // One client per database: the verifier and the /sumdb/ proxy share its tree head and tiles.
+  const sumdbClients = new Map<string, SumdbClient>();
+  if (sumDatabase) sumdbClients.set(sumDatabase.name, sumDatabaseClient(sumDatabase, storage, 'publicModules.sumDatabase'));
+  const verifier = deps.verifier ?? (config.parentProxy && sumDatabase ? new SumdbVerifier(sumdbClients.get(sumDatabase.name)!) : undefined);
+  const databases = proxiedDatabases(config, storage, sumdbClients);
+  const sumdb = databases.size > 0 || config.sumDatabaseProxy
+    ? new SumdbProxy({ databases, storage, log, discourageDirect: config.sumDatabaseProxy?.discourageClientDirectSumDatabaseConnections ?? false, now: deps.now })
+    : undefined;
   if (config.parentProxy && !verifier) throw new Error(NO_VERIFIER_ERROR);
   const http = deps.http ?? createGitHttpClient({ idleTimeoutMs: config.resolve.gitIdleTimeoutSeconds * 1000 });
   const needsApps = config.privateModules.some((m) => m.auth?.gitHubApp !== undefined);
@@ -155,7 +176,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const clientAuth = config.clientAuth.enabled ? ClientAuth.create(config.clientAuth, { secrets, log, gceCertsUrl: deps.gceCertsUrl, now: deps.now }) : undefined;
   // Surface a failure at ready(); requests also wait for (and fail with) it.
   clientAuth?.catch(() => {});
-  const handler = createHandler({ service, log, publicCache: !config.clientAuth.enabled, zipRedirect: config.zipRedirect, clientAuth });
+  const handler = createHandler({ service, sumdb, log, publicCache: !config.clientAuth.enabled, zipRedirect: config.zipRedirect, clientAuth });
   return {
     config,
     handler,

@@ -33,6 +33,11 @@ async function modproxy(dbUrl: string, vkey: string): Promise<ProxyFixture> {
     `    name: ${DB}`,
     `    url: "${dbUrl}"`,
     `    publicKey: "${vkey}"`,
+    'sumDatabaseProxy:',
+    '  sumDatabases:',
+    `    - name: ${DB}`,
+    `      url: "${dbUrl}"`,
+    `      publicKey: "${vkey}"`,
   ].join('\n');
   const p = await startProxy(testConfig(path.join(tmp, 'proxy'), { 'github.com': fx.git.url }, ['github.com/priv'], extra), { tmpDir: path.join(tmp, 'proxy-tmp') });
   proxies.push(p);
@@ -59,11 +64,11 @@ afterAll(async () => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-it('verifies every public version against the checksum database, and the go command gets direct mode’s hashes', async () => {
+it('verifies every public version against the checksum database, and the go command verifies through modproxy', async () => {
   const proxy = await modproxy(db.url, db.vkey);
   for (const [m, v] of PUBLIC_VERSIONS) {
-    // The client checks the same database directly, as GOSUMDB=<key> <url> makes it.
-    const got = await fx.runner.download(proxy.url, `${m}@${v}`, { env: { GOSUMDB: `${db.vkey} ${db.url}` } });
+    // GOSUMDB names the database with no URL: the go command can reach it only through modproxy's /sumdb/.
+    const got = await fx.runner.download(proxy.url, `${m}@${v}`, { env: { GOSUMDB: db.vkey } });
     expect(got.Error, `${m}@${v}`).toBeUndefined();
     expect(got.Sum).toBe(fx.direct.get(`${m}@${v}`)!.Sum);
     expect(got.GoModSum).toBe(fx.direct.get(`${m}@${v}`)!.GoModSum);
@@ -74,6 +79,22 @@ it('verifies every public version against the checksum database, and the go comm
   // The verified tree head is kept in storage, for every replica and restart.
   const heads = (await storage.list(sumdbTreesPrefix(DB))).map(parseSumdbTreeKey);
   expect(heads.length).toBeGreaterThan(0);
+  // What the go command verified with was kept: lookups and tiles.
+  const kept = await storage.list(`sumdb/${DB}/`);
+  expect(kept.filter((k) => k.includes('/lookup/'))).toHaveLength(PUBLIC_VERSIONS.length);
+  expect(kept.some((k) => k.includes('/tile/'))).toBe(true);
+  expect((await fetch(`${proxy.url}/sumdb/${DB}/supported`)).status).toBe(200);
+  expect((await fetch(`${proxy.url}/sumdb/other.example/supported`)).status).toBe(404);
+
+  // The database grows: modproxy follows it with a consistency proof and moves its stored head on.
+  const before = heads.reduce((a, b) => (a! > b! ? a : b))!;
+  await db.bulk('example.com/grow', 0, 300);
+  const grown = await fetch(`${proxy.url}/sumdb/${DB}/lookup/example.com/grow/m299@v1.0.0`);
+  expect(grown.status).toBe(200);
+  const after = (await storage.list(sumdbTreesPrefix(DB))).map(parseSumdbTreeKey).reduce((a, b) => (a! > b! ? a : b))!;
+  expect(after).toBeGreaterThan(before);
+  const latest = await fetch(`${proxy.url}/sumdb/${DB}/latest`);
+  expect([latest.status, (await latest.text()).split('\n')[1]]).toEqual([200, String(after)]);
 }, 240_000);
 
 it('refuses a version the database has no record of, and stores nothing of it', async () => {
@@ -99,8 +120,8 @@ it('serves everything it verified with the database and the parent gone, after a
   parent = await startFileProxyServer(path.join(tmp, 'empty-parent'));
   const proxy = await modproxy('http://127.0.0.1:9', db.vkey);
   for (const [m, v] of PUBLIC_VERSIONS) {
-    // Checksums only from go.sum now: the client cannot reach a database either.
-    const got = await fx.runner.download(proxy.url, `${m}@${v}`);
+    // A fresh client still verifies, through what modproxy kept of the database.
+    const got = await fx.runner.download(proxy.url, `${m}@${v}`, { env: { GOSUMDB: db.vkey } });
     expect(got.Error, `${m}@${v}`).toBeUndefined();
     expect(got.Sum).toBe(fx.direct.get(`${m}@${v}`)!.Sum);
   }

@@ -9,6 +9,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Artifact } from '../service/artifact.js';
 import type { ModuleService } from '../service/moduleService.js';
+import type { SumdbProxy } from '../service/sumdbProxy.js';
 import { RequestAuth } from './authenticate.js';
 import { parseProxyPath, type ProxyRequest } from './proxyPath.js';
 import { JSON_TYPE, TEXT, cacheControl, errorReply, sendReply, textReply, type Reply } from './replies.js';
@@ -16,6 +17,8 @@ import { matchRoute } from './routes.js';
 
 export interface HandlerOptions {
   service: ModuleService;
+  /** Checksum database proxying; absent when no database is proxied. */
+  sumdb?: SumdbProxy;
   log: Logger;
   /** Whether shared caches may keep responses (false once clients must authenticate). */
   publicCache?: boolean;
@@ -58,9 +61,12 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
         return textReply(200, 'modproxy: a Go module proxy. Use this URL as GOPROXY.');
       case 'sumdb':
         // Checksum database tiles mix every module's hashes: authentication
-        // (unless anonymousSumdb), but no per-module ACL decision.
-        // Not a checksum database proxy (yet): the go command then contacts the database directly.
-        return { status: 404, headers: { 'content-type': TEXT, 'cache-control': cacheControl('error', publicCache) }, body: 'not found: checksum database proxying is not enabled\n' };
+        // (unless anonymousSumdb), but no per-module ACL decision. Without a
+        // proxied database, the go command contacts the database directly.
+        if (!opts.sumdb) {
+          return { status: 404, headers: { 'content-type': TEXT, 'cache-control': cacheControl('error', publicCache) }, body: 'not found: checksum database proxying is not enabled\n' };
+        }
+        return small(await opts.sumdb.serve(r.rawPath.slice('/sumdb/'.length)), TEXT);
       case 'proxy': {
         const pr = parseProxyPath(r.rawPath);
         // The ACL sees the decoded, validated module path: no escaping trick reaches it.

@@ -6,6 +6,7 @@
 //   blobs/sha256/<first 2 hex>/<64 hex>                          content-addressed body
 //   leases/<escaped path>/@v/<escaped version>/<step>/<seq>      advisory lease
 //   sumdb/<database name>/tree/<size, 20 digits>                 verified tree head
+//   sumdb/<database name>/lookup/…, sumdb/<database name>/tile/… verified database answers (proxied)
 //
 // Paths and versions are case-escaped as in proxy URLs ("!x" for "X"), so
 // names are the same on case-insensitive disks and safe in object stores.
@@ -105,4 +106,16 @@ export function sumdbTreeKey(dbName: string, size: bigint): string {
 export function parseSumdbTreeKey(key: string): bigint | null {
   const m = /^sumdb\/[^/]+\/tree\/(\d{20})$/.exec(key);
   return m ? BigInt(m[1]) : null;
+}
+
+/**
+ * The name of a checksum database answer kept forever by the proxy: a lookup
+ * (`lookup/<escaped path>@<escaped version>`) or a complete tile
+ * (`tile/<H>/<L or data>/…`), as the database names it.
+ */
+export function sumdbAnswerKey(dbName: string, remotePath: string): string {
+  if (!/^(lookup|tile)\/[A-Za-z0-9!._~@+\/-]{1,512}$/.test(remotePath) || remotePath.split('/').some((p) => p === '' || p === '.' || p === '..')) {
+    throw new Error(`checksum database path ${JSON.stringify(remotePath.slice(0, 100))} cannot name a storage object`);
+  }
+  return `${SUMDB_ROOT}${checkDatabaseName(dbName)}/${remotePath}`;
 }

@@ -31,10 +31,12 @@ import {
   hashEqual,
   hashToBase64,
   parseRecord,
+  parseTilePath,
   parseTree,
   proveRecord,
   proveTree,
   recordHash,
+  storedHashIndex,
   tilePath,
   treeHash,
   type Tile,
@@ -239,12 +241,14 @@ export interface SumdbLookup {
   recordId: bigint;
   /** The signed tree the record was proven to be in. */
   tree: Tree;
+  /** The database's answer, byte for byte: what a caching proxy may keep once it is verified. */
+  body: Uint8Array;
 }
 
 // ---------------------------------------------------------------------------
 // The client
 
-interface SignedTree {
+export interface SignedTree {
   tree: Tree;
   note: Uint8Array;
 }
@@ -261,7 +265,7 @@ export class SumdbClient {
   private readonly height: number;
   private readonly limits: SumdbLimits;
   private readonly lookups = new SingleFlight<SumdbLookup>();
-  private readonly latests = new SingleFlight<Tree>();
+  private readonly latests = new SingleFlight<SignedTree>();
   /** Full tiles that once authenticated, most recently used last. Never trusted blindly: each use re-authenticates. */
   private readonly tileCache = new Map<string, Uint8Array>();
 
@@ -299,13 +303,62 @@ export class SumdbClient {
    * one in a lookup answer (signature, consistency with the stored head),
    * advancing the stored head. Returns the verified tree.
    */
-  latest(): Promise<Tree> {
+  async latest(): Promise<Tree> {
+    return (await this.latestSigned()).tree;
+  }
+
+  /** As latest(), with the signed note as the database sent it (what a proxy serves as /latest). */
+  latestSigned(): Promise<SignedTree> {
     return this.latests.do('latest', async () => {
       const msg = await this.get('/latest', this.limits.latestBytes);
       const signed = this.openTree(msg, 'latest tree head');
       await this.advance(signed);
-      return signed.tree;
+      return signed;
     });
+  }
+
+  /**
+   * A hash tile (`tile/H/L/…`, complete or `.p/W`), authenticated against the
+   * latest verified tree (following /latest once when that tree does not
+   * cover it yet): what a caching proxy may keep forever, since in a
+   * consistent log a tile's hashes never change. Data tiles, other heights and
+   * tiles beyond the database's tree are refused.
+   */
+  async authenticatedTile(path: string): Promise<Uint8Array> {
+    let t: Tile;
+    try {
+      t = parseTilePath(path);
+    } catch (e) {
+      throw new SumdbVerificationError(`sumdb ${this.name}: ${(e as Error).message}`);
+    }
+    if (t.l < 0 || t.h !== this.height) throw new SumdbVerificationError(`sumdb ${this.name}: ${path} is not a hash tile of height ${this.height}`);
+    // Its last hash is the node of level l·h numbered n·2^h + w − 1.
+    const lastNode = (t.n << BigInt(t.h)) + BigInt(t.w) - 1n;
+    const covers = (tree: Tree | null) => tree !== null && (lastNode + 1n) << BigInt(t.l * t.h) <= tree.n;
+    let tree = await this.verifiedTree();
+    if (!covers(tree)) tree = await this.latest();
+    if (!covers(tree)) throw new SumdbVerificationError(`sumdb ${this.name}: ${path} is beyond the tree of size ${tree!.n}`);
+    // The reader reads the tile as wide as the tree allows: this one, or a
+    // wider one whose first w hashes are this one's.
+    const same = (x: Tile) => x.h === t.h && x.l === t.l && x.n === t.n && x.w >= t.w;
+    let data: Uint8Array | undefined;
+    const source = this.tileSource();
+    const capturing: TileSource = {
+      height: source.height,
+      readTiles: async (tiles, opts) => {
+        const got = await source.readTiles(tiles, opts);
+        tiles.forEach((x, i) => {
+          if (same(x)) data = got[i];
+        });
+        return got;
+      },
+      saveTiles: source.saveTiles,
+    };
+    await this.verify(`${path} in tree ${tree!.n}`, async () => {
+      await new TileHashReader(tree!, capturing).readHashes([storedHashIndex(t.l * t.h, lastNode)]);
+    });
+    if (!data) throw new Error(`sumdb ${this.name}: ${path} was not read while authenticating it`);
+    return data.slice(0, t.w * HASH_SIZE);
   }
 
   /** The last verified tree head in the store (its signature re-checked), or null. */
@@ -343,7 +396,7 @@ export class SumdbClient {
     await this.advance(signed);
 
     const { lines, zipHash, modHash } = this.extractLines(rec.text, path, version, what);
-    return { path, version, lines, zipHash, modHash, recordId: rec.id, tree };
+    return { path, version, lines, zipHash, modHash, recordId: rec.id, tree, body };
   }
 
   /** The zip and go.mod lines of a verified record, which must be about path@version and nothing else. */

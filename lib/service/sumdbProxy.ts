@@ -1,0 +1,161 @@
+// Checksum database proxying (`/sumdb/<name>/…`, the go command's GOPROXY
+// protocol for GOSUMDB): clients verify through modproxy, also when the
+// database cannot be reached, and the database does not learn which modules
+// a team uses.
+//
+//   /sumdb/<name>/supported   200 for a configured database, 404 otherwise
+//   /sumdb/<name>/lookup/…    verified (signature, inclusion, consistency with
+//                             the tree this deployment verified), then kept
+//                             in storage forever (create-if-absent)
+//   /sumdb/<name>/tile/…      hash tiles (complete or partial: in a consistent
+//                             log a tile never changes) authenticated against
+//                             the verified tree, then kept forever; complete
+//                             data tiles checked against their hash tile and
+//                             kept; partial data tiles passed through, cached
+//                             briefly
+//   /sumdb/<name>/latest      verified, cached briefly
+// Briefly cached answers are served stale when the database fails.
+//
+// `/sumdb/supported` keeps go-mod-proxy's meaning of
+// sumDatabaseProxy.discourageClientDirectSumDatabaseConnections: 200 when set,
+// 410 otherwise.
+import { BadRequestError, NotFoundError, UpstreamError, errorMessage } from '../errors.js';
+import { unescapePath, unescapeVersion } from '../gomod/module.js';
+import type { Logger } from '../log/logger.js';
+import { sumdbAnswerKey } from '../records/layout.js';
+import { SumdbClient, SumdbHttpStatusError, SumdbNotFoundError, type SumdbFetch } from '../sumdb/client.js';
+import { checkDataTile, parseTilePath } from '../sumdb/tlog.js';
+import type { ObjectStorage } from '../storage/storage.js';
+import { BytesArtifact, type Artifact } from './artifact.js';
+
+export interface ProxiedDatabase {
+  client: SumdbClient;
+  /** Raw GETs of the database (data tiles, checked or passed through). */
+  fetch: SumdbFetch;
+}
+
+export interface SumdbProxyOptions {
+  databases: ReadonlyMap<string, ProxiedDatabase>;
+  storage: ObjectStorage;
+  log: Logger;
+  discourageDirect: boolean;
+  /** How long /latest and partial tiles are served from memory (default 60 s). */
+  shortTtlMs?: number;
+  /** How long a stale answer may stand in for a failing database (default 1 h). */
+  staleMs?: number;
+  now?: () => number;
+}
+
+/** What every database answer is at most (a full tile of height 8 is 8 KiB; lookups are small). */
+const MAX_ANSWER = 1 << 20;
+const SHORT_CACHE_ENTRIES = 1000;
+
+/** A GET of the database, unverified: its 404/410 is not found; anything else that fails is an upstream fault. */
+async function raw(name: string, db: ProxiedDatabase, path: string): Promise<Uint8Array> {
+  try {
+    return await db.fetch(path, { maxBytes: MAX_ANSWER, signal: AbortSignal.timeout(30_000) });
+  } catch (err) {
+    if (err instanceof SumdbHttpStatusError && (err.status === 404 || err.status === 410)) throw new NotFoundError(`checksum database ${name}: ${path}: not found`, err.status === 410);
+    throw new UpstreamError(`checksum database ${name}: ${path}: ${errorMessage(err)}`, 502, { cause: err });
+  }
+}
+
+export class SumdbProxy {
+  private readonly recent = new Map<string, { body: Uint8Array; at: number }>();
+  private readonly now: () => number;
+
+  constructor(private readonly opts: SumdbProxyOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** The answer to `/sumdb/<rest>` (rest as it came, still escaped). */
+  async serve(rest: string): Promise<Artifact> {
+    if (rest === 'supported') {
+      if (this.opts.discourageDirect) return BytesArtifact.text('', false);
+      throw new NotFoundError('checksum database proxying: name a database', true);
+    }
+    const slash = rest.indexOf('/');
+    const name = slash < 0 ? rest : rest.slice(0, slash);
+    const db = this.opts.databases.get(name);
+    if (!db) throw new NotFoundError(`checksum database ${JSON.stringify(name.slice(0, 100))} is not proxied here`);
+    const remote = slash < 0 ? '' : rest.slice(slash + 1);
+    if (remote === 'supported') return BytesArtifact.text('', false);
+    if (remote === 'latest') return this.shortLived(name, '/latest', async () => (await db.client.latestSigned()).note);
+    if (remote.startsWith('lookup/')) return this.kept(name, remote, () => this.verifiedLookup(db.client, remote));
+    if (remote.startsWith('tile/')) {
+      let tile;
+      try {
+        tile = parseTilePath(remote);
+      } catch {
+        throw new BadRequestError(`malformed tile path`);
+      }
+      if (tile.l >= 0) return this.kept(name, remote, () => db.client.authenticatedTile(remote));
+      if (tile.w !== 2 ** tile.h) return this.shortLived(name, `/${remote}`, () => raw(name, db, `/${remote}`));
+      return this.kept(name, remote, async () => {
+        // A data tile is proven by the level-0 hash tile over the same records.
+        const hashes = await db.client.authenticatedTile(remote.replace(/^tile\/(\d+)\/data\//, 'tile/$1/0/'));
+        const data = await raw(name, db, `/${remote}`);
+        try {
+          checkDataTile(tile, data, hashes);
+        } catch (err) {
+          throw new UpstreamError(`checksum database ${name}: ${remote}: ${errorMessage(err)}`);
+        }
+        return data;
+      });
+    }
+    throw new NotFoundError(`checksum database ${name} has no ${JSON.stringify(remote.slice(0, 100))}`);
+  }
+
+  private async verifiedLookup(client: SumdbClient, remote: string): Promise<Uint8Array> {
+    const at = remote.lastIndexOf('@');
+    let path: string;
+    let version: string;
+    try {
+      if (at < 0) throw new Error('no @');
+      path = unescapePath(remote.slice('lookup/'.length, at));
+      version = unescapeVersion(remote.slice(at + 1));
+    } catch {
+      throw new BadRequestError('malformed lookup path');
+    }
+    try {
+      return (await client.lookup(path, version)).body;
+    } catch (err) {
+      if (err instanceof SumdbNotFoundError) throw new NotFoundError(err.message, err.status === 410);
+      throw err;
+    }
+  }
+
+  /** An immutable answer: from storage, or verified, then created there (whatever was there first is served). */
+  private async kept(name: string, remote: string, verified: () => Promise<Uint8Array>): Promise<Artifact> {
+    const key = sumdbAnswerKey(name, remote);
+    const stored = await this.opts.storage.read(key);
+    if (stored) return new BytesArtifact(stored, true);
+    const body = await verified();
+    if ((await this.opts.storage.createIfAbsent(key, body, { contentType: 'text/plain; charset=utf-8' })) === 'created') return new BytesArtifact(body, true);
+    const first = await this.opts.storage.read(key);
+    if (!first) throw new Error(`${key} exists but cannot be read`);
+    return new BytesArtifact(first, true);
+  }
+
+  /** An answer that changes: fresh for a short while; when the database fails, the last one for longer. */
+  private async shortLived(name: string, remote: string, fetch: () => Promise<Uint8Array>): Promise<Artifact> {
+    const key = `${name}${remote}`;
+    const cached = this.recent.get(key);
+    const age = cached ? this.now() - cached.at : Infinity;
+    if (cached && age < (this.opts.shortTtlMs ?? 60_000)) return new BytesArtifact(cached.body, false);
+    try {
+      const body = await fetch();
+      this.recent.delete(key);
+      this.recent.set(key, { body, at: this.now() });
+      while (this.recent.size > SHORT_CACHE_ENTRIES) this.recent.delete(this.recent.keys().next().value!);
+      return new BytesArtifact(body, false);
+    } catch (err) {
+      if (cached && age < (this.opts.staleMs ?? 3_600_000) && !(err instanceof SumdbNotFoundError)) {
+        this.opts.log.warn('checksum database unavailable: serving a stale answer', { database: name, path: remote, ageSeconds: Math.round(age / 1000), reason: errorMessage(err) });
+        return new BytesArtifact(cached.body, false);
+      }
+      if (err instanceof SumdbNotFoundError) throw new NotFoundError(err.message, err.status === 410);
+      throw err;
+    }
+  }
+}
