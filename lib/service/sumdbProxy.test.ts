@@ -1,0 +1,94 @@
+// The checksum database proxy over in-memory storage and an in-process fake
+// database that can be made to misbehave: what is verified and kept, what is
+// refused and not kept, what is served stale, and the seed's /supported.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { isNotFound, ProxyError } from '../errors.js';
+import { createLogger } from '../log/logger.js';
+import { MemoryTreeStore, SumdbClient } from '../sumdb/client.js';
+import { MemoryStorage } from '../storage/memoryStorage.js';
+import { FakeSumdb, sumLines } from '../../test/support/fakeSumdb.js';
+import { testKey } from '../../test/support/noteKey.js';
+import type { Artifact } from './artifact.js';
+import { SumdbProxy } from './sumdbProxy.js';
+
+const key = testKey('fake.test');
+let db: FakeSumdb;
+let storage: MemoryStorage;
+let clock: number;
+let down: boolean;
+
+function proxy(discourageDirect = false): SumdbProxy {
+  const fetch = db.fetcher();
+  const guarded: typeof fetch = async (p, o) => {
+    if (down) throw new Error('connection refused');
+    return fetch(p, o);
+  };
+  const client = new SumdbClient({ key: key.vkey, fetch: guarded, store: new MemoryTreeStore(), tileHeight: 2 });
+  return new SumdbProxy({ databases: new Map([['fake.test', { client, fetch: guarded }]]), storage, log: createLogger({ write: () => {} }), discourageDirect, now: () => clock });
+}
+
+const text = (a: Artifact) => Buffer.from(a.bytes!).toString('utf8');
+
+beforeEach(async () => {
+  db = new FakeSumdb(key);
+  for (let i = 0; i < 11; i++) await db.add(sumLines(`m${i}`, 'v1.0.0'));
+  storage = new MemoryStorage();
+  clock = 0;
+  down = false;
+});
+
+describe('SumdbProxy', () => {
+  it('answers /supported for the databases it proxies, and /sumdb/supported as go-mod-proxy does', async () => {
+    expect((await proxy().serve('fake.test/supported')).size).toBe(0);
+    await expect(proxy().serve('other.test/supported')).rejects.toSatisfy(isNotFound);
+    await expect(proxy(false).serve('supported')).rejects.toMatchObject({ kind: 'gone' });
+    expect((await proxy(true).serve('supported')).immutable).toBe(false);
+  });
+
+  it('keeps verified lookups and tiles, and serves them with the database gone', async () => {
+    const p = proxy();
+    const lookup = await p.serve('fake.test/lookup/example.com/m3@v1.0.0');
+    expect(lookup.immutable).toBe(true);
+    expect(text(lookup)).toContain('example.com/m3 v1.0.0 h1:');
+    const tile = await p.serve('fake.test/tile/2/0/001');
+    expect(tile.size).toBe(4 * 32);
+    const partial = await p.serve('fake.test/tile/2/1/000.p/2');
+    expect(partial.size).toBe(2 * 32);
+    expect((await storage.list('sumdb/fake.test/')).sort()).toEqual(
+      ['sumdb/fake.test/lookup/example.com/m3@v1.0.0', 'sumdb/fake.test/tile/2/0/001', 'sumdb/fake.test/tile/2/1/000.p/2'].sort(),
+    );
+    down = true;
+    const again = proxy();
+    expect(text(await again.serve('fake.test/lookup/example.com/m3@v1.0.0'))).toBe(text(lookup));
+    expect(Buffer.from((await again.serve('fake.test/tile/2/0/001')).bytes!)).toEqual(Buffer.from(tile.bytes!));
+  });
+
+  it('refuses a tampered lookup or tile and keeps nothing of it', async () => {
+    db.tamper = (path, a) => (path.startsWith('/lookup/') ? { ...a, body: Buffer.from(Buffer.from(a.body).toString().replace('h1:', 'h1:A')) } : a);
+    await expect(proxy().serve('fake.test/lookup/example.com/m3@v1.0.0')).rejects.toBeInstanceOf(ProxyError);
+    db.tamper = (path, a) => (path === '/tile/2/0/001' ? { ...a, body: Buffer.alloc(a.body.length, 7) } : a);
+    await expect(proxy().serve('fake.test/tile/2/0/001')).rejects.toMatchObject({ kind: 'upstream' });
+    expect(await storage.list('sumdb/')).toEqual([]);
+  });
+
+  it('answers an unknown module as not found, and a malformed path as a bad request', async () => {
+    await expect(proxy().serve('fake.test/lookup/example.com/nope@v1.0.0')).rejects.toSatisfy(isNotFound);
+    await expect(proxy().serve('fake.test/lookup/no-at-sign')).rejects.toMatchObject({ kind: 'bad-request' });
+    await expect(proxy().serve('fake.test/tile/2/0/x1')).rejects.toMatchObject({ kind: 'bad-request' });
+  });
+
+  it('caches /latest briefly, and serves it stale while the database is down', async () => {
+    const p = proxy();
+    const first = text(await p.serve('fake.test/latest'));
+    expect(first.split('\n')[1]).toBe('11');
+    await db.add(sumLines('later', 'v1.0.0'));
+    expect(text(await p.serve('fake.test/latest'))).toBe(first);
+    clock += 61_000;
+    expect(text(await p.serve('fake.test/latest')).split('\n')[1]).toBe('12');
+    down = true;
+    clock += 61_000;
+    expect(text(await p.serve('fake.test/latest')).split('\n')[1]).toBe('12');
+    clock += 3_600_000;
+    await expect(p.serve('fake.test/latest')).rejects.toBeInstanceOf(Error);
+  });
+});
