@@ -41,10 +41,13 @@ tls:
 `;
 
 describe('configuration', () => {
-  it('has an embedded default: local disk, github.com from git', () => {
+  it('has an embedded default: local disk, public modules from proxy.golang.org verified with sum.golang.org', () => {
     const c = parseConfig(DEFAULT_CONFIG_YAML);
     expect(c.storage.fs?.dir).toBe('.modproxy-data');
-    expect(c.privateModules.map((m) => m.pathPrefix)).toEqual(['github.com']);
+    expect(c.privateModules).toEqual([]);
+    expect(c.parentProxy?.url).toBe('https://proxy.golang.org');
+    expect(c.publicModules?.sumDatabase?.name).toBe('sum.golang.org');
+    expect(c.sumDatabaseProxy?.sumDatabases.map((d) => d.name)).toEqual(['sum.golang.org']);
   });
 
   it("accepts the seed project's example file", () => {

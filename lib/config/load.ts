@@ -9,15 +9,29 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** The embedded default: local-disk storage, public github.com modules served straight from git. */
+/**
+ * The embedded default: local-disk storage; every module from
+ * proxy.golang.org, verified against sum.golang.org (the go command's own
+ * key) before it is stored; sum.golang.org proxied under /sumdb/, so that
+ * GOPROXY=<modproxy> alone is a complete, verified setup.
+ */
 export const DEFAULT_CONFIG_YAML = `
 storage:
   fs:
     dir: .modproxy-data
 gitHub:
   - host: github.com
-privateModules:
-  - pathPrefix: github.com
+privateModules: []
+parentProxy:
+  url: https://proxy.golang.org
+publicModules:
+  sumDatabase:
+    name: sum.golang.org
+    url: https://sum.golang.org
+sumDatabaseProxy:
+  sumDatabases:
+    - name: sum.golang.org
+      url: https://sum.golang.org
 `;
 
 function formatIssues(issues: z.core.$ZodIssue[]): string {
