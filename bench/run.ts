@@ -6,6 +6,11 @@
 //       requests seen meanwhile (must be zero).
 //   (c) peak RSS (VmHWM) of a modproxy process building the zip of a module
 //       with >= 100 MiB of files.
+//   (d) public modules: `go mod download` of several public versions through
+//       a fresh modproxy (a parent proxy stand-in serving the go command's
+//       cache/download tree, and x/mod's own checksum database server), against
+//       the go command reading the parent directly; both verify every version
+//       with the database. The ratio modproxy / parent.
 import { execFile, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -18,6 +23,8 @@ import { GoRunner } from '../test/support/goRunner.js';
 import { prng } from '../test/support/prng.js';
 import { testConfig } from '../test/support/proxyFixture.js';
 import { startProxyProcess, type ProxyProcess } from '../test/support/proxyProcess.js';
+import { startFileProxyServer } from '../test/support/fileProxyServer.js';
+import { SumdbServer } from '../test/support/sumdbServer.js';
 
 const pexec = promisify(execFile);
 const args = new Set(process.argv.slice(2));
@@ -117,6 +124,28 @@ async function bigHistoryRepo(name: string, files: number, commits: number, tagE
   return tags;
 }
 
+/** A one-version module of `files` Go files (for the public-modules run). */
+async function smallModuleRepo(name: string, files: number): Promise<void> {
+  const rand = prng(name.length * 7919 + files);
+  await fastImport(`bench/${name}`, (out) => {
+    const data = (s: string) => {
+      const b = Buffer.from(s);
+      out(`data ${b.length}\n`);
+      out(b);
+      out('\n');
+    };
+    out(`commit refs/heads/main\nmark :1\nauthor Bench <b@example.com> 1577836800 +0000\ncommitter Bench <b@example.com> 1577836800 +0000\n`);
+    data(`module ${name}`);
+    out('M 100644 inline go.mod\n');
+    data(`module github.com/bench/${name}\n\ngo 1.21\n`);
+    for (let i = 0; i < files; i++) {
+      out(`M 100644 inline p${i % 10}/f${i}.go\n`);
+      data(goSource(rand, `p${i % 10}`, i, 0));
+    }
+    out('\nreset refs/tags/v1.0.0\nfrom :1\n\n');
+  });
+}
+
 /** A module with >= 100 MiB of moderately compressible files. */
 async function largeModuleRepo(name: string, mib: number): Promise<void> {
   const rand = prng(7);
@@ -153,11 +182,11 @@ async function startBenchProxy(git: GitHttpServer, dir: string): Promise<ProxyPr
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function timeDownload(runner: GoRunner, goproxy: string, queries: string[]): Promise<{ ms: number; sums: string[] }> {
+async function timeDownload(runner: GoRunner, goproxy: string, queries: string[], env: Record<string, string> = {}): Promise<{ ms: number; sums: string[] }> {
   const cache = path.join(tmp, `mc-${crypto.randomUUID()}`);
   fs.mkdirSync(cache);
   const t0 = performance.now();
-  const r = await runner.run(goproxy, cache, ['mod', 'download', '-json', ...queries]);
+  const r = await runner.run(goproxy, cache, ['mod', 'download', '-json', ...queries], env);
   const ms = performance.now() - t0;
   fs.rmSync(cache, { recursive: true, force: true });
   if (r.code !== 0) throw new Error(`go mod download failed: ${r.stdout}\n${r.stderr}`);
@@ -255,6 +284,62 @@ async function main() {
         results.warm = warm;
       }
       await proxyForWarm?.stop();
+    }
+
+    if (only('public')) {
+      const count = Number(process.env.BENCH_PUBLIC_MODULES ?? 8);
+      const names = Array.from({ length: count }, (_, i) => `pub${i}`);
+      for (const n of names) await smallModuleRepo(n, 400);
+      const queries = names.map((n) => `github.com/bench/${n}@v1.0.0`);
+      // Direct mode fills a module cache: its cache/download tree is the parent, its go.sum lines the database.
+      const seed = path.join(tmp, 'public-seed');
+      fs.mkdirSync(seed);
+      const filled = await runner.run('direct', seed, ['mod', 'download', '-json', ...queries]);
+      if (filled.code !== 0) throw new Error(`direct download failed: ${filled.stderr}`);
+      const parent = await startFileProxyServer(path.join(seed, 'cache', 'download'));
+      const db = await SumdbServer.start({ name: 'sumdb.bench' });
+      try {
+        for (const chunk of filled.stdout.split(/\n(?=\{)/)) {
+          const d = JSON.parse(chunk) as { Path: string; Version: string; Sum: string; GoModSum: string };
+          await db.add([`${d.Path} ${d.Version} ${d.Sum}`, `${d.Path} ${d.Version}/go.mod ${d.GoModSum}`]);
+        }
+        const viaParent: number[] = [];
+        const viaProxy: number[] = [];
+        const runs = Number(process.env.BENCH_RUNS ?? 3);
+        for (let run = 0; run < runs; run++) {
+          const d = await timeDownload(runner, parent.url, queries, { GOSUMDB: `${db.vkey} ${db.url}` });
+          viaParent.push(d.ms);
+          const dir = path.join(tmp, `proxy-public-${run}`);
+          const extra = [
+            'parentProxy:',
+            `  url: "${parent.url}"`,
+            'publicModules:',
+            '  sumDatabase:',
+            `    name: sumdb.bench`,
+            `    url: "${db.url}"`,
+            `    publicKey: "${db.vkey}"`,
+            'sumDatabaseProxy:',
+            '  sumDatabases:',
+            '    - name: sumdb.bench',
+            `      url: "${db.url}"`,
+            `      publicKey: "${db.vkey}"`,
+          ].join('\n');
+          const proxy = await startProxyProcess(testConfig(dir, { 'github.com': git.url }, ['github.com/private-only'], extra));
+          // The go command verifies through modproxy's /sumdb/ (GOSUMDB names the database, no URL).
+          const p = await timeDownload(runner, proxy.url, queries, { GOSUMDB: db.vkey });
+          viaProxy.push(p.ms);
+          if (process.env.BENCH_TRACE) fs.writeFileSync(path.join(os.tmpdir(), `bench-public-trace-${run}.log`), proxy.output());
+          await proxy.stop();
+          if (JSON.stringify(d.sums) !== JSON.stringify(p.sums)) throw new Error(`hash mismatch: parent ${d.sums} proxy ${p.sums}`);
+          console.log(`  run ${run + 1}: parent directly ${(d.ms / 1000).toFixed(2)} s, modproxy (fresh) ${(p.ms / 1000).toFixed(2)} s`);
+        }
+        const ratio = median(viaProxy) / median(viaParent);
+        results.public = { versions: count, parentMedianS: median(viaParent) / 1000, modproxyMedianS: median(viaProxy) / 1000, ratio };
+        console.log(`(d) public modules (${count} versions, verified with the checksum database): median parent ${(median(viaParent) / 1000).toFixed(2)} s, modproxy ${(median(viaProxy) / 1000).toFixed(2)} s, ratio modproxy/parent = ${ratio.toFixed(2)}`);
+      } finally {
+        await db.close();
+        await parent.close();
+      }
     }
 
     if (only('rss')) {

@@ -75,7 +75,11 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
+/** zlib's native CRC-32 where this Node has it (20.15+), else the table. */
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+
 function crc32Update(crc: number, buf: Uint8Array): number {
+  if (nativeCrc32) return nativeCrc32(buf, crc) >>> 0;
   let c = ~crc >>> 0;
   for (let i = 0; i < buf.length; i++) c = CRC_TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
   return ~c >>> 0;
@@ -83,7 +87,25 @@ function crc32Update(crc: number, buf: Uint8Array): number {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-async function readAt(fh: fs.promises.FileHandle, pos: number, len: number): Promise<Buffer> {
+/** Positional reads: a file handle, or a small zip held in memory (see IN_MEMORY). */
+interface ReadsAt {
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+}
+
+/** Zips up to this size are read once into memory: hundreds of small reads cost more than the bytes. */
+const IN_MEMORY = 16 << 20;
+
+function memoryReader(data: Buffer): ReadsAt {
+  return {
+    async read(buffer, offset, length, position) {
+      const n = Math.max(0, Math.min(length, data.length - position));
+      data.copy(buffer, offset, position, position + n);
+      return { bytesRead: n };
+    },
+  };
+}
+
+async function readAt(fh: ReadsAt, pos: number, len: number): Promise<Buffer> {
   const buf = Buffer.alloc(len);
   let off = 0;
   while (off < len) {
@@ -102,7 +124,7 @@ function u64(buf: Buffer, off: number): number {
 }
 
 /** Reads the central directory: bounded in entries and bytes; every offset checked against the file. */
-async function readDirectory(fh: fs.promises.FileHandle, fileSize: number, limits: Required<ZipReadLimits>): Promise<{ entries: Entry[]; cdOffset: number }> {
+async function readDirectory(fh: ReadsAt, fileSize: number, limits: Required<ZipReadLimits>): Promise<{ entries: Entry[]; cdOffset: number }> {
   if (fileSize < EOCD_LEN) throw new ZipCheckError('zip: not a valid zip file');
   const tailLen = Math.min(fileSize, EOCD_LEN + MAX_COMMENT);
   const tail = await readAt(fh, fileSize - tailLen, tailLen);
@@ -192,15 +214,17 @@ async function readDirectory(fh: fs.promises.FileHandle, fileSize: number, limit
 }
 
 /** Locates each entry's data and refuses entries that overlap each other or the central directory. */
-async function locateData(fh: fs.promises.FileHandle, entries: Entry[], cdOffset: number): Promise<void> {
+async function locateData(fh: ReadsAt, entries: Entry[], cdOffset: number): Promise<void> {
   for (const e of entries) {
     if (e.localOffset + 30 > cdOffset) throw new ZipCheckError(`zip: entry ${JSON.stringify(e.name)} has a local header outside the file's data`);
-    const h = await readAt(fh, e.localOffset, 30);
+    // The header and the name it must carry, in one read.
+    const name = Buffer.from(e.name, 'utf8');
+    if (e.localOffset + 30 + name.length > cdOffset) throw new ZipCheckError(`zip: local header of ${JSON.stringify(e.name)} names another file`);
+    const h = await readAt(fh, e.localOffset, 30 + name.length);
     if (h.readUInt32LE(0) !== LFH_SIG) throw new ZipCheckError(`zip: entry ${JSON.stringify(e.name)} has no local header at its offset`);
     const nameLen = h.readUInt16LE(26);
     const extraLen = h.readUInt16LE(28);
-    const localName = await readAt(fh, e.localOffset + 30, nameLen);
-    if (!localName.equals(Buffer.from(e.name, 'utf8'))) throw new ZipCheckError(`zip: local header of ${JSON.stringify(e.name)} names another file`);
+    if (nameLen !== name.length || !h.subarray(30).equals(name)) throw new ZipCheckError(`zip: local header of ${JSON.stringify(e.name)} names another file`);
     e.dataStart = e.localOffset + 30 + nameLen + extraLen;
     if (e.dataStart + e.compressedSize > cdOffset) throw new ZipCheckError(`zip: data of ${JSON.stringify(e.name)} runs past the file's data`);
   }
@@ -213,7 +237,7 @@ async function locateData(fh: fs.promises.FileHandle, entries: Entry[], cdOffset
   }
 }
 
-async function* readRange(fh: fs.promises.FileHandle, start: number, length: number): AsyncGenerator<Buffer> {
+async function* readRange(fh: ReadsAt, start: number, length: number): AsyncGenerator<Buffer> {
   const CHUNK = 64 << 10;
   let done = 0;
   while (done < length) {
@@ -223,8 +247,11 @@ async function* readRange(fh: fs.promises.FileHandle, start: number, length: num
   }
 }
 
+/** Entries whose compressed data is at most this are read and inflated in one piece. */
+const SMALL_ENTRY = 1 << 20;
+
 /** Streams one entry's content through SHA-256 and CRC-32, refusing any size or checksum disagreement. */
-async function digestEntry(fh: fs.promises.FileHandle, e: Entry): Promise<string> {
+async function digestEntry(fh: ReadsAt, e: Entry): Promise<string> {
   const hash = crypto.createHash('sha256');
   let crc = 0;
   let n = 0;
@@ -234,7 +261,23 @@ async function digestEntry(fh: fs.promises.FileHandle, e: Entry): Promise<string
     hash.update(chunk);
     crc = crc32Update(crc, chunk);
   };
-  if (e.method === 0) {
+  if (e.compressedSize <= SMALL_ENTRY && e.uncompressedSize <= SMALL_ENTRY * 8) {
+    // Most files of a module are small: one read, one inflate, both bounded by the declared sizes.
+    const raw = await readAt(fh, e.dataStart, e.compressedSize);
+    let data: Buffer;
+    if (e.method === 0) {
+      data = raw;
+    } else {
+      try {
+        data = zlib.inflateRawSync(raw, { maxOutputLength: Math.max(1, e.uncompressedSize) });
+      } catch (err) {
+        const over = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+        if (over) throw new ZipCheckError(`zip: entry ${JSON.stringify(e.name)} holds more than its declared ${e.uncompressedSize} bytes`);
+        throw new ZipCheckError(`zip: entry ${JSON.stringify(e.name)}: bad deflate data (${(err as Error).message})`);
+      }
+    }
+    take(data);
+  } else if (e.method === 0) {
     for await (const chunk of readRange(fh, e.dataStart, e.compressedSize)) take(chunk);
   } else {
     const src = Readable.from(readRange(fh, e.dataStart, e.compressedSize));
@@ -337,10 +380,11 @@ export async function checkModuleZipFile(file: string, modPath: string, version:
   } catch (err) {
     throw new ZipCheckError((err as Error).message);
   }
-  const fh = await fs.promises.open(file, 'r');
+  const handle = await fs.promises.open(file, 'r');
   try {
-    const fileSize = (await fh.stat()).size;
+    const fileSize = (await handle.stat()).size;
     if (fileSize > limits.maxZipBytes) throw new ZipCheckError(`module zip file is too large (${fileSize} bytes; limit is ${limits.maxZipBytes} bytes)`);
+    const fh: ReadsAt = fileSize <= IN_MEMORY ? memoryReader(await readAt(handle, 0, fileSize)) : handle;
     const { entries, cdOffset } = await readDirectory(fh, fileSize, limits);
     // Names and declared sizes first: a zip that breaks the rules is refused before any data is read.
     const files = checkNames(entries, modPath, version, limits.maxUncompressed);
@@ -357,6 +401,6 @@ export async function checkModuleZipFile(file: string, modPath: string, version:
     }
     return { h1: hash1(digests), files, size };
   } finally {
-    await fh.close();
+    await handle.close();
   }
 }

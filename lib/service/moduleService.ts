@@ -44,6 +44,9 @@ import { HashingFileWriter } from '../util/hashingFileWriter.js';
 import { Limiter } from '../util/limiter.js';
 import { SingleFlight } from '../util/singleflight.js';
 
+/** Zips copied from a source (not built) at once: I/O-bound, memory bounded by streaming. */
+const ZIP_COPIES = 4;
+
 export interface ModuleServiceOptions {
   storage: ObjectStorage;
   sources: SourceRouter;
@@ -72,6 +75,7 @@ export class ModuleService {
   private readonly tmpDir: string;
   private readonly background = new Set<Promise<unknown>>();
   private readonly zipBuilds: Limiter;
+  private readonly zipCopies = new Limiter(ZIP_COPIES);
   private readonly notFound: ExpiringCache<Error>;
   private readonly committedCache: ExpiringCache<string[]>;
 
@@ -279,13 +283,16 @@ export class ModuleService {
     const stored = await readZipRecord(this.opts.storage, m.path, m.version);
     if (stored) return stored;
     return this.zipFlights.do(`${m.path}@${m.version}`, async () => {
-      return this.zipBuilds.run(() =>
+      const from = source ?? (await this.sourceFor(m.path));
+      // Building a zip holds files in memory: one at a time. Copying a finished one does not.
+      const slots = from.zipIsCopy ? this.zipCopies : this.zipBuilds;
+      return slots.run(() =>
         this.leased(
           m.path,
           m.version,
           'zip',
           () => readZipRecord(this.opts.storage, m.path, m.version),
-          async () => this.buildZip(source ?? (await this.sourceFor(m.path)), m),
+          () => this.buildZip(from, m),
         ),
       );
     });

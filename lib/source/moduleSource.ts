@@ -48,6 +48,11 @@ export interface ProxyPin {
 export type SourcePin = GitPin | ProxyPin;
 
 export interface ModuleSource {
+  /**
+   * True when writeZip copies a finished zip (streamed, bounded memory) rather
+   * than building one; such copies may run several at a time.
+   */
+  readonly zipIsCopy?: boolean;
   list(): Promise<string[]>;
   latest(): Promise<ResolvedVersion>;
   query(query: string): Promise<ResolvedVersion>;

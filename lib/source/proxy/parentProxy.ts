@@ -217,6 +217,8 @@ interface InfoJson {
 const ORIGIN_KEYS: (keyof Origin)[] = ['VCS', 'URL', 'Subdir', 'Hash', 'TagPrefix', 'TagSum', 'RepoSum', 'Ref'];
 
 export class ParentProxySource implements ModuleSource {
+  /** The zip is the parent's, downloaded and checked, never built here. */
+  readonly zipIsCopy = true;
   private readonly escaped: string;
 
   constructor(
