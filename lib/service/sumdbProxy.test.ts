@@ -17,6 +17,8 @@ let storage: MemoryStorage;
 let clock: number;
 let down: boolean;
 
+let lastClient: SumdbClient;
+
 function proxy(discourageDirect = false): SumdbProxy {
   const fetch = db.fetcher();
   const guarded: typeof fetch = async (p, o) => {
@@ -24,6 +26,7 @@ function proxy(discourageDirect = false): SumdbProxy {
     return fetch(p, o);
   };
   const client = new SumdbClient({ key: key.vkey, fetch: guarded, store: new MemoryTreeStore(), tileHeight: 2 });
+  lastClient = client;
   return new SumdbProxy({ databases: new Map([['fake.test', { client, fetch: guarded }]]), storage, log: createLogger({ write: () => {} }), discourageDirect, now: () => clock });
 }
 
@@ -61,6 +64,14 @@ describe('SumdbProxy', () => {
     const again = proxy();
     expect(text(await again.serve('fake.test/lookup/example.com/m3@v1.0.0'))).toBe(text(lookup));
     expect(Buffer.from((await again.serve('fake.test/tile/2/0/001')).bytes!)).toEqual(Buffer.from(tile.bytes!));
+  });
+
+  it('serves a lookup its client verified moments ago without asking the database again', async () => {
+    const p = proxy();
+    const verified = await lastClient.lookup('example.com/m5', 'v1.0.0');
+    const asked = db.requests.length;
+    expect(Buffer.from((await p.serve('fake.test/lookup/example.com/m5@v1.0.0')).bytes!)).toEqual(Buffer.from(verified.body));
+    expect(db.requests.length).toBe(asked);
   });
 
   it('refuses a tampered lookup or tile and keeps nothing of it', async () => {

@@ -118,7 +118,7 @@ export class SumdbProxy {
       throw new BadRequestError('malformed lookup path');
     }
     try {
-      return (await client.lookup(path, version)).body;
+      return (await client.recentLookup(path, version)).body;
     } catch (err) {
       if (err instanceof SumdbNotFoundError) throw new NotFoundError(err.message, err.status === 410);
       throw err;

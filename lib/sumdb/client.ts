@@ -253,6 +253,9 @@ export interface SignedTree {
   note: Uint8Array;
 }
 
+/** How many verified lookups are remembered. */
+const VERIFIED_LOOKUPS = 1024;
+
 /** How often advance() re-reads the store after writing before it gives up. */
 const MAX_STORE_ROUNDS = 6;
 
@@ -265,6 +268,8 @@ export class SumdbClient {
   private readonly height: number;
   private readonly limits: SumdbLimits;
   private readonly lookups = new SingleFlight<SumdbLookup>();
+  /** Lookups verified lately, oldest first. */
+  private readonly verifiedLookups = new Map<string, SumdbLookup>();
   private readonly latests = new SingleFlight<SignedTree>();
   /** Full tiles that once authenticated, most recently used last. Never trusted blindly: each use re-authenticates. */
   private readonly tileCache = new Map<string, Uint8Array>();
@@ -295,7 +300,21 @@ export class SumdbClient {
   async lookup(path: string, version: string): Promise<SumdbLookup> {
     if (version.endsWith('/go.mod')) throw new Error(`sumdb: lookup takes a module version, not ${JSON.stringify(version)}`);
     const remote = `/lookup/${escapePath(path)}@${escapeVersion(version)}`;
-    return this.lookups.do(remote, () => this.doLookup(path, version, remote));
+    const result = await this.lookups.do(remote, () => this.doLookup(path, version, remote));
+    this.verifiedLookups.delete(remote);
+    this.verifiedLookups.set(remote, result);
+    while (this.verifiedLookups.size > VERIFIED_LOOKUPS) this.verifiedLookups.delete(this.verifiedLookups.keys().next().value!);
+    return result;
+  }
+
+  /**
+   * lookup(), or its answer if this client verified it lately: a verified
+   * record never changes, so a proxy that serves the lookup right after the
+   * verifier asked for it need not ask the database again.
+   */
+  async recentLookup(path: string, version: string): Promise<SumdbLookup> {
+    const known = this.verifiedLookups.get(`/lookup/${escapePath(path)}@${escapeVersion(version)}`);
+    return known ?? this.lookup(path, version);
   }
 
   /**
