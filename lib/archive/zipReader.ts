@@ -92,8 +92,8 @@ interface ReadsAt {
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
 }
 
-/** Zips up to this size are read once into memory: hundreds of small reads cost more than the bytes. */
-const IN_MEMORY = 16 << 20;
+/** Zips up to this size (most modules) are read once into memory: hundreds of small reads cost more than the bytes. Larger ones stream. */
+const IN_MEMORY = 4 << 20;
 
 function memoryReader(data: Buffer): ReadsAt {
   return {
