@@ -30,3 +30,27 @@ export function goTool(): GoTool {
   }
   throw new Error('no go command found: run `node scripts/ensure-go.mjs` (npm test does) or set MODPROXY_GO');
 }
+
+/**
+ * Builds the Go main package in `dir` into `out`, offline: its go.mod must
+ * replace every dependency with a local copy (the toolchain's vendored x/mod),
+ * and a private GOPATH, module cache and build cache live under `tmp`.
+ */
+export function offlineGoBuild(goBin: string, dir: string, out: string, tmp: string, what: string): void {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    GOFLAGS: '-mod=mod -modcacherw',
+    GOPROXY: 'off',
+    GOSUMDB: 'off',
+    GONOSUMDB: '',
+    GOTOOLCHAIN: 'local',
+    GOWORK: 'off',
+    GO111MODULE: 'on',
+    CGO_ENABLED: '0',
+    GOPATH: path.join(tmp, 'gopath'),
+    GOMODCACHE: path.join(tmp, 'gopath/pkg/mod'),
+    GOCACHE: path.join(tmp, 'gocache'),
+  };
+  const r = spawnSync(goBin, ['build', '-trimpath', '-o', out, '.'], { cwd: dir, env, encoding: 'utf8', timeout: 240_000 });
+  if (r.status !== 0) throw new Error(`building ${what} failed:\n${r.stderr}${r.stdout}${r.error ?? ''}`);
+}

@@ -7,13 +7,13 @@
 // the binary is kept in node_modules/.cache (never committed) and the
 // temporary directory is removed. The server listens on 127.0.0.1 only and
 // exits when its stdin closes, so a crashed test leaves nothing running.
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { goTool } from './goTool.js';
+import { goTool, offlineGoBuild } from './goTool.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -174,22 +174,7 @@ function build(goBin: string, goroot: string, tmp: string): string {
     'module modproxy.test/sumdbserver\n\ngo 1.22\n\nrequire golang.org/x/mod v0.0.0\n\nreplace golang.org/x/mod => ../xmod\n',
   );
   const bin = path.join(tmp, 'sumdb-server');
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    GOFLAGS: '-mod=mod -modcacherw',
-    GOPROXY: 'off',
-    GOSUMDB: 'off',
-    GONOSUMDB: '',
-    GOTOOLCHAIN: 'local',
-    GOWORK: 'off',
-    GO111MODULE: 'on',
-    CGO_ENABLED: '0',
-    GOPATH: path.join(tmp, 'gopath'),
-    GOMODCACHE: path.join(tmp, 'gopath/pkg/mod'),
-    GOCACHE: path.join(tmp, 'gocache'),
-  };
-  const r = spawnSync(goBin, ['build', '-trimpath', '-o', bin, '.'], { cwd: main, env, encoding: 'utf8', timeout: 240_000 });
-  if (r.status !== 0) throw new Error(`building sumdb-server failed:\n${r.stderr}${r.stdout}${r.error ?? ''}`);
+  offlineGoBuild(goBin, main, bin, tmp, 'sumdb-server');
   return bin;
 }
 

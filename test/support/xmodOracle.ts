@@ -6,13 +6,13 @@
 // own test/support/xmod-oracle/main.go, builds it offline with a private
 // GOPATH/GOMODCACHE/GOCACHE and spawns it. close() kills it and removes the
 // directory, so no Go source is ever left behind or committed.
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { goTool } from './goTool.js';
+import { goTool, offlineGoBuild } from './goTool.js';
 
 /** An argument: strings that are not well-formed UTF-16 and byte arrays travel as {"b": base64}. */
 export type OracleArg = string | number | boolean | null | Uint8Array | OracleArg[];
@@ -293,22 +293,7 @@ function buildOracle(goBin: string, goroot: string, tmp: string): string {
   );
 
   const bin = path.join(tmp, 'xmod-oracle');
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    GOFLAGS: '-mod=mod -modcacherw',
-    GOPROXY: 'off',
-    GOSUMDB: 'off',
-    GONOSUMDB: '',
-    GOTOOLCHAIN: 'local',
-    GOWORK: 'off',
-    GO111MODULE: 'on',
-    CGO_ENABLED: '0',
-    GOPATH: path.join(tmp, 'gopath'),
-    GOMODCACHE: path.join(tmp, 'gopath/pkg/mod'),
-    GOCACHE: path.join(tmp, 'gocache'),
-  };
-  const r = spawnSync(goBin, ['build', '-trimpath', '-o', bin, '.'], { cwd: main, env, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`building the xmod oracle failed:\n${r.stderr}${r.stdout}`);
+  offlineGoBuild(goBin, main, bin, tmp, 'the xmod oracle');
   return bin;
 }
 
