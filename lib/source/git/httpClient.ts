@@ -15,6 +15,19 @@ export interface GitHttpClientOptions {
   onRequest?: (method: string, url: string) => void;
 }
 
+/** Pauses before each retry of a request whose connection was reset before any answer. */
+const RESET_RETRY_DELAYS_MS = [50, 250];
+
+/**
+ * Whether a fetch failed because the connection broke before any answer: a
+ * kept-alive connection that the server closed just as it was reused. Smart
+ * HTTP reads (ref listing, upload-pack) change nothing, so they can be sent again.
+ */
+function isConnectionReset(err: unknown): boolean {
+  const code = (err as { cause?: { code?: unknown } })?.cause?.code ?? (err as { code?: unknown })?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET';
+}
+
 export function createGitHttpClient(opts: GitHttpClientOptions = {}): HttpClient {
   const idleTimeoutMs = opts.idleTimeoutMs ?? 60_000;
   const doFetch = opts.fetch ?? fetch;
@@ -35,17 +48,25 @@ export function createGitHttpClient(opts: GitHttpClientOptions = {}): HttpClient
         timer = setTimeout(() => controller.abort(new Error(`git HTTP request idle for ${idleTimeoutMs} ms`)), idleTimeoutMs);
       };
       let res: Response;
-      try {
-        res = await doFetch(req.url, {
-          method,
-          headers: req.headers,
-          body,
-          signal: controller.signal,
-          redirect: 'follow',
-        });
-      } catch (err) {
-        clearTimeout(timer);
-        throw err;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          res = await doFetch(req.url, {
+            method,
+            headers: req.headers,
+            body,
+            signal: controller.signal,
+            redirect: 'follow',
+          });
+          break;
+        } catch (err) {
+          if (attempt < RESET_RETRY_DELAYS_MS.length && isConnectionReset(err) && !controller.signal.aborted) {
+            await new Promise((r) => setTimeout(r, RESET_RETRY_DELAYS_MS[attempt]));
+            bump();
+            continue;
+          }
+          clearTimeout(timer);
+          throw err;
+        }
       }
       bump();
       const headers: Record<string, string> = {};
