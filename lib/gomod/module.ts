@@ -6,7 +6,7 @@
 // Functions that return an error in Go throw here, and the thrown error's
 // message is byte-for-byte Go's err.Error(). Go's structured error types are
 // mirrored as classes with the same fields. Strings are treated as Go would
-// treat their WTF-8 bytes (see fold.ts): a lone surrogate is invalid UTF-8.
+// treat their WTF-8 bytes (see unicode.ts): a lone surrogate is invalid UTF-8.
 import { ProxyError } from '../errors.js';
 import { decodeRune, encodeUTF8, equalFold, goRunes, isLetter, isPrint, isValidUTF8 } from './unicode.js';
 import * as semver from './semver.js';

@@ -73,7 +73,7 @@ describe('fold (differential)', () => {
   it('embeds exactly the tables Go generates', async () => {
     const t = await oracle.value<{ version: string; letter: string; print: string; fold: string }>('unicode.tables');
     expect(t.version).toBe(unicodeVersion);
-    // On a mismatch, these are the strings to paste into fold.ts.
+    // On a mismatch, these are the strings to paste into unicode.ts.
     expect(unicodeTables.letter).toBe(t.letter);
     expect(unicodeTables.print).toBe(t.print);
     expect(unicodeTables.fold).toBe(t.fold);

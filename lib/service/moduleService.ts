@@ -62,7 +62,7 @@ export interface ModuleServiceOptions {
    * is the order the go command asks for zips, and the limit bounds memory.
    */
   zipBuildConcurrency?: number;
-  /** Cross-replica leases around builds (optional; see lib/commit/lease.ts). */
+  /** Cross-replica leases around builds (optional; see lib/records/lease.ts). */
   leases?: Leases;
   /** How long "not found" answers are remembered (default 30 s; 0 disables). */
   negativeCacheMs?: number;
@@ -210,7 +210,7 @@ export class ModuleService {
   /**
    * Runs a build under the cross-replica lease when leases are on: first
    * checks storage (`done`), then either builds or waits for another
-   * replica's commit (bounded; see lib/commit/lease.ts).
+   * replica's commit (bounded; see lib/records/lease.ts).
    */
   private async leased<T>(modPath: string, version: string, step: BuildStep, done: () => Promise<T | null>, build: () => Promise<T>): Promise<T> {
     const existing = await done();

@@ -671,7 +671,7 @@ export const cases: ConformanceCase[] = [
   // B32 (gopkg.in) is not applicable: gopkg.in paths reach GitHub only through
   // a go-import meta redirect, which modproxy does not follow (it serves
   // github-style and .git-qualified paths); the resolution rules for .vN
-  // suffixes are still covered by the unit tests of lib/resolve.
+  // suffixes are still covered by the unit tests of lib/source/git (codeRepo).
 
   // ---------------------------------------------------------------- C. Pseudo-version validation
   {

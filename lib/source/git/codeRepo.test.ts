@@ -2,7 +2,7 @@
 // server: gopkg.in paths (docs/go-rules/paths-and-versions.md#major-version-suffixes),
 // whose repository root is the whole module path (found by a go-import meta
 // tag). The GitRepo here is an in-memory repository with linear history, a
-// test double of lib/fetch.
+// test double of the remote git repository (gitRepo.ts).
 import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Archive, GitRepo, RepoRevInfo, Tag } from './gitRepo.js';

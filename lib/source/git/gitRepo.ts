@@ -48,7 +48,7 @@ export interface Archive {
   attributes: { dir: string; content: Uint8Array }[];
 }
 
-/** The codehost.Repo operations that module resolution (lib/resolve) needs. */
+/** The codehost.Repo operations that module resolution (codeRepo.ts) needs. */
 export interface GitRepo {
   /** The remote URL, as recorded in Origin.URL. */
   readonly url: string;
