@@ -16,7 +16,7 @@ import {
   unicodeVersion,
 } from './unicode.js';
 
-describe('fold (unit)', () => {
+describe('unicode (unit)', () => {
   it('folds like Go', () => {
     expect(strToFold('go.mod')).toBe('go.mod');
     expect(strToFold('Go.MOD')).toBe('go.mod');
@@ -60,14 +60,14 @@ describe('fold (unit)', () => {
   });
 });
 
-describe('fold (differential)', () => {
+describe('unicode (differential)', () => {
   let oracle: XmodOracle;
   beforeAll(async () => {
     oracle = await XmodOracle.start();
   });
   afterAll(async () => {
     await oracle?.close();
-    reportCounts('fold.test.ts');
+    reportCounts('unicode.test.ts');
   });
 
   it('embeds exactly the tables Go generates', async () => {
