@@ -303,9 +303,12 @@ export class ParentProxySource implements ModuleSource {
   async download(rev: ResolvedVersion): Promise<{ mod: Uint8Array; pin: SourcePin }> {
     const v = rev.version;
     const what = this.what(`@v/${v}.mod`);
+    // Ask the verifier (the checksum database) while the go.mod downloads.
+    const zipH1For = this.parent.opts.verifier.zipH1For(this.modPath, v);
+    zipH1For.catch(() => {});
     const mod = await this.parent.getBytes(`${this.escaped}/@v/${escapeVersion(v)}.mod`, what, 'mod');
     await this.parent.opts.verifier.verifyMod(this.modPath, v, mod);
-    const zipH1 = await this.parent.opts.verifier.zipH1For(this.modPath, v);
+    const zipH1 = await zipH1For;
     return { mod, pin: { kind: 'proxy', modH1: hashGoMod(mod), zipH1 } };
   }
 

@@ -11,7 +11,8 @@ export class SumdbVerifier implements ModuleVerifier {
 
   private async lookup(path: string, version: string): Promise<{ modHash: string; zipHash: string }> {
     try {
-      return await this.client.lookup(path, version);
+      // One lookup serves both hashes (and the /sumdb/ proxy after them): a verified record never changes.
+      return await this.client.recentLookup(path, version);
     } catch (err) {
       if (err instanceof SumdbNotFoundError) {
         throw new VerificationError(`verifying ${path}@${version}: checksum database ${this.client.name} has no record of it: ${err.message}`);
