@@ -115,6 +115,24 @@ describe('checkModuleZipFile', () => {
     expect(r.files).toBe(3);
   });
 
+  it('gives the event loop turns while it inflates', async () => {
+    const many: RawEntry[] = [...ok()];
+    for (let i = 0; i < 500; i++) many.push({ name: `${P}p/f${i}.go`, data: Buffer.from(`package p // ${i}\n`.repeat(50)), deflate: true });
+    const file = write(rawZip(many));
+    let turns = 0;
+    const tick = () => {
+      turns++;
+      if (!done) setImmediate(tick);
+    };
+    let done = false;
+    setImmediate(tick);
+    const r = await checkModuleZipFile(file, M, V, { sliceMs: 0 });
+    done = true;
+    expect(r.files).toBe(502);
+    // Every entry ends its slice: the loop ran between them (the file's I/O alone gives it a few dozen turns).
+    expect(turns).toBeGreaterThanOrEqual(500);
+  });
+
   const refuses = async (buf: Buffer, re: RegExp, limits = {}) => {
     const err = await checkModuleZipFile(write(buf), M, V, limits).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ZipCheckError);
