@@ -304,6 +304,25 @@ describe('the stored tree head', () => {
     expect(smaller.message).toMatch(/tree of size 100 does not contain the tree of size 60/);
   });
 
+  it('reads the store once for lookups under a head it has checked, and still checks any other head', async () => {
+    const { db, store, fill } = setup();
+    await fill(20);
+    let reads = 0;
+    const counted: TreeStore = { latest: () => (reads++, store.latest()), record: (n, note) => store.record(n, note) };
+    const c = new SumdbClient({ key: key.vkey, fetch: db.fetcher(), store: counted });
+    await c.lookup('example.com/m1', 'v1.0.0');
+    const first = reads;
+    for (let i = 2; i < 12; i++) await c.lookup(`example.com/m${i}`, 'v1.0.0');
+    expect(reads).toBe(first);
+    // A different head of the same size is a fork, whatever was checked before.
+    const forged = new FakeSumdb(key);
+    for (let i = 0; i < 20; i++) await forged.add(sumLines(`m${i}`, 'v1.0.0', i === 15 ? 'forged' : `m${i}`));
+    db.headOverride = await forged.signedHead();
+    expect(await failure(c.lookup('example.com/m12', 'v1.0.0'))).toBeInstanceOf(SumdbVerificationError);
+    expect(await failure(c.latest())).toBeInstanceOf(SumdbForkError);
+    expect(reads).toBeGreaterThan(first);
+  });
+
   it('is shared by replicas: concurrent clients over one store keep one history', async () => {
     const { db, store, fill } = setup();
     await fill(10);

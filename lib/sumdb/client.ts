@@ -39,6 +39,7 @@ import {
   storedHashIndex,
   tilePath,
   treeHash,
+  type Hash,
   type Tile,
   type TileSource,
   type Tree,
@@ -258,6 +259,8 @@ const VERIFIED_LOOKUPS = 1024;
 
 /** How often advance() re-reads the store after writing before it gives up. */
 const MAX_STORE_ROUNDS = 6;
+/** Tree heads remembered as consistent with the stored history (size → hash). */
+const CHECKED_HEADS = 64;
 
 export class SumdbClient {
   /** The database's name, from its key. */
@@ -273,6 +276,7 @@ export class SumdbClient {
   private readonly latests = new SingleFlight<SignedTree>();
   /** Full tiles that once authenticated, most recently used last. Never trusted blindly: each use re-authenticates. */
   private readonly tileCache = new Map<string, Uint8Array>();
+  private readonly checkedHeads = new Map<bigint, Hash>();
 
   constructor(opts: SumdbClientOptions) {
     try {
@@ -495,6 +499,12 @@ export class SumdbClient {
     if (!hashEqual(there.tree.hash, signed.tree.hash)) throw this.forkError(there, signed);
   }
 
+  private rememberChecked(tree: Tree): void {
+    this.checkedHeads.delete(tree.n);
+    this.checkedHeads.set(tree.n, tree.hash);
+    while (this.checkedHeads.size > CHECKED_HEADS) this.checkedHeads.delete(this.checkedHeads.keys().next().value!);
+  }
+
   /**
    * Makes signed part of the one history this deployment follows: checks it
    * against the stored head (whichever is larger must contain the other) and,
@@ -502,6 +512,11 @@ export class SumdbClient {
    * newer heads concurrently; each round either finishes or writes.
    */
   private async advance(signed: SignedTree): Promise<void> {
+    // A head this client found consistent with the store's newest head stays
+    // part of the one history: every later head is checked against a newest
+    // one that contains it. Most lookups carry such a head.
+    const known = this.checkedHeads.get(signed.tree.n);
+    if (known && hashEqual(known, signed.tree.hash)) return;
     for (let round = 0; round < MAX_STORE_ROUNDS; round++) {
       const stored = await this.readStored();
       if (stored === null) {
@@ -510,6 +525,7 @@ export class SumdbClient {
       }
       if (signed.tree.n <= stored.tree.n) {
         await this.checkConsistent(signed, stored);
+        this.rememberChecked(signed.tree);
         return;
       }
       await this.checkConsistent(stored, signed);
