@@ -22,7 +22,7 @@ import type { CommitHook } from './records/manifest.js';
 import { ParentProxy } from './source/proxy/parentProxy.js';
 import type { ModuleVerifier } from './source/proxy/verifier.js';
 import { SumdbVerifier } from './source/proxy/sumdbVerifier.js';
-import { httpSumdbFetch, SUM_GOLANG_ORG_KEY, SumdbClient } from './sumdb/client.js';
+import { httpSumdbFetch, SUM_GOLANG_ORG_KEY, SumdbClient, type SumdbLookup } from './sumdb/client.js';
 import { StorageTreeStore } from './records/treeStore.js';
 import { SumdbProxy, type ProxiedDatabase } from './service/sumdbProxy.js';
 
@@ -130,11 +130,13 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   // One client per database: the verifier and the /sumdb/ proxy share its tree head and tiles.
   const sumdbClients = new Map<string, SumdbClient>();
   if (sumDatabase) sumdbClients.set(sumDatabase.name, sumDatabaseClient(sumDatabase, storage, 'publicModules.sumDatabase'));
-  const verifier = deps.verifier ?? (config.parentProxy && sumDatabase ? new SumdbVerifier(sumdbClients.get(sumDatabase.name)!) : undefined);
   const databases = proxiedDatabases(config, storage, sumdbClients);
   const sumdb = databases.size > 0 || config.sumDatabaseProxy
     ? new SumdbProxy({ databases, storage, log, discourageDirect: config.sumDatabaseProxy?.discourageClientDirectSumDatabaseConnections ?? false, now: deps.now })
     : undefined;
+  // The lookup that verified a public module is the one its client asks /sumdb/ for next: keep it meanwhile.
+  const keepLookup = sumdb && sumDatabase ? (l: SumdbLookup) => sumdb.keepLookup(sumDatabase.name, l) : undefined;
+  const verifier = deps.verifier ?? (config.parentProxy && sumDatabase ? new SumdbVerifier(sumdbClients.get(sumDatabase.name)!, keepLookup) : undefined);
   if (config.parentProxy && !verifier) throw new Error(NO_VERIFIER_ERROR);
   const http = deps.http ?? createGitHttpClient({ idleTimeoutMs: config.resolve.gitIdleTimeoutSeconds * 1000 });
   const needsApps = config.privateModules.some((m) => m.auth?.gitHubApp !== undefined);

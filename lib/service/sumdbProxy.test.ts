@@ -10,6 +10,7 @@ import { FakeSumdb, sumLines } from '../../test/support/fakeSumdb.js';
 import { testKey } from '../../test/support/noteKey.js';
 import type { Artifact } from './artifact.js';
 import { SumdbProxy } from './sumdbProxy.js';
+import { SumdbVerifier } from '../source/proxy/sumdbVerifier.js';
 
 const key = testKey('fake.test');
 let db: FakeSumdb;
@@ -72,6 +73,27 @@ describe('SumdbProxy', () => {
     const asked = db.requests.length;
     expect(Buffer.from((await p.serve('fake.test/lookup/example.com/m5@v1.0.0')).bytes!)).toEqual(Buffer.from(verified.body));
     expect(db.requests.length).toBe(asked);
+  });
+
+  it('keeps the lookup that verified a module, so the client’s /lookup is a storage read with the database gone', async () => {
+    const p = proxy();
+    const verifier = new SumdbVerifier(lastClient, (l) => p.keepLookup('fake.test', l));
+    const kept: string[] = [];
+    const counting = new SumdbVerifier(lastClient, (l) => kept.push(`${l.path}@${l.version}`));
+    await verifier.zipH1For('example.com/m4', 'v1.0.0');
+    await p.idle();
+    expect(await storage.list('sumdb/fake.test/lookup/')).toEqual(['sumdb/fake.test/lookup/example.com/m4@v1.0.0']);
+    down = true;
+    expect(text(await proxy().serve('fake.test/lookup/example.com/m4@v1.0.0'))).toContain('example.com/m4 v1.0.0/go.mod h1:');
+    // One answer is handed on once, however many hashes are asked of it.
+    down = false;
+    await counting.zipH1For('example.com/m6', 'v1.0.0');
+    await counting.verifyMod('example.com/m6', 'v1.0.0', new TextEncoder().encode('x')).catch(() => {});
+    expect(kept).toEqual(['example.com/m6@v1.0.0']);
+    // A database this proxy does not serve is not kept.
+    p.keepLookup('other.test', await lastClient.lookup('example.com/m7', 'v1.0.0'));
+    await p.idle();
+    expect(await storage.list('sumdb/other.test/')).toEqual([]);
   });
 
   it('refuses a tampered lookup or tile and keeps nothing of it', async () => {

@@ -20,12 +20,13 @@
 // sumDatabaseProxy.discourageClientDirectSumDatabaseConnections: 200 when set,
 // 410 otherwise.
 import { BadRequestError, NotFoundError, UpstreamError, errorMessage } from '../errors.js';
-import { unescapePath, unescapeVersion } from '../gomod/module.js';
+import { escapePath, escapeVersion, unescapePath, unescapeVersion } from '../gomod/module.js';
 import type { Logger } from '../log/logger.js';
 import { sumdbAnswerKey } from '../records/layout.js';
-import { SumdbClient, SumdbHttpStatusError, SumdbNotFoundError, type SumdbFetch } from '../sumdb/client.js';
+import { SumdbClient, SumdbHttpStatusError, SumdbNotFoundError, type SumdbFetch, type SumdbLookup } from '../sumdb/client.js';
 import { checkDataTile, parseTilePath } from '../sumdb/tlog.js';
 import type { ObjectStorage } from '../storage/storage.js';
+import { SingleFlight } from '../util/singleflight.js';
 import { BytesArtifact, type Artifact } from './artifact.js';
 
 export interface ProxiedDatabase {
@@ -62,6 +63,8 @@ async function raw(name: string, db: ProxiedDatabase, path: string): Promise<Uin
 
 export class SumdbProxy {
   private readonly recent = new Map<string, { body: Uint8Array; at: number }>();
+  private readonly keeping = new SingleFlight<Uint8Array>();
+  private readonly background = new Set<Promise<unknown>>();
   private readonly now: () => number;
 
   constructor(private readonly opts: SumdbProxyOptions) {
@@ -106,6 +109,27 @@ export class SumdbProxy {
     throw new NotFoundError(`checksum database ${name} has no ${JSON.stringify(remote.slice(0, 100))}`);
   }
 
+  /**
+   * Keeps a lookup answer that was just verified for another reason (a public
+   * module's go.mod), so that the client's own /lookup, which follows at
+   * once, is a storage read; it runs beside the module's commit instead of
+   * after it. Failures only cost that: the client's request keeps it then.
+   */
+  keepLookup(name: string, lookup: SumdbLookup): void {
+    if (!this.opts.databases.has(name)) return;
+    const remote = `lookup/${escapePath(lookup.path)}@${escapeVersion(lookup.version)}`;
+    const p = this.kept(name, remote, async () => lookup.body).catch((err: unknown) => {
+      this.opts.log.warn('could not keep a verified lookup', { database: name, path: remote, reason: errorMessage(err) });
+    });
+    this.background.add(p);
+    void p.finally(() => this.background.delete(p));
+  }
+
+  /** Waits for lookups being kept (tests, graceful shutdown). */
+  async idle(): Promise<void> {
+    while (this.background.size > 0) await Promise.all([...this.background]);
+  }
+
   private async verifiedLookup(client: SumdbClient, remote: string): Promise<Uint8Array> {
     const at = remote.lastIndexOf('@');
     let path: string;
@@ -128,13 +152,17 @@ export class SumdbProxy {
   /** An immutable answer: from storage, or verified, then created there (whatever was there first is served). */
   private async kept(name: string, remote: string, verified: () => Promise<Uint8Array>): Promise<Artifact> {
     const key = sumdbAnswerKey(name, remote);
-    const stored = await this.opts.storage.read(key);
-    if (stored) return new BytesArtifact(stored, true);
-    const body = await verified();
-    if ((await this.opts.storage.createIfAbsent(key, body, { contentType: 'text/plain; charset=utf-8' })) === 'created') return new BytesArtifact(body, true);
-    const first = await this.opts.storage.read(key);
-    if (!first) throw new Error(`${key} exists but cannot be read`);
-    return new BytesArtifact(first, true);
+    // One flight per answer: a client's request joins a keepLookup under way.
+    const body = await this.keeping.do(key, async () => {
+      const stored = await this.opts.storage.read(key);
+      if (stored) return stored;
+      const fresh = await verified();
+      if ((await this.opts.storage.createIfAbsent(key, fresh, { contentType: 'text/plain; charset=utf-8' })) === 'created') return fresh;
+      const first = await this.opts.storage.read(key);
+      if (!first) throw new Error(`${key} exists but cannot be read`);
+      return first;
+    });
+    return new BytesArtifact(body, true);
   }
 
   /** An answer that changes: fresh for a short while; when the database fails, the last one for longer. */
