@@ -324,7 +324,8 @@ async function main() {
             `      url: "${db.url}"`,
             `      publicKey: "${db.vkey}"`,
           ].join('\n');
-          const proxy = await startProxyProcess(testConfig(dir, { 'github.com': git.url }, ['github.com/private-only'], extra));
+          // BENCH_TRACE keeps each run's request log (with latencies) in the temporary directory.
+          const proxy = await startProxyProcess(testConfig(dir, { 'github.com': git.url }, ['github.com/private-only'], extra), process.env.BENCH_TRACE ? { MODPROXY_LOG_LEVEL: 'INFO' } : {});
           // The go command verifies through modproxy's /sumdb/ (GOSUMDB names the database, no URL).
           const p = await timeDownload(runner, proxy.url, queries, { GOSUMDB: db.vkey });
           viaProxy.push(p.ms);
