@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsStorage } from '../lib/storage/fsStorage.js';
-import type { ObjectStorage } from '../lib/storage/storage.js';
+import type { ListOptions, ObjectStorage } from '../lib/storage/storage.js';
 import { startGitHttpServer, type GitHttpServer } from './support/gitHttpServer.js';
 import { startProxy, testConfig, type ProxyFixture } from './support/proxyFixture.js';
 import { RepoBuilder } from './support/repoBuilder.js';
@@ -53,9 +53,9 @@ class SpyStorage implements ObjectStorage {
     this.keys.push(key);
     return this.inner.stat(key);
   }
-  list(prefix: string) {
+  list(prefix: string, opts?: ListOptions) {
     this.keys.push(prefix);
-    return this.inner.list(prefix);
+    return this.inner.list(prefix, opts);
   }
 }
 

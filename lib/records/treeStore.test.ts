@@ -17,6 +17,28 @@ describe('StorageTreeStore', () => {
     expect(await new StorageTreeStore(storage, 'other.example').latest()).toBeNull();
   });
 
+  it('lists only the heads after the largest it has read', async () => {
+    const storage = new MemoryStorage();
+    const seen: Array<string | undefined> = [];
+    const spying = Object.assign(Object.create(storage) as MemoryStorage, {
+      list: (prefix: string, opts?: { startAfter?: string }) => {
+        seen.push(opts?.startAfter);
+        return storage.list(prefix, opts);
+      },
+    });
+    const store = new StorageTreeStore(spying, 'db');
+    const replica = new StorageTreeStore(storage, 'db');
+    expect(await store.latest()).toBeNull();
+    await replica.record(5n, Buffer.from('five'));
+    expect(Buffer.from((await store.latest())!).toString()).toBe('five');
+    // Another replica records a larger head: it is found after the one already read.
+    await replica.record(12n, Buffer.from('twelve'));
+    await replica.record(7n, Buffer.from('seven'));
+    expect(Buffer.from((await store.latest())!).toString()).toBe('twelve');
+    expect(Buffer.from((await store.latest())!).toString()).toBe('twelve');
+    expect(seen).toEqual([undefined, undefined, sumdbTreeKey('db', 5n), sumdbTreeKey('db', 12n)]);
+  });
+
   it('names heads so that names sort as sizes do, and refuses names that are not safe', () => {
     expect(sumdbTreeKey('db', 10n) > sumdbTreeKey('db', 9n)).toBe(true);
     expect(parseSumdbTreeKey(sumdbTreeKey('db', 123456789012345n))).toBe(123456789012345n);

@@ -3,23 +3,36 @@
 // the same history: one create-if-absent object per verified tree head, named
 // by its size (lib/records/layout.ts). The largest name is the latest head.
 // Heads are never replaced; the client verifies what it reads back.
+//
+// The series only grows (one head per new tree the deployment meets), so a
+// store lists only the names after the largest head it has read: the cost
+// of a lookup does not grow with the database's history.
 import type { TreeStore } from '../sumdb/client.js';
 import type { ObjectStorage } from '../storage/storage.js';
 import { parseSumdbTreeKey, sumdbTreeKey, sumdbTreesPrefix } from './layout.js';
 
 export class StorageTreeStore implements TreeStore {
+  /** The largest head read so far; immutable once created, so its bytes are kept. */
+  private largest: { size: bigint; key: string; note: Uint8Array } | null = null;
+
   constructor(
     private readonly storage: ObjectStorage,
     private readonly dbName: string,
   ) {}
 
   async latest(): Promise<Uint8Array | null> {
+    const known = this.largest;
     let best: { size: bigint; key: string } | null = null;
-    for (const key of await this.storage.list(sumdbTreesPrefix(this.dbName))) {
+    for (const key of await this.storage.list(sumdbTreesPrefix(this.dbName), known ? { startAfter: known.key } : undefined)) {
       const size = parseSumdbTreeKey(key);
-      if (size !== null && (!best || size > best.size)) best = { size, key };
+      if (size !== null && size > (best?.size ?? known?.size ?? -1n)) best = { size, key };
     }
-    return best ? this.storage.read(best.key) : null;
+    if (best) {
+      const note = await this.storage.read(best.key);
+      if (!note) throw new Error(`${best.key} is listed but cannot be read`);
+      if (!this.largest || best.size > this.largest.size) this.largest = { ...best, note: note.slice() };
+    }
+    return this.largest ? this.largest.note.slice() : null;
   }
 
   async record(size: bigint, note: Uint8Array): Promise<Uint8Array> {

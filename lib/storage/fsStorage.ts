@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { assertSafeKey, type CreateResult, type ObjectBody, type ObjectInfo, type ObjectStorage, type ReadStreamResult } from './storage.js';
+import { assertSafeKey, type CreateResult, type ListOptions, type ObjectBody, type ObjectInfo, type ObjectStorage, type ReadStreamResult } from './storage.js';
 
 export class FsStorage implements ObjectStorage {
   readonly kind = 'fs';
@@ -92,7 +92,8 @@ export class FsStorage implements ObjectStorage {
     }
   }
 
-  async list(prefix: string): Promise<string[]> {
+  async list(prefix: string, opts: ListOptions = {}): Promise<string[]> {
+    const after = opts.startAfter;
     const out: string[] = [];
     // Walk only the directory that can hold the prefix.
     const slash = prefix.lastIndexOf('/');
@@ -109,7 +110,7 @@ export class FsStorage implements ObjectStorage {
         const k = rel === '' ? e.name : `${rel}/${e.name}`;
         if (rel === '' && e.name === '.tmp') continue;
         if (e.isDirectory()) await walk(path.join(dir, e.name), k);
-        else if (k.startsWith(prefix)) out.push(k);
+        else if (k.startsWith(prefix) && (after === undefined || k > after)) out.push(k);
       }
     };
     await walk(start, dirKey);

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import { Storage, type Bucket, type StorageOptions } from '@google-cloud/storage';
 import { RETRYABLE_ERR_FN_DEFAULT } from '@google-cloud/storage';
 import { StorageError } from '../errors.js';
-import { assertSafeKey, type CreateResult, type ObjectBody, type ObjectInfo, type ObjectStorage, type ReadStreamResult } from './storage.js';
+import { assertSafeKey, type CreateResult, type ListOptions, type ObjectBody, type ObjectInfo, type ObjectStorage, type ReadStreamResult } from './storage.js';
 
 export interface GcsStorageOptions {
   bucket: string;
@@ -165,10 +165,19 @@ export class GcsStorage implements ObjectStorage {
     }
   }
 
-  async list(prefix: string): Promise<string[]> {
+  async list(prefix: string, opts: ListOptions = {}): Promise<string[]> {
+    const after = opts.startAfter;
     try {
-      const [files] = await this.bucket.getFiles({ prefix: this.prefix + prefix, autoPaginate: true });
-      return files.map((f) => f.name.slice(this.prefix.length)).sort();
+      // startOffset is inclusive: the key itself is dropped below.
+      const [files] = await this.bucket.getFiles({
+        prefix: this.prefix + prefix,
+        autoPaginate: true,
+        ...(after !== undefined && { startOffset: this.prefix + after }),
+      });
+      return files
+        .map((f) => f.name.slice(this.prefix.length))
+        .filter((k) => after === undefined || k > after)
+        .sort();
     } catch (err) {
       throw storageError('list', prefix, err);
     }

@@ -1,7 +1,7 @@
 // In-memory storage for unit tests: same contract as the other backends.
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
-import { assertSafeKey, type CreateResult, type ObjectBody, type ObjectInfo, type ObjectStorage, type ReadStreamResult } from './storage.js';
+import { assertSafeKey, type CreateResult, type ListOptions, type ObjectBody, type ObjectInfo, type ObjectStorage, type ReadStreamResult } from './storage.js';
 
 export class MemoryStorage implements ObjectStorage {
   readonly kind = 'memory';
@@ -33,7 +33,8 @@ export class MemoryStorage implements ObjectStorage {
     return data ? { size: data.length } : null;
   }
 
-  async list(prefix: string): Promise<string[]> {
-    return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+  async list(prefix: string, opts: ListOptions = {}): Promise<string[]> {
+    const after = opts.startAfter;
+    return [...this.objects.keys()].filter((k) => k.startsWith(prefix) && (after === undefined || k > after)).sort();
   }
 }

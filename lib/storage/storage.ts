@@ -31,10 +31,15 @@ export interface ObjectStorage {
   /** A stream of the object (optionally a byte range, end inclusive), or null when absent. */
   openRead(key: string, range?: { start: number; end?: number }): Promise<ReadStreamResult | null>;
   stat(key: string): Promise<ObjectInfo | null>;
-  /** Keys that start with `prefix`, sorted. */
-  list(prefix: string): Promise<string[]>;
+  /** Keys that start with `prefix`, sorted; with `startAfter`, only the keys after it. */
+  list(prefix: string, opts?: ListOptions): Promise<string[]>;
   /** A time-limited URL granting read access, for backends that have one (GCS V4 signed URLs). */
   signedReadUrl?(key: string, ttlSeconds: number): Promise<string>;
+}
+
+export interface ListOptions {
+  /** Only keys that sort after this one (so that a growing series is read from where it was left). */
+  startAfter?: string;
 }
 
 /**

@@ -40,6 +40,10 @@ export function storageContract(name: string, make: () => Promise<ObjectStorage>
       for (const k of ['m/x/@v/b', 'm/x/@v/a', 'm/y/@v/c', 'n/z']) await s.createIfAbsent(k, Buffer.from(k));
       expect(await s.list('m/x/')).toEqual(['m/x/@v/a', 'm/x/@v/b']);
       expect(await s.list('m/')).toEqual(['m/x/@v/a', 'm/x/@v/b', 'm/y/@v/c']);
+      // A series read on from where it was left.
+      expect(await s.list('m/', { startAfter: 'm/x/@v/a' })).toEqual(['m/x/@v/b', 'm/y/@v/c']);
+      expect(await s.list('m/', { startAfter: 'm/y/@v/c' })).toEqual([]);
+      expect(await s.list('m/x/', { startAfter: 'm/' })).toEqual(['m/x/@v/a', 'm/x/@v/b']);
     });
 
     it('has exactly one winner among concurrent creators', async () => {
