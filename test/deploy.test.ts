@@ -187,7 +187,7 @@ describe('deploy scripts', () => {
     const words = shellWords(stdout.split('\n')[0]);
     expect(words.slice(0, 4)).toEqual(['gcloud', 'run', 'deploy', 'modproxy']);
     expect(words).toContain('--source=.');
-    expect(fs.readFileSync('Procfile', 'utf8')).toContain('functions-framework --target=goproxy');
+    expect(fs.readFileSync('Procfile', 'utf8')).toContain('node dist/functions/server.js');
   });
 
   it('deploy.sh refuses incomplete arguments', async () => {

@@ -1,8 +1,10 @@
-// The deployable entry point, started the way Cloud Functions starts it:
-// `npm run gcp-build`, then `npx functions-framework --target=goproxy` on
-// $PORT, with the configuration in $MODPROXY_CONFIG (YAML text, as the deploy
-// scripts and Terraform set it, or the path of a YAML file, as a mounted
-// Secret Manager volume gives it); also as the Procfile starts it on Cloud Run.
+// The deployable entry points, started the way they are deployed: after
+// `npm run gcp-build`, the functions-framework entry as Cloud Functions
+// starts it (`npx functions-framework --target=goproxy` on $PORT), and
+// modproxy's own server as `npm start` and the Procfile (Cloud Run) start it;
+// the configuration in $MODPROXY_CONFIG (YAML text, as the deploy scripts and
+// Terraform set it, or the path of a YAML file, as a mounted Secret Manager
+// volume gives it).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -12,6 +14,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGitHttpServer, type GitHttpServer } from './support/gitHttpServer.js';
 import { testConfig } from './support/proxyFixture.js';
+import { rawExchange } from './support/rawHttp.js';
 import { RepoBuilder } from './support/repoBuilder.js';
 
 const pexec = promisify(execFile);
@@ -100,16 +103,6 @@ describe('functions-framework --target=goproxy', () => {
     expect(fn.output()).toContain('MODPROXY_CONFIG');
   });
 
-  it('starts as the Procfile starts it on Cloud Run', async () => {
-    const web = /^web:\s*(.+)$/m.exec(fs.readFileSync('Procfile', 'utf8'))?.[1]?.trim().split(/\s+/);
-    expect(web?.[0]).toBe('./node_modules/.bin/functions-framework');
-    const port = await freePort();
-    const yaml = testConfig(path.join(tmp, 'proxy-procfile'), { 'github.com': git.url }, ['github.com/o']);
-    startFunction({ PORT: String(port), MODPROXY_CONFIG: yaml }, { command: web![0], args: web!.slice(1) });
-    const mod = await waitFor(`http://127.0.0.1:${port}/github.com/o/started/@v/v1.2.3.mod`);
-    expect(mod.status).toBe(200);
-    expect(await mod.text()).toBe('module github.com/o/started\n');
-  });
 
   it('serves GET / and modules with the config file named by $MODPROXY_CONFIG (a mounted secret)', async () => {
     const configFile = path.join(tmp, 'modproxy.yaml');
@@ -158,4 +151,91 @@ describe('functions-framework --target=goproxy', () => {
     expect(code).not.toBe(0);
     expect(fn.output()).toContain('storage.fs.bogus: unknown key');
   });
+
+  it('refuses request bodies before functions-framework parses them: 413, connection closed', async () => {
+    const port = await freePort();
+    const fn = startFunction({ PORT: String(port), MODPROXY_CONFIG: testConfig(path.join(tmp, 'proxy-bodies'), { 'github.com': git.url }, ['github.com/o']) });
+    expect((await waitFor(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    // 200 MiB announced, none sent: its body parser would wait for all of it.
+    const announced = await rawExchange(port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 209715200\r\n\r\n');
+    expect(announced.status).toBe(413);
+    expect(announced.closedByServer).toBe(true);
+    const chunked = await rawExchange(port, 'GET /github.com/o/started/@v/list HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n', { body: 'one-chunk' });
+    expect(chunked.status).toBe(413);
+    expect(chunked.closedByServer).toBe(true);
+    // A JSON user name past 64 KiB on the token endpoint.
+    const name = JSON.stringify({ user: 'u'.repeat(65 << 10), password: 'p' });
+    const token = await rawExchange(port, `POST /auth/userpassword HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${name.length}\r\n\r\n`, { body: Buffer.from(name) });
+    expect(token.status).toBe(413);
+    expect(token.closedByServer).toBe(true);
+    // Five unauthenticated 200 MiB GETs, streamed: nothing of them is kept.
+    const before = peakRss(fn.child.pid!);
+    for (let i = 0; i < 5; i++) {
+      const r = await rawExchange(port, 'GET /github.com/o/started/@v/list HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 209715200\r\n\r\n', { body: 'stream' });
+      // The 413, unless the reset of the close overtook it at this client, which was still sending.
+      if (!r.reset) expect(r.status).toBe(413);
+      expect(r.closedByServer).toBe(true);
+      expect(r.bodyBytesWritten).toBeLessThan(200 << 20);
+    }
+    expect(peakRss(fn.child.pid!) - before).toBeLessThan(64 << 20);
+    // Requests without a body are served as before.
+    expect(await (await fetch(`http://127.0.0.1:${port}/github.com/o/started/@v/list`)).text()).toBe('v1.2.3\n');
+  });
+
+  it('exits 1 after one ERROR line of its own when a secret cannot be read at start-up (not functions-framework\'s "syntax error")', async () => {
+    const yaml = testConfig(path.join(tmp, 'proxy-no-secret'), { 'github.com': git.url }, ['github.com/o'], 'clientAuth:\n  enabled: true\n  authenticators:\n    accessToken:\n      audience: x\n      secret: {envVar: UNSET_VAR}\n');
+    const fn = startFunction({ PORT: String(await freePort()), MODPROXY_CONFIG: yaml });
+    expect(await fn.exited).toBe(1);
+    const lines = fn.output().trim().split('\n');
+    // JSON lines only: no stack trace, no "Provided module can't be loaded".
+    expect(lines.filter((l) => !l.startsWith('{'))).toEqual([]);
+    const errors = lines.map((l) => JSON.parse(l) as { severity: string; message: string }).filter((l) => l.severity === 'ERROR');
+    expect(errors).toHaveLength(1);
+    expect(errors[0].message).toBe('modproxy cannot start: environment variable UNSET_VAR is not set');
+  });
 });
+
+describe('modproxy server entry (npm start, Procfile)', () => {
+  it('starts with `npm start` on $PORT', async () => {
+    const port = await freePort();
+    const yaml = testConfig(path.join(tmp, 'proxy-npm-start'), { 'github.com': git.url }, ['github.com/o']);
+    const p = startFunction({ PORT: String(port), MODPROXY_CONFIG: yaml }, { command: 'npm', args: ['start'] });
+    const info = await waitFor(`http://127.0.0.1:${port}/github.com/o/started/@v/v1.2.3.info`, 120_000);
+    expect(info.status).toBe(200);
+    expect(p.output()).toContain('"message":"modproxy started"');
+    expect(p.output()).not.toContain('functions-framework');
+    // Its body guard: 413 before the handler.
+    const r = await rawExchange(port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 209715200\r\n\r\n');
+    expect(r.status).toBe(413);
+  });
+
+  it('starts as the Procfile starts it on Cloud Run', async () => {
+    const web = /^web:\s*(.+)$/m.exec(fs.readFileSync('Procfile', 'utf8'))?.[1]?.trim().split(/\s+/);
+    expect(web).toEqual(['node', 'dist/functions/server.js']);
+    const port = await freePort();
+    const yaml = testConfig(path.join(tmp, 'proxy-procfile'), { 'github.com': git.url }, ['github.com/o']);
+    const p = startFunction({ PORT: String(port), MODPROXY_CONFIG: yaml }, { command: web![0], args: web!.slice(1) });
+    const mod = await waitFor(`http://127.0.0.1:${port}/github.com/o/started/@v/v1.2.3.mod`);
+    expect(mod.status).toBe(200);
+    expect(await mod.text()).toBe('module github.com/o/started\n');
+    // Cloud Run stops an instance with SIGTERM: a clean exit.
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+  });
+
+  it('exits 1 after one ERROR line when a secret cannot be read at start-up', async () => {
+    const yaml = testConfig(path.join(tmp, 'proxy-server-no-secret'), { 'github.com': git.url }, ['github.com/o'], 'clientAuth:\n  enabled: true\n  authenticators:\n    accessToken:\n      audience: x\n      secret: {envVar: UNSET_VAR}\n');
+    const p = startFunction({ PORT: String(await freePort()), MODPROXY_CONFIG: yaml }, { command: 'node', args: ['dist/functions/server.js'] });
+    expect(await p.exited).toBe(1);
+    const lines = p.output().trim().split('\n');
+    expect(lines.filter((l) => !l.startsWith('{'))).toEqual([]);
+    expect(lines.filter((l) => l.includes('"severity":"ERROR"'))).toHaveLength(1);
+    expect(p.output()).toContain('modproxy cannot start: environment variable UNSET_VAR is not set');
+  });
+});
+
+/** Peak resident set size of a process so far (VmHWM), bytes. */
+function peakRss(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}

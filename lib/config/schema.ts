@@ -2,9 +2,9 @@
 //
 // Keys follow the seed project go-mod-proxy wherever it has them, so its users
 // can bring their files. Ours add storage.fs.dir, gitHub[].gitBaseUrl and
-// gitHub[].apiBaseUrl. Seed keys that make no sense without a go binary
-// (maxChildProcesses) or on Cloud Run (tls, httpProxy) are accepted and
-// reported as ignored rather than rejected.
+// gitHub[].apiBaseUrl, tls.certFile/keyFile/cert/key. Seed keys that make no
+// sense without a go binary (maxChildProcesses) or on Cloud Run (httpProxy)
+// are accepted and reported as ignored rather than rejected.
 import { z } from 'zod';
 
 /** A secret taken from a file, an environment variable or Secret Manager: exactly one. */
@@ -86,6 +86,41 @@ const sumDatabase = z.strictObject({
   publicKey: z.string().min(1).optional(),
   url: httpUrl,
 });
+
+/** The seed's TLS version names (TLS1.0 … TLS1.3, any case), or just 1.2 / 1.3 (YAML reads those as numbers); as Node names them. */
+const tlsVersion = z
+  .preprocess((v) => (typeof v === 'number' ? v.toFixed(1) : v), z.string())
+  .refine((v) => /^(tls)?1\.[0-3]$/i.test(v), 'must be one of TLS1.0, TLS1.1, TLS1.2, TLS1.3 (or 1.2, 1.3)')
+  .transform((v) => {
+    const minor = v.slice(-1);
+    return (minor === '0' ? 'TLSv1' : `TLSv1.${minor}`) as 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  });
+
+/**
+ * TLS. The seed's one key, minVersion, is the lowest version for modproxy's
+ * own outgoing connections (git hosts, parent proxy, checksum database, GCS)
+ * and, here, also for the HTTPS listener. A certificate and its key (each a
+ * file path, or a secret source) make the modproxy server entry listen with
+ * HTTPS instead of HTTP.
+ */
+const tlsConfig = z
+  .strictObject({
+    minVersion: tlsVersion.optional(),
+    certFile: z.string().min(1).optional(),
+    keyFile: z.string().min(1).optional(),
+    cert: secretSource.optional(),
+    key: secretSource.optional(),
+  })
+  .superRefine((t, ctx) => {
+    if (t.certFile !== undefined && t.cert !== undefined) ctx.addIssue({ code: 'custom', path: ['cert'], message: 'set certFile or cert, not both' });
+    if (t.keyFile !== undefined && t.key !== undefined) ctx.addIssue({ code: 'custom', path: ['key'], message: 'set keyFile or key, not both' });
+    const hasCert = t.certFile !== undefined || t.cert !== undefined;
+    const hasKey = t.keyFile !== undefined || t.key !== undefined;
+    if (hasCert && !hasKey) ctx.addIssue({ code: 'custom', path: ['keyFile'], message: 'a private key (keyFile or key) is required with the certificate' });
+    if (hasKey && !hasCert) ctx.addIssue({ code: 'custom', path: ['certFile'], message: 'a certificate (certFile or cert) is required with the private key' });
+  });
+
+export type TlsConfig = z.infer<typeof tlsConfig>;
 
 export const configSchema = z.strictObject({
   storage: z
@@ -232,10 +267,11 @@ export const configSchema = z.strictObject({
       gitIdleTimeoutSeconds: z.number().positive().default(60),
     })
     .default({ gitIdleTimeoutSeconds: 60 }),
+  /** HTTPS for the modproxy server entry, and the lowest TLS version (the seed's key). */
+  tls: tlsConfig.optional(),
   // Seed keys accepted for compatibility, unused here.
   maxChildProcesses: z.number().int().positive().optional(),
   httpProxy: z.record(z.string(), z.unknown()).optional(),
-  tls: z.record(z.string(), z.unknown()).optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

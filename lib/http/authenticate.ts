@@ -36,6 +36,20 @@ async function jsonBody(req: IncomingMessage): Promise<unknown> {
   }
 }
 
+/**
+ * The 401 text for a request without credentials. The go command sends
+ * credentials (.netrc, GOAUTH) only over https, so over plain HTTP it says so:
+ * there they can never arrive. Plain means no TLS here and no proxy in front
+ * saying it terminated TLS (X-Forwarded-Proto, as Cloud Run sets it); the
+ * header only chooses this hint.
+ */
+function credentialsRequired(req: IncomingMessage): string {
+  const base = 'unauthorized: credentials required (see the README: .netrc or GOAUTH)';
+  const forwarded = String(req.headers['x-forwarded-proto'] ?? '').split(',')[0].trim().toLowerCase();
+  const plain = !(req.socket as { encrypted?: boolean }).encrypted && forwarded !== 'https';
+  return plain ? `${base}; the go command sends credentials only over HTTPS, and this request came over plain HTTP` : base;
+}
+
 export class RequestAuth {
   constructor(private readonly opts: RequestAuthOptions) {}
 
@@ -64,7 +78,7 @@ export class RequestAuth {
       case 'identity':
         return { identity: outcome.identity };
       case 'none':
-        return anonymousOk ? {} : { reply: textReply(401, 'unauthorized: credentials required (see the README: .netrc or GOAUTH)', challenge) };
+        return anonymousOk ? {} : { reply: textReply(401, credentialsRequired(req), challenge) };
       case 'invalid':
         return { reply: textReply(401, 'unauthorized: invalid credentials', challenge) };
       case 'throttled':

@@ -1,0 +1,24 @@
+import type { IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { judgeBody } from './bodyGuard.js';
+
+const req = (method: string, url: string, headers: Record<string, string> = {}) => ({ method, url, headers }) as unknown as IncomingMessage;
+
+describe('judgeBody', () => {
+  it.each([
+    ['GET', '/healthz', {}, { ok: true }],
+    ['GET', '/healthz', { 'content-length': '0' }, { ok: true }],
+    ['POST', '/anything', {}, { ok: true }],
+    ['GET', '/healthz', { 'content-length': '1' }, { ok: false, status: 413 }],
+    ['GET', '/github.com/o/m/@v/list', { 'transfer-encoding': 'chunked' }, { ok: false, status: 413 }],
+    ['POST', '/auth/userpasswordx', { 'content-length': '2' }, { ok: false, status: 413 }],
+    ['PUT', '/auth/userpassword', { 'content-length': '2' }, { ok: false, status: 413 }],
+    ['POST', '/auth/userpassword', { 'content-length': '65536' }, { ok: true }],
+    ['POST', '/auth/userpassword?x=1', { 'content-length': '65537' }, { ok: false, status: 413 }],
+    ['POST', '/auth/gce', { 'transfer-encoding': 'chunked' }, { ok: false, status: 411 }],
+    ['POST', '/auth/gce', { 'content-length': '10', 'content-encoding': 'gzip' }, { ok: false, status: 415 }],
+    ['POST', '/auth/gce', { 'content-length': '10', 'content-encoding': 'identity' }, { ok: true }],
+  ] as const)('%s %s %j', (method, url, headers, verdict) => {
+    expect(judgeBody(req(method, url, headers))).toMatchObject(verdict);
+  });
+});
