@@ -6,9 +6,10 @@ import { GoSumVerifier } from './source/proxy/verifier.js';
 import { MemoryStorage } from './storage/memoryStorage.js';
 
 describe('createApp', () => {
-  it('warns about go-mod-proxy keys it accepts but does not act on (sumDatabaseProxy is acted on)', () => {
+  it('warns about go-mod-proxy keys it accepts but does not act on (sumDatabaseProxy and tls are acted on)', () => {
     const lines: string[] = [];
-    const config = parseConfig('sumDatabaseProxy:\n  sumDatabases: []\nmaxChildProcesses: 4\nprivateModules:\n  - pathPrefix: github.com/o\n');
+    // tls is acted on now too (by the server entry), so it is not reported.
+    const config = parseConfig('sumDatabaseProxy:\n  sumDatabases: []\nmaxChildProcesses: 4\ntls:\n  minVersion: TLS1.2\nprivateModules:\n  - pathPrefix: github.com/o\n');
     createApp(config, { log: createLogger({ write: (l) => lines.push(l) }), storage: new MemoryStorage() });
     const warnings = lines.map((l) => JSON.parse(l) as { severity: string; message: string }).filter((e) => e.severity === 'WARNING');
     expect(warnings.map((w) => w.message)).toEqual(['configuration key maxChildProcesses is accepted for compatibility with go-mod-proxy and ignored']);

@@ -121,7 +121,7 @@ export function storageFromConfig(config: Config): ObjectStorage {
 
 export function createApp(config: Config, deps: AppDeps = {}): App {
   const log = deps.log ?? createLogger();
-  for (const key of ['maxChildProcesses', 'httpProxy', 'tls'] as const) {
+  for (const key of ['maxChildProcesses', 'httpProxy'] as const) {
     if (config[key] !== undefined) log.warn(`configuration key ${key} is accepted for compatibility with go-mod-proxy and ignored`);
   }
   const storage = deps.storage ?? storageFromConfig(config);
