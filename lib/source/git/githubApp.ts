@@ -16,7 +16,7 @@
 import { createAppAuth } from '@octokit/auth-app';
 import { request as octokitRequest } from '@octokit/request';
 import type { Config, GitHubHostConfig } from '../../config/schema.js';
-import { NotFoundError, UpstreamError } from '../../errors.js';
+import { NotFoundError, UpstreamAuthError, UpstreamError } from '../../errors.js';
 import type { Logger } from '../../log/logger.js';
 import { SingleFlight } from '../../util/singleflight.js';
 import type { SecretLoader } from '../../config/secrets.js';
@@ -151,7 +151,7 @@ export class GitHubAppCredentials implements CredentialProvider {
     } catch (err) {
       // A key that cannot sign (malformed PEM, wrong type): say so without the key.
       this.opts.log.error('GitHub App private key cannot sign', { host: app.host, appId: app.appId });
-      throw new NotFoundError(`GitHub App ${app.appId}: its private key cannot be used to sign (${(err as Error).name})`);
+      throw new UpstreamAuthError(`GitHub App ${app.appId}: its private key cannot be used to sign (${(err as Error).name}): a fault of the proxy's configuration`);
     }
   }
 
@@ -189,19 +189,26 @@ export class GitHubAppCredentials implements CredentialProvider {
     return false;
   }
 
-  /** An API failure as an error users can act on; never includes tokens or keys. */
+  /**
+   * An API failure as an error users can act on; never includes tokens or keys.
+   * A refusal of our app (401: wrong id or key; 403/422: permissions; 404 from
+   * the token endpoint: the installation went away) is the proxy's fault, a
+   * 5xx, never "not found", which would send the go command on to the next
+   * GOPROXY entry with the private path. Only the installation lookup's 404
+   * (no such repository, or not granted to the app) is "not found".
+   */
   private apiError(app: App, repo: { owner: string; name: string }, what: string, err: unknown): Error {
     const status = statusOf(err);
     const where = `${app.host}/${repo.owner}/${repo.name}`;
     let message: string;
     if (status === 401) message = `GitHub App ${app.appId} was refused by ${app.apiBaseUrl} (HTTP 401) during ${what} for ${where}: check the app id and its private key`;
     else if (status === 403 || status === 422) message = `GitHub App ${app.appId}: ${what} for ${where} was refused (HTTP ${status}): the app needs Contents read-only permission on ${where}`;
-    else if (status === 404) message = `GitHub App ${app.appId}: ${what} for ${where} found nothing (HTTP 404)`;
+    else if (status === 404) message = `GitHub App ${app.appId}: ${what} for ${where} found nothing (HTTP 404): is the app still installed?`;
     else {
       this.opts.log.error('GitHub API request failed', { host: app.host, appId: app.appId, repository: `${repo.owner}/${repo.name}`, step: what, status });
       return new UpstreamError(`GitHub API ${what} for ${where} failed${status ? ` (HTTP ${status})` : ''}`, status === 503 ? 503 : 502);
     }
     this.opts.log.error('GitHub App cannot read repository', { host: app.host, appId: app.appId, repository: `${repo.owner}/${repo.name}`, step: what, status });
-    return new NotFoundError(message);
+    return new UpstreamAuthError(message);
   }
 }
