@@ -13,6 +13,7 @@
 // only — not by app or API base URL — so two apps on two hosts could share a
 // token by mistake. Here every cache and in-flight request is keyed by
 // host, app, repository and permissions.
+import crypto from 'node:crypto';
 import { createAppAuth } from '@octokit/auth-app';
 import { request as octokitRequest } from '@octokit/request';
 import type { Config, GitHubHostConfig } from '../../config/schema.js';
@@ -56,6 +57,23 @@ export function defaultApiBaseUrl(h: GitHubHostConfig): string {
   return h.host === 'github.com' ? 'https://api.github.com' : `https://${h.host}/api/v3`;
 }
 
+/**
+ * Whether a PEM text is a private key RS256 can sign with (what GitHub hands
+ * out: PKCS#1 RSA; PKCS#8 works too). Errors name `where`, never the key.
+ */
+export function checkRs256PrivateKey(pem: string, where: string, appId: number): void {
+  let key: crypto.KeyObject;
+  try {
+    key = crypto.createPrivateKey({ key: pem, format: 'pem' });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    throw new Error(`${where}: GitHub App ${appId}'s private key is not a PEM private key${code ? ` (${code})` : ''}`);
+  }
+  if (key.asymmetricKeyType !== 'rsa') {
+    throw new Error(`${where}: GitHub App ${appId}'s private key is a ${key.asymmetricKeyType ?? 'non-RSA'} key; GitHub App keys are RSA (RS256)`);
+  }
+}
+
 /** The HTTP status of an @octokit/request error. */
 function statusOf(err: unknown): number | undefined {
   const s = (err as { status?: unknown })?.status;
@@ -92,6 +110,33 @@ export class GitHubAppCredentials implements CredentialProvider {
       this.apps.set(key, app);
     }
     return app;
+  }
+
+  /**
+   * Reads and checks every configured app's private key, at start-up: a key
+   * that cannot be read or is not an RSA private key (GitHub App JWTs are
+   * RS256) is a configuration fault, reported once with the key's place in
+   * the configuration, not on every request.
+   */
+  async checkKeys(): Promise<void> {
+    for (const [i, h] of this.opts.config.gitHub.entries()) {
+      for (const [j, a] of h.gitHubApps.entries()) {
+        const where = `gitHub[${i}].gitHubApps[${j}].privateKey`;
+        let pem: string;
+        try {
+          pem = await this.opts.secrets.load(a.privateKey);
+        } catch (err) {
+          throw new Error(`${where}: ${(err as Error).message}`);
+        }
+        checkRs256PrivateKey(pem, where, a.id);
+        // And sign with it the way every request will (no network: an app JWT is made locally).
+        try {
+          await (await this.app(h.host, a.id).auth)({ type: 'app' });
+        } catch (err) {
+          throw new Error(`${where}: GitHub App ${a.id}'s private key cannot sign an RS256 JWT (${(err as Error).name})`);
+        }
+      }
+    }
   }
 
   remoteAuth(loc: RepoLocation): Pick<GitRemote, 'headers' | 'onUnauthorized'> | undefined {
