@@ -4,10 +4,11 @@
 import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../lib/config/load.js';
 
 const pexec = promisify(execFile);
@@ -200,5 +201,67 @@ describe('deploy scripts', () => {
     expect(roles).toEqual(['roles/storage.objectCreator', 'roles/storage.objectViewer', 'roles/iam.serviceAccountTokenCreator', 'roles/secretmanager.secretAccessor']);
     expect(stdout).not.toMatch(/projects add-iam-policy-binding|objectAdmin|storage\.admin/);
     expect(stdout).toContain('--uniform-bucket-level-access --public-access-prevention');
+  });
+});
+
+describe('.gcloudignore (what `gcloud ... deploy --source .` uploads)', () => {
+  // Files a checkout may hold besides the tracked ones: none of them may leave the machine.
+  const NEVER = [
+    'my-app.2026-11-24.private-key.pem',
+    'lib/stray.pem',
+    'my-modproxy.yaml',
+    'deploy/my-modproxy.yaml',
+    'deploy/.env.modproxy.yaml',
+    '.env',
+    'functions/.env.local',
+    'lib/service-account-key.json',
+    'node_modules/x/index.js',
+    'dist/functions/index.js',
+    '.modproxy-data/versions/x',
+    'terraform/examples/basic/terraform.tfstate',
+    'coverage/index.html',
+  ];
+  let tree: string;
+  let uploaded: string[];
+  const rules = path.resolve('.gcloudignore');
+
+  beforeAll(async () => {
+    // A copy of the checkout (tracked files and the extras above) in a fresh repository,
+    // where git applies .gcloudignore with gitignore semantics, as gcloud does.
+    tree = fs.mkdtempSync(path.join(os.tmpdir(), 'modproxy-gcloudignore-'));
+    const tracked = (await pexec('git', ['ls-files', '-z'])).stdout.split('\0').filter(Boolean);
+    for (const f of [...tracked, ...NEVER]) {
+      fs.mkdirSync(path.join(tree, path.dirname(f)), { recursive: true });
+      if (tracked.includes(f) && fs.existsSync(f)) fs.copyFileSync(f, path.join(tree, f));
+      else fs.writeFileSync(path.join(tree, f), 'x\n');
+    }
+    await pexec('git', ['init', '-q'], { cwd: tree });
+    uploaded = (await pexec('git', ['ls-files', '--others', `--exclude-from=${rules}`, '-z'], { cwd: tree })).stdout.split('\0').filter(Boolean);
+  });
+
+  afterAll(() => {
+    if (tree) fs.rmSync(tree, { recursive: true, force: true });
+  });
+
+  it('uploads the build inputs: every file `npm run gcp-build` (tsc -p tsconfig.build.json) reads, and npm\u2019s', async () => {
+    expect(JSON.parse(fs.readFileSync('package.json', 'utf8')).scripts['gcp-build']).toBe('npm run build');
+    expect(JSON.parse(fs.readFileSync('package.json', 'utf8')).scripts.build).toBe('tsc -p tsconfig.build.json');
+    const { stdout } = await pexec(process.execPath, [path.resolve('node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--listFilesOnly'], { maxBuffer: 16 << 20 });
+    const read = stdout
+      .split('\n')
+      .filter((f) => f.trim() !== '' && !f.includes('/node_modules/'))
+      .map((f) => path.relative(process.cwd(), f.trim()));
+    expect(read).toContain('functions/index.ts');
+    for (const f of [...read, 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'Procfile']) expect(uploaded, f).toContain(f);
+  });
+
+  it('never uploads keys, configurations, deploy/.env.*, tests, other directories or .git', async () => {
+    for (const f of NEVER) expect(uploaded, f).not.toContain(f);
+    const allowed = (f: string) => /^(package\.json|package-lock\.json|tsconfig(\.build)?\.json|Procfile)$/.test(f) || /^(functions|lib)\/.+\.ts$/.test(f);
+    expect(uploaded.filter((f) => !allowed(f))).toEqual([]);
+    expect(uploaded.filter((f) => f.endsWith('.test.ts') || f.startsWith('test/'))).toEqual([]);
+    // .git itself (git never lists it, so ask whether the rules ignore it).
+    const check = spawnSync('git', ['-c', `core.excludesFile=${rules}`, 'check-ignore', '--no-index', '.git', '.git/config', 'deploy/modproxy.example.yaml'], { cwd: tree, encoding: 'utf8' });
+    expect(check.stdout.trim().split('\n')).toEqual(['.git', '.git/config', 'deploy/modproxy.example.yaml']);
   });
 });
