@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../lib/config/load.js';
+import { makeFakeGcloud } from './support/fakeGcloud.js';
 
 const pexec = promisify(execFile);
 // Loaded through require so that its typings, which pull the DOM lib into the
@@ -191,6 +192,22 @@ describe('deploy scripts', () => {
     expect(fs.readFileSync('Procfile', 'utf8')).toContain('functions-framework --target=goproxy');
   });
 
+  it('deploy.sh refuses to let allUsers call a configuration without clientAuth', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modproxy-deploy-'));
+    try {
+      const open = path.join(tmp, 'open.yaml');
+      fs.writeFileSync(open, 'privateModules:\n  - pathPrefix: github.com/my-org\n    auth: {gitHubApp: 1}\n');
+      const refused = pexec('deploy/deploy.sh', ['--project', 'p', '--region', 'r', '--config', open, '--name', 'open-test', '--dry-run']);
+      await expect(refused).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('does not enable clientAuth') });
+      // Behind Google IAM it may: the network is private by other means.
+      const { stdout } = await pexec('deploy/deploy.sh', ['--project', 'p', '--region', 'r', '--config', open, '--name', 'open-test', '--no-allow-unauthenticated', '--dry-run']);
+      expect(stdout).toContain('--no-allow-unauthenticated');
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      fs.rmSync('deploy/.env.open-test.yaml', { force: true });
+    }
+  });
+
   it('deploy.sh refuses incomplete arguments', async () => {
     await expect(pexec('deploy/deploy.sh', ['--project', 'p', '--dry-run'])).rejects.toMatchObject({ code: 2 });
   });
@@ -198,9 +215,71 @@ describe('deploy scripts', () => {
   it('setup.sh --dry-run grants only append-only bucket roles, self-signing and the secret accessor', async () => {
     const { stdout } = await pexec('deploy/setup.sh', ['--project', 'p', '--region', 'europe-west1', '--bucket', 'b', '--dry-run']);
     const roles = [...stdout.matchAll(/--role=(\S+)/g)].map((m) => m[1]);
-    expect(roles).toEqual(['roles/storage.objectCreator', 'roles/storage.objectViewer', 'roles/iam.serviceAccountTokenCreator', 'roles/secretmanager.secretAccessor']);
+    expect(roles).toEqual([
+      'roles/storage.objectCreator',
+      'roles/storage.objectViewer',
+      'roles/iam.serviceAccountTokenCreator',
+      // the GitHub App key, the ci password hash, the access-token key: each secret on its own
+      'roles/secretmanager.secretAccessor',
+      'roles/secretmanager.secretAccessor',
+      'roles/secretmanager.secretAccessor',
+    ]);
+    expect([...stdout.matchAll(/secrets add-iam-policy-binding (\S+)/g)].map((m) => m[1])).toEqual(['modproxy-github-app-key', 'modproxy-ci-password-hash', 'modproxy-token-secret']);
     expect(stdout).not.toMatch(/projects add-iam-policy-binding|objectAdmin|storage\.admin/);
     expect(stdout).toContain('--uniform-bucket-level-access --public-access-prevention');
+  });
+
+  it('setup.sh creates the secrets modproxy.example.yaml names, and generates the access-token key (never printed)', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modproxy-setup-'));
+    try {
+      const gcloud = makeFakeGcloud(tmp);
+      const env = { ...process.env, PATH: `${gcloud.bin}:${process.env.PATH}` };
+      const { stdout } = await pexec('deploy/setup.sh', ['--project', 'my-project', '--region', 'europe-west1', '--bucket', 'b'], { env });
+      const created = gcloud.calls().filter((c) => c.includes('create'));
+      const secrets = created.filter((c) => c[0] === 'secrets').map((c) => c[2]);
+      // The names the example configuration reads from Secret Manager.
+      const example = fs.readFileSync('deploy/modproxy.example.yaml', 'utf8');
+      const named = [...example.matchAll(/secrets\/([^/]+)\/versions/g)].map((m) => m[1]);
+      expect(named.sort()).toEqual(['modproxy-ci-password-hash', 'modproxy-token-secret']);
+      for (const n of named) expect(secrets).toContain(n);
+      expect(example).toContain('envVar: GITHUB_APP_KEY');
+      expect(secrets).toContain('modproxy-github-app-key');
+      // One generated version of the token key: 48 random bytes in base64, nowhere in the output.
+      const [token, ...more] = gcloud.secretVersions('modproxy-token-secret');
+      expect(more).toEqual([]);
+      expect(Buffer.from(token, 'base64')).toHaveLength(48);
+      expect(token).toMatch(/^[A-Za-z0-9+/]{64}$/);
+      expect(stdout).not.toContain(token);
+      // What only the user can add is said, with the command to add it.
+      expect(stdout).toContain('modproxy-auth hash-password');
+      expect(gcloud.secretVersions('modproxy-ci-password-hash')).toEqual([]);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('setup.sh can be re-run: the second run creates nothing, keeps the token key, and exits 0', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modproxy-setup-'));
+    try {
+      const gcloud = makeFakeGcloud(tmp);
+      const env = { ...process.env, PATH: `${gcloud.bin}:${process.env.PATH}` };
+      const args = ['--project', 'p', '--region', 'europe-west1', '--bucket', 'b'];
+      await pexec('deploy/setup.sh', args, { env });
+      const first = gcloud.calls().length;
+      const key = gcloud.secretVersions('modproxy-token-secret');
+      const { stdout } = await pexec('deploy/setup.sh', args, { env }); // rejects on a non-zero exit
+      const again = gcloud.calls().slice(first);
+      expect(again.filter((c) => c.includes('create')), 'nothing created twice').toEqual([]);
+      expect(again.filter((c) => c.join(' ').startsWith('secrets versions add')), 'no new token key').toEqual([]);
+      expect(gcloud.secretVersions('modproxy-token-secret')).toEqual(key);
+      expect(stdout).toContain('# exists: service account modproxy@p.iam.gserviceaccount.com');
+      expect(stdout).toContain('# exists: bucket gs://b');
+      expect(stdout).toContain('# exists: secret modproxy-token-secret');
+      // The bindings are applied again (idempotent in IAM): a re-run repairs a removed one.
+      expect(again.filter((c) => c.includes('add-iam-policy-binding'))).toHaveLength(6);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
 
