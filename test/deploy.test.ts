@@ -20,6 +20,7 @@ const { convertFiles } = createRequire(import.meta.url)('@cdktf/hcl2json') as { 
 type Block = Record<string, unknown>;
 interface Tf {
   resource?: Record<string, Record<string, Block[]>>;
+  locals?: Block[];
   variable?: Record<string, Block[]>;
   output?: Record<string, Block[]>;
   module?: Record<string, Block[]>;
@@ -97,15 +98,81 @@ describe('terraform module', () => {
     expect(b.member).toBe('serviceAccount:${google_service_account.proxy.email}');
   });
 
-  it('scopes secret access to the GitHub App key secret, for the proxy account only', () => {
+  it('scopes secret access to each secret it creates, for the proxy account only', () => {
     const accessors = resources('google_secret_manager_secret_iam_member');
-    expect(accessors).toHaveLength(1);
-    const [, b] = accessors[0];
-    expect(b.role).toBe('roles/secretmanager.secretAccessor');
-    expect(b.secret_id).toBe('${google_secret_manager_secret.github_app_key[0].id}');
-    expect(b.member).toBe('serviceAccount:${google_service_account.proxy.email}');
-    // No secret version (key material) in Terraform: it would land in state.
-    expect(resources('google_secret_manager_secret_version')).toHaveLength(0);
+    expect(accessors.map(([, b]) => b.secret_id).sort()).toEqual([
+      '${each.value.id}', // one per password hash secret (for_each over the secrets)
+      '${google_secret_manager_secret.github_app_key[0].id}',
+      '${google_secret_manager_secret.token[0].id}',
+    ]);
+    for (const [, b] of accessors) {
+      expect(b.role).toBe('roles/secretmanager.secretAccessor');
+      expect(b.member).toBe('serviceAccount:${google_service_account.proxy.email}');
+    }
+    const [, perHash] = accessors.find(([n]) => n === 'proxy_reads_password_hash')!;
+    expect(perHash.for_each).toBe('${google_secret_manager_secret.password_hash}');
+    // The only secret version in Terraform is the generated token key: the GitHub App key and the
+    // password hashes are added with gcloud, so that they never land in state.
+    expect(resources('google_secret_manager_secret_version').map(([n]) => n)).toEqual(['token']);
+  });
+
+  it('creates the access-token key from a random resource of at least 32 bytes, and the secrets the example names', () => {
+    const [, version] = resources('google_secret_manager_secret_version')[0];
+    expect(version.secret).toBe('${google_secret_manager_secret.token[0].id}');
+    expect(version.secret_data).toBe('${random_bytes.token[0].base64}');
+    const [, random] = resources('random_bytes')[0];
+    expect(random.length).toBeGreaterThanOrEqual(32);
+    expect(JSON.stringify(tf.terraform)).toContain('hashicorp/random');
+    expect(tf.variable?.token_secret_id?.[0].default).toBe('modproxy-token-secret');
+    expect(tf.variable?.password_hash_secret_ids?.[0].default).toEqual(['modproxy-ci-password-hash']);
+    // The example's configuration reads exactly those secrets.
+    const yaml = example.module?.modproxy?.[0].config_yaml as string;
+    const named = [...yaml.matchAll(/secrets\/([^/]+)\/versions/g)].map((m) => m[1]).sort();
+    expect(named).toEqual(['modproxy-ci-password-hash', 'modproxy-token-secret']);
+  });
+
+  it('deploys with clientAuth on: the example enables it, and allUsers may invoke only a configuration that does', () => {
+    // The example's configuration, as the module hands it to modproxy (its storage section added).
+    const yaml = (example.module?.modproxy?.[0].config_yaml as string).replace(/\$\{var\.project_id\}/g, 'my-project');
+    const { config } = loadConfig({ MODPROXY_CONFIG: `storage:\n  gcs:\n    bucket: my-bucket\n${yaml}` });
+    expect(config.clientAuth.enabled).toBe(true);
+    expect(config.clientAuth.allowUnauthenticated).toBe(false);
+    expect(config.clientAuth.authenticators.accessToken?.secret).toEqual({ secret: 'projects/my-project/secrets/modproxy-token-secret/versions/latest' });
+    expect(config.clientAuth.identities.map((i) => i.name)).toEqual(['ci']);
+    // The module checks, before it grants the invoker role, that allUsers comes with clientAuth.
+    const [, inv] = resources('google_cloud_run_v2_service_iam_member')[0];
+    const pre = (inv.lifecycle as Array<{ precondition: Array<{ condition: string; error_message: string }> }>)[0].precondition[0];
+    expect(pre.condition).toContain('"allUsers"');
+    expect(pre.condition).toContain('local.client_auth_enabled');
+    expect(pre.error_message).toContain('clientAuth.enabled: true');
+    const locals = JSON.stringify(tf.locals);
+    expect(locals).toContain('yamldecode(var.config_yaml)');
+    expect(locals).toContain('clientAuth.enabled');
+  });
+
+  it('documents only configurations with clientAuth on (every config_yaml in README.md and terraform/README.md)', () => {
+    const snippets = ['README.md', 'terraform/README.md'].flatMap((f) =>
+      [...fs.readFileSync(f, 'utf8').matchAll(/config_yaml = <<-YAML\n([\s\S]*?)\n\s*YAML\n/g)].map((m) => [f, m[1]] as const),
+    );
+    expect(snippets.length).toBeGreaterThan(0);
+    for (const [f, body] of snippets) {
+      const indent = /^ */.exec(body)![0].length;
+      const yaml = body
+        .split('\n')
+        .map((l) => l.slice(indent))
+        .join('\n');
+      const { config } = loadConfig({ MODPROXY_CONFIG: `storage:\n  gcs:\n    bucket: my-bucket\n${yaml}\n` });
+      expect(config.clientAuth.enabled, f).toBe(true);
+    }
+  });
+
+  it('uploads only the build inputs (as .gcloudignore): an allow-list of files, never the whole directory', () => {
+    const [, archive] = Object.entries(tf.data?.archive_file ?? {}).map(([n, b]) => [n, b[0]] as [string, Block])[0];
+    expect(archive.source_dir).toBeUndefined();
+    expect(archive.excludes).toBeUndefined();
+    expect(JSON.stringify(archive.dynamic)).toContain('local.source_files');
+    const locals = JSON.stringify(tf.locals);
+    for (const pattern of ['{package.json,package-lock.json,tsconfig.json,tsconfig.build.json,Procfile}', '{functions,lib}/**/*.ts', '**/*.test.ts']) expect(locals).toContain(pattern);
   });
 
   it('deploys a 2nd-gen nodejs22 function from an uploaded source zip, or a Cloud Run service', () => {
@@ -141,11 +208,13 @@ describe('terraform module', () => {
         'google_project_service',
         'google_secret_manager_secret',
         'google_secret_manager_secret_iam_member',
+        'google_secret_manager_secret_version',
         'google_service_account',
         'google_service_account_iam_member',
         'google_storage_bucket',
         'google_storage_bucket_iam_member',
         'google_storage_bucket_object',
+        'random_bytes',
       ].sort(),
     );
   });
