@@ -13,7 +13,7 @@ import { createHandler, type RequestHandler } from './http/handler.js';
 import { ModuleService } from './service/moduleService.js';
 import { Leases } from './records/lease.js';
 import { ClientAuth } from './auth/clientAuth.js';
-import { createSecretLoader, type SecretLoader } from './config/secrets.js';
+import { createSecretLoader, type SecretLoader, type SecretSource } from './config/secrets.js';
 import { GitHubAppCredentials } from './source/git/githubApp.js';
 import { FsStorage } from './storage/fsStorage.js';
 import { GcsStorage } from './storage/gcsStorage.js';
@@ -79,8 +79,6 @@ export function openProxyError(reads: string[]): string {
 /** The shortest access-token signing secret accepted (HS256: at least the hash size, random). */
 export const MIN_TOKEN_SECRET_BYTES = 32;
 
-type SecretValue = string | { file?: string; envVar?: string; secret?: string };
-
 /**
  * Reads (and caches, in `secrets`) every secret the configuration names, and
  * checks what can be checked without using it, so that a configuration fault
@@ -88,7 +86,7 @@ type SecretValue = string | { file?: string; envVar?: string; secret?: string };
  */
 async function checkSecrets(config: Config, secrets: SecretLoader, credentials: GitCredentials | undefined): Promise<void> {
   await credentials?.checkKeys?.();
-  const read = async (key: string, v: SecretValue): Promise<string> => {
+  const read = async (key: string, v: string | SecretSource): Promise<string> => {
     let value: string;
     try {
       value = typeof v === 'string' ? v : await secrets.load(v);
