@@ -34,6 +34,22 @@ done
 case "$target" in function|run) ;; *) echo "deploy.sh: --target must be function or run" >&2; exit 2 ;; esac
 sa="${sa:-$name@$project.iam.gserviceaccount.com}"
 
+# With --allow-unauthenticated (the default) anyone on the internet reaches it:
+# the configuration must authenticate clients itself (clientAuth.enabled), or
+# say explicitly that it must not (clientAuth.allowUnauthenticated). modproxy
+# refuses such a start too; this says so before a build.
+if [ "$invoker" = "--allow-unauthenticated" ]; then
+  node --input-type=module -e '
+    import fs from "node:fs";
+    import YAML from "yaml";
+    const c = YAML.parse(fs.readFileSync(process.argv[1], "utf8"), { merge: true }) ?? {};
+    if (c.clientAuth?.enabled !== true && c.clientAuth?.allowUnauthenticated !== true) {
+      console.error(`deploy.sh: ${process.argv[1]} does not enable clientAuth, and --allow-unauthenticated lets anyone call the proxy: ` +
+        "set clientAuth.enabled: true (see the README), or deploy with --no-allow-unauthenticated");
+      process.exit(2);
+    }' "$config"
+fi
+
 # The configuration goes in as an environment variable holding the YAML,
 # through an env-vars file (YAML mapping; the value JSON-quoted, which YAML reads).
 env_file="deploy/.env.$name.yaml"

@@ -13,7 +13,7 @@ import { createHandler, type RequestHandler } from './http/handler.js';
 import { ModuleService } from './service/moduleService.js';
 import { Leases } from './records/lease.js';
 import { ClientAuth } from './auth/clientAuth.js';
-import { createSecretLoader, type SecretLoader } from './config/secrets.js';
+import { createSecretLoader, type SecretLoader, type SecretSource } from './config/secrets.js';
 import { GitHubAppCredentials } from './source/git/githubApp.js';
 import { FsStorage } from './storage/fsStorage.js';
 import { GcsStorage } from './storage/gcsStorage.js';
@@ -26,11 +26,14 @@ import { httpSumdbFetch, SUM_GOLANG_ORG_KEY, SumdbClient, type SumdbLookup } fro
 import { StorageTreeStore } from './records/treeStore.js';
 import { SumdbProxy, type ProxiedDatabase } from './service/sumdbProxy.js';
 
+/** Git credentials; `checkKeys` (GitHub Apps) reads and checks every key at start-up. */
+export type GitCredentials = CredentialProvider & { checkKeys?(): Promise<void> };
+
 export interface AppDeps {
   log?: Logger;
   storage?: ObjectStorage;
   http?: HttpClient;
-  credentials?: CredentialProvider;
+  credentials?: GitCredentials;
   secrets?: SecretLoader;
   /** Google's ID-token certificate endpoint (tests point it at a local server). */
   gceCertsUrl?: string;
@@ -49,6 +52,70 @@ export interface AppDeps {
 /** The one-line reason modproxy refuses a parentProxy it cannot verify. */
 export const NO_VERIFIER_ERROR =
   'parentProxy is configured but modules from it cannot be verified: configure publicModules.sumDatabase (name, url, publicKey), or remove parentProxy';
+
+/**
+ * What this configuration reads with credentials: privateModules entries with
+ * a GitHub App, and a parent proxy with credentials. Served without
+ * clientAuth, each is readable by anyone who can reach the proxy.
+ */
+function credentialedReads(config: Config): string[] {
+  const reads = config.privateModules.flatMap((m, i) =>
+    m.auth?.gitHubApp !== undefined ? [`privateModules[${i}] ${m.pathPrefix} through GitHub App ${m.auth.gitHubApp}`] : [],
+  );
+  if (config.parentProxy?.auth) reads.push('parentProxy with parentProxy.auth credentials');
+  return reads;
+}
+
+/** The one-line reason modproxy refuses to serve what it reads with credentials to anyone. */
+export function openProxyError(reads: string[]): string {
+  const what = reads.length > 3 ? `${reads.slice(0, 3).join('; ')}; and ${reads.length - 3} more` : reads.join('; ');
+  return (
+    `refusing to start an open proxy: modules are read with credentials (${what}) but clientAuth.enabled is false, ` +
+    'so anyone who can reach this proxy could read them: enable clientAuth (see the README), or set ' +
+    'clientAuth.allowUnauthenticated: true if only trusted clients can reach it (a network private by other means)'
+  );
+}
+
+/** The shortest access-token signing secret accepted (HS256: at least the hash size, random). */
+export const MIN_TOKEN_SECRET_BYTES = 32;
+
+/**
+ * Reads (and caches, in `secrets`) every secret the configuration names, and
+ * checks what can be checked without using it, so that a configuration fault
+ * stops the start with the key it is under, instead of failing requests.
+ */
+async function checkSecrets(config: Config, secrets: SecretLoader, credentials: GitCredentials | undefined): Promise<void> {
+  await credentials?.checkKeys?.();
+  const read = async (key: string, v: string | SecretSource): Promise<string> => {
+    let value: string;
+    try {
+      value = typeof v === 'string' ? v : await secrets.load(v);
+    } catch (err) {
+      throw new Error(`${key}: ${(err as Error).message}`);
+    }
+    if (value.trim() === '') throw new Error(`${key}: the secret is empty`);
+    return value;
+  };
+  const parent = config.parentProxy?.auth;
+  if (parent?.bearerToken !== undefined) await read('parentProxy.auth.bearerToken', parent.bearerToken);
+  if (parent?.password !== undefined) await read('parentProxy.auth.password', parent.password);
+  const ca = config.clientAuth;
+  if (!ca.enabled) return;
+  for (const [i, id] of ca.identities.entries()) {
+    if (id.passwordHash !== undefined) await read(`clientAuth.identities[${i}].passwordHash`, id.passwordHash);
+    if (id.password !== undefined) await read(`clientAuth.identities[${i}].password`, id.password);
+  }
+  const at = ca.authenticators.accessToken;
+  if (at) {
+    const key = 'clientAuth.authenticators.accessToken.secret';
+    const bytes = Buffer.byteLength((await read(key, at.secret)).replace(/\r?\n$/, ''), 'utf8');
+    if (bytes < MIN_TOKEN_SECRET_BYTES) {
+      throw new Error(
+        `${key}: too short (${bytes} bytes): anyone who guesses it can mint access tokens; use at least ${MIN_TOKEN_SECRET_BYTES} random bytes, e.g. \`openssl rand -base64 48\``,
+      );
+    }
+  }
+}
 
 type SumDatabaseConfig = NonNullable<NonNullable<Config['publicModules']>['sumDatabase']>;
 
@@ -90,10 +157,10 @@ function proxiedDatabases(config: Config, storage: ObjectStorage, clients: Map<s
 type ParentAuthConfig = NonNullable<NonNullable<Config['parentProxy']>['auth']>;
 
 /** The Authorization header value for the parent proxy, loaded once. */
-function parentAuthorization(auth: ParentAuthConfig | undefined, secrets: () => SecretLoader): (() => Promise<string | undefined>) | undefined {
+function parentAuthorization(auth: ParentAuthConfig | undefined, secrets: SecretLoader): (() => Promise<string | undefined>) | undefined {
   if (!auth) return undefined;
   let value: Promise<string> | undefined;
-  const load = async (v: string | { file?: string; envVar?: string; secret?: string }) => (typeof v === 'string' ? v : (await secrets().load(v)).replace(/\r?\n$/, ''));
+  const load = async (v: string | { file?: string; envVar?: string; secret?: string }) => (typeof v === 'string' ? v : (await secrets.load(v)).replace(/\r?\n$/, ''));
   return () => {
     value ??= (async () => {
       if (auth.bearerToken !== undefined) return `Bearer ${await load(auth.bearerToken)}`;
@@ -124,6 +191,16 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   for (const key of ['maxChildProcesses', 'httpProxy'] as const) {
     if (config[key] !== undefined) log.warn(`configuration key ${key} is accepted for compatibility with go-mod-proxy and ignored`);
   }
+  // Fail closed: what is read with credentials is not served to anyone without an explicit choice.
+  const reads = credentialedReads(config);
+  if (reads.length > 0 && !config.clientAuth.enabled) {
+    if (!config.clientAuth.allowUnauthenticated) throw refuse(openProxyError(reads));
+    log.warn(
+      'clientAuth.allowUnauthenticated is true: modules read with credentials are served to every client that can reach this proxy; keep its network private',
+      { credentialedReads: reads },
+    );
+  }
+  const secrets = deps.secrets ?? createSecretLoader();
   const storage = deps.storage ?? storageFromConfig(config);
   // Fail closed: a parent proxy is used only with something that verifies what it sends.
   const sumDatabase = config.publicModules?.sumDatabase;
@@ -137,21 +214,19 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   // The lookup that verified a public module is the one its client asks /sumdb/ for next: keep it meanwhile.
   const keepLookup = sumdb && sumDatabase ? (l: SumdbLookup) => sumdb.keepLookup(sumDatabase.name, l) : undefined;
   const verifier = deps.verifier ?? (config.parentProxy && sumDatabase ? new SumdbVerifier(sumdbClients.get(sumDatabase.name)!, keepLookup) : undefined);
-  if (config.parentProxy && !verifier) throw new Error(NO_VERIFIER_ERROR);
+  if (config.parentProxy && !verifier) throw refuse(NO_VERIFIER_ERROR);
   const http = deps.http ?? createGitHttpClient({ idleTimeoutMs: config.resolve.gitIdleTimeoutSeconds * 1000 });
-  const needsApps = config.privateModules.some((m) => m.auth?.gitHubApp !== undefined);
-  const credentials =
-    deps.credentials ?? (needsApps ? new GitHubAppCredentials({ config, secrets: deps.secrets ?? createSecretLoader(), log }) : undefined);
+  // Every configured app, used or not, so that each key is checked at start-up.
+  const hasApps = config.gitHub.some((h) => h.gitHubApps.length > 0);
+  const credentials: GitCredentials | undefined = deps.credentials ?? (hasApps ? new GitHubAppCredentials({ config, secrets, log }) : undefined);
   if (config.clientAuth.enabled && config.clientAuth.acl.length === 0) log.warn('clientAuth is enabled with an empty acl: every request will be denied');
   const git = new GitSources(config, http, credentials);
-  let secretLoader: SecretLoader | undefined;
-  const lazySecrets = () => (secretLoader ??= deps.secrets ?? createSecretLoader());
   const parent =
     config.parentProxy && verifier
       ? new ParentProxy({
           url: config.parentProxy.url,
           verifier,
-          authorization: parentAuthorization(config.parentProxy.auth, lazySecrets),
+          authorization: parentAuthorization(config.parentProxy.auth, secrets),
           timeoutMs: config.parentProxy.timeoutSeconds * 1000,
           zipTimeoutMs: config.parentProxy.zipTimeoutSeconds * 1000,
           tmpDir: deps.tmpDir ? path.join(deps.tmpDir, 'parent') : undefined,
@@ -174,18 +249,33 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     negativeCacheMs: coord.negativeCacheSeconds * 1000,
     now: deps.now,
   });
-  const secrets = deps.secrets ?? createSecretLoader();
   const clientAuth = config.clientAuth.enabled ? ClientAuth.create(config.clientAuth, { secrets, log, gceCertsUrl: deps.gceCertsUrl, now: deps.now }) : undefined;
   // Surface a failure at ready(); requests also wait for (and fail with) it.
   clientAuth?.catch(() => {});
   const handler = createHandler({ service, sumdb, log, publicCache: !config.clientAuth.enabled, zipRedirect: config.zipRedirect, clientAuth });
+  // Secrets are read and checked once; a fault is logged once, as one line naming its key.
+  let ready: Promise<void> | undefined;
   return {
     config,
     handler,
     service,
     log,
-    ready: async () => {
-      await clientAuth;
-    },
+    ready: () =>
+      (ready ??= (async () => {
+        try {
+          await checkSecrets(config, secrets, credentials);
+          await clientAuth;
+        } catch (err) {
+          throw refuse((err as Error).message);
+        }
+      })()),
   };
+}
+
+/**
+ * Why modproxy cannot start, as the error to throw: the entry points log it as
+ * their one ERROR line (functions/start.ts), so it is not logged here too.
+ */
+function refuse(message: string): Error {
+  return new Error(message);
 }

@@ -81,18 +81,17 @@ export class StorageError extends ProxyError {
 }
 
 /**
- * The upstream refused our credentials or the repository is inaccessible to
- * them. Answered as "not found" (logged as a warning), as the go command
- * reports a repository it cannot read.
+ * A fault of this proxy's own credentials or configuration: a git host or API
+ * refused the credentials we sent (401/403), an installation token was
+ * refused, a key cannot sign. Never "not found": a 404 would send the go
+ * command on to the next GOPROXY entry with the private path, and would be
+ * remembered as an answer. It is a 5xx (bad gateway by default), not cached,
+ * logged as an error, and its reply says that the proxy is at fault.
  */
-export class UpstreamAuthError extends ProxyError {
+export class UpstreamAuthError extends UpstreamError {
   override name = 'UpstreamAuthError';
-  constructor(message: string) {
-    super('not-found', message);
-  }
-
-  override get severity(): Severity {
-    return 'WARNING';
+  constructor(message: string, status: 502 | 503 = 502, options?: { cause?: unknown }) {
+    super(message, status, options);
   }
 }
 

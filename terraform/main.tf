@@ -5,6 +5,9 @@
 # - roles/iam.serviceAccountTokenCreator on itself only, to sign V4 URLs for
 #   large zips (IAM signBlob);
 # - the GitHub App key in Secret Manager, readable by this account only;
+# - client authentication on: secrets for identities' password hashes and a
+#   generated access-token key (48 random bytes), readable by this account
+#   only, and allUsers may invoke it only when config_yaml enables clientAuth;
 # - no project-wide role for the account.
 
 locals {
@@ -17,6 +20,21 @@ locals {
     "    bucket: ${google_storage_bucket.modules.name}",
     var.config_yaml,
   ])
+
+  # allUsers reaches it from the internet: only with modproxy's own client authentication.
+  config_doc          = try(yamldecode(var.config_yaml), null)
+  client_auth_enabled = try(local.config_doc.clientAuth.enabled, false) == true
+
+  # What Cloud Build needs (what .gcloudignore uploads): no tests, keys,
+  # configurations, environment files or Terraform state.
+  source_root = coalesce(var.source_dir, "${path.module}/..")
+  source_files = sort(setsubtract(
+    setunion(
+      fileset(local.source_root, "{package.json,package-lock.json,tsconfig.json,tsconfig.build.json,Procfile}"),
+      fileset(local.source_root, "{functions,lib}/**/*.ts"),
+    ),
+    fileset(local.source_root, "**/*.test.ts"),
+  ))
 
   secret_env = var.github_app_key_secret_id == "" ? [] : [{
     key     = "GITHUB_APP_KEY"
@@ -107,6 +125,59 @@ resource "google_secret_manager_secret_iam_member" "proxy_reads_github_app_key" 
   member    = "serviceAccount:${google_service_account.proxy.email}"
 }
 
+# Client authentication (clientAuth in config_yaml). The password hashes are
+# added with gcloud (`npx modproxy-auth hash-password < pw.txt | gcloud secrets
+# versions add <id> --data-file=-`); the access-token signing key is generated
+# here. It is in Terraform state, like every generated secret: keep the state
+# private.
+resource "google_secret_manager_secret" "password_hash" {
+  for_each  = toset(var.password_hash_secret_ids)
+  project   = var.project_id
+  secret_id = each.value
+  replication {
+    auto {}
+  }
+  depends_on = [google_project_service.services]
+}
+
+resource "google_secret_manager_secret_iam_member" "proxy_reads_password_hash" {
+  for_each  = google_secret_manager_secret.password_hash
+  project   = var.project_id
+  secret_id = each.value.id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${google_service_account.proxy.email}"
+}
+
+resource "google_secret_manager_secret" "token" {
+  count     = var.token_secret_id == "" ? 0 : 1
+  project   = var.project_id
+  secret_id = var.token_secret_id
+  replication {
+    auto {}
+  }
+  depends_on = [google_project_service.services]
+}
+
+# clientAuth.authenticators.accessToken.secret: 48 random bytes (modproxy refuses fewer than 32).
+resource "random_bytes" "token" {
+  count  = var.token_secret_id == "" ? 0 : 1
+  length = 48
+}
+
+resource "google_secret_manager_secret_version" "token" {
+  count       = var.token_secret_id == "" ? 0 : 1
+  secret      = google_secret_manager_secret.token[0].id
+  secret_data = random_bytes.token[0].base64
+}
+
+resource "google_secret_manager_secret_iam_member" "proxy_reads_token" {
+  count     = var.token_secret_id == "" ? 0 : 1
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.token[0].id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${google_service_account.proxy.email}"
+}
+
 # --- Cloud Functions (2nd gen), built from the repository by Cloud Build ---
 
 resource "google_storage_bucket" "source" {
@@ -122,9 +193,16 @@ resource "google_storage_bucket" "source" {
 data "archive_file" "source" {
   count       = var.deploy_target == "function" ? 1 : 0
   type        = "zip"
-  source_dir  = coalesce(var.source_dir, "${path.module}/..")
   output_path = "${path.root}/.terraform/modproxy-source.zip"
-  excludes    = ["node_modules", "dist", ".git", "test", "terraform", "bench", ".modproxy-data", "coverage"]
+
+  # An allow-list, as .gcloudignore: the build inputs only.
+  dynamic "source" {
+    for_each = local.source_files
+    content {
+      filename = source.value
+      content  = file("${local.source_root}/${source.value}")
+    }
+  }
 }
 
 resource "google_storage_bucket_object" "source" {
@@ -174,7 +252,13 @@ resource "google_cloudfunctions2_function" "proxy" {
     }
   }
 
-  depends_on = [google_project_service.services, google_secret_manager_secret_iam_member.proxy_reads_github_app_key]
+  depends_on = [
+    google_project_service.services,
+    google_secret_manager_secret_iam_member.proxy_reads_github_app_key,
+    google_secret_manager_secret_iam_member.proxy_reads_password_hash,
+    google_secret_manager_secret_iam_member.proxy_reads_token,
+    google_secret_manager_secret_version.token,
+  ]
 }
 
 # --- Cloud Run, from a container image ---
@@ -222,7 +306,13 @@ resource "google_cloud_run_v2_service" "proxy" {
     }
   }
 
-  depends_on = [google_project_service.services, google_secret_manager_secret_iam_member.proxy_reads_github_app_key]
+  depends_on = [
+    google_project_service.services,
+    google_secret_manager_secret_iam_member.proxy_reads_github_app_key,
+    google_secret_manager_secret_iam_member.proxy_reads_password_hash,
+    google_secret_manager_secret_iam_member.proxy_reads_token,
+    google_secret_manager_secret_version.token,
+  ]
 }
 
 # Who may call it. Both targets are Cloud Run services underneath.
@@ -233,4 +323,11 @@ resource "google_cloud_run_v2_service_iam_member" "invokers" {
   name     = local.service_name
   role     = "roles/run.invoker"
   member   = each.value
+
+  lifecycle {
+    precondition {
+      condition     = !contains(["allUsers", "allAuthenticatedUsers"], each.value) || local.client_auth_enabled
+      error_message = "invoker_members lets anyone call the proxy (${each.value}), but config_yaml does not set clientAuth.enabled: true, so anyone could read the modules it serves. Enable clientAuth (see the README), or set invoker_members to the groups or service accounts that may call it."
+    }
+  }
 }

@@ -60,9 +60,21 @@ variable "github_app_key_secret_version" {
 }
 
 variable "invoker_members" {
-  description = "Who may invoke the proxy. Default allUsers, because modproxy authenticates clients itself (clientAuth); use e.g. [\"group:dev@example.com\"] to also require Google IAM identity."
+  description = "Who may invoke the proxy. Default allUsers, because modproxy authenticates clients itself: allUsers (or allAuthenticatedUsers) requires clientAuth.enabled: true in config_yaml. Use e.g. [\"group:dev@example.com\"] to also require Google IAM identity."
   type        = list(string)
   default     = ["allUsers"]
+}
+
+variable "password_hash_secret_ids" {
+  description = "Secret Manager secrets to create for clientAuth.identities[].passwordHash, readable by the proxy only. Add each hash with `npx modproxy-auth hash-password < pw.txt | gcloud secrets versions add <id> --data-file=-`; reference it in config_yaml as {secret: projects/<project>/secrets/<id>/versions/latest}."
+  type        = list(string)
+  default     = ["modproxy-ci-password-hash"]
+}
+
+variable "token_secret_id" {
+  description = "Secret Manager secret to create for clientAuth.authenticators.accessToken.secret, with a generated version (48 random bytes, base64; in Terraform state). Reference it in config_yaml as {secret: projects/<project>/secrets/<id>/versions/latest}. Empty: none."
+  type        = string
+  default     = "modproxy-token-secret"
 }
 
 variable "memory" {

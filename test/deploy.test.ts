@@ -4,11 +4,13 @@
 import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../lib/config/load.js';
+import { makeFakeGcloud } from './support/fakeGcloud.js';
 
 const pexec = promisify(execFile);
 // Loaded through require so that its typings, which pull the DOM lib into the
@@ -18,6 +20,7 @@ const { convertFiles } = createRequire(import.meta.url)('@cdktf/hcl2json') as { 
 type Block = Record<string, unknown>;
 interface Tf {
   resource?: Record<string, Record<string, Block[]>>;
+  locals?: Block[];
   variable?: Record<string, Block[]>;
   output?: Record<string, Block[]>;
   module?: Record<string, Block[]>;
@@ -95,15 +98,81 @@ describe('terraform module', () => {
     expect(b.member).toBe('serviceAccount:${google_service_account.proxy.email}');
   });
 
-  it('scopes secret access to the GitHub App key secret, for the proxy account only', () => {
+  it('scopes secret access to each secret it creates, for the proxy account only', () => {
     const accessors = resources('google_secret_manager_secret_iam_member');
-    expect(accessors).toHaveLength(1);
-    const [, b] = accessors[0];
-    expect(b.role).toBe('roles/secretmanager.secretAccessor');
-    expect(b.secret_id).toBe('${google_secret_manager_secret.github_app_key[0].id}');
-    expect(b.member).toBe('serviceAccount:${google_service_account.proxy.email}');
-    // No secret version (key material) in Terraform: it would land in state.
-    expect(resources('google_secret_manager_secret_version')).toHaveLength(0);
+    expect(accessors.map(([, b]) => b.secret_id).sort()).toEqual([
+      '${each.value.id}', // one per password hash secret (for_each over the secrets)
+      '${google_secret_manager_secret.github_app_key[0].id}',
+      '${google_secret_manager_secret.token[0].id}',
+    ]);
+    for (const [, b] of accessors) {
+      expect(b.role).toBe('roles/secretmanager.secretAccessor');
+      expect(b.member).toBe('serviceAccount:${google_service_account.proxy.email}');
+    }
+    const [, perHash] = accessors.find(([n]) => n === 'proxy_reads_password_hash')!;
+    expect(perHash.for_each).toBe('${google_secret_manager_secret.password_hash}');
+    // The only secret version in Terraform is the generated token key: the GitHub App key and the
+    // password hashes are added with gcloud, so that they never land in state.
+    expect(resources('google_secret_manager_secret_version').map(([n]) => n)).toEqual(['token']);
+  });
+
+  it('creates the access-token key from a random resource of at least 32 bytes, and the secrets the example names', () => {
+    const [, version] = resources('google_secret_manager_secret_version')[0];
+    expect(version.secret).toBe('${google_secret_manager_secret.token[0].id}');
+    expect(version.secret_data).toBe('${random_bytes.token[0].base64}');
+    const [, random] = resources('random_bytes')[0];
+    expect(random.length).toBeGreaterThanOrEqual(32);
+    expect(JSON.stringify(tf.terraform)).toContain('hashicorp/random');
+    expect(tf.variable?.token_secret_id?.[0].default).toBe('modproxy-token-secret');
+    expect(tf.variable?.password_hash_secret_ids?.[0].default).toEqual(['modproxy-ci-password-hash']);
+    // The example's configuration reads exactly those secrets.
+    const yaml = example.module?.modproxy?.[0].config_yaml as string;
+    const named = [...yaml.matchAll(/secrets\/([^/]+)\/versions/g)].map((m) => m[1]).sort();
+    expect(named).toEqual(['modproxy-ci-password-hash', 'modproxy-token-secret']);
+  });
+
+  it('deploys with clientAuth on: the example enables it, and allUsers may invoke only a configuration that does', () => {
+    // The example's configuration, as the module hands it to modproxy (its storage section added).
+    const yaml = (example.module?.modproxy?.[0].config_yaml as string).replace(/\$\{var\.project_id\}/g, 'my-project');
+    const { config } = loadConfig({ MODPROXY_CONFIG: `storage:\n  gcs:\n    bucket: my-bucket\n${yaml}` });
+    expect(config.clientAuth.enabled).toBe(true);
+    expect(config.clientAuth.allowUnauthenticated).toBe(false);
+    expect(config.clientAuth.authenticators.accessToken?.secret).toEqual({ secret: 'projects/my-project/secrets/modproxy-token-secret/versions/latest' });
+    expect(config.clientAuth.identities.map((i) => i.name)).toEqual(['ci']);
+    // The module checks, before it grants the invoker role, that allUsers comes with clientAuth.
+    const [, inv] = resources('google_cloud_run_v2_service_iam_member')[0];
+    const pre = (inv.lifecycle as Array<{ precondition: Array<{ condition: string; error_message: string }> }>)[0].precondition[0];
+    expect(pre.condition).toContain('"allUsers"');
+    expect(pre.condition).toContain('local.client_auth_enabled');
+    expect(pre.error_message).toContain('clientAuth.enabled: true');
+    const locals = JSON.stringify(tf.locals);
+    expect(locals).toContain('yamldecode(var.config_yaml)');
+    expect(locals).toContain('clientAuth.enabled');
+  });
+
+  it('documents only configurations with clientAuth on (every config_yaml in README.md and terraform/README.md)', () => {
+    const snippets = ['README.md', 'terraform/README.md'].flatMap((f) =>
+      [...fs.readFileSync(f, 'utf8').matchAll(/config_yaml = <<-YAML\n([\s\S]*?)\n\s*YAML\n/g)].map((m) => [f, m[1]] as const),
+    );
+    expect(snippets.length).toBeGreaterThan(0);
+    for (const [f, body] of snippets) {
+      const indent = /^ */.exec(body)![0].length;
+      const yaml = body
+        .split('\n')
+        .map((l) => l.slice(indent))
+        .join('\n');
+      const { config } = loadConfig({ MODPROXY_CONFIG: `storage:\n  gcs:\n    bucket: my-bucket\n${yaml}\n` });
+      expect(config.clientAuth.enabled, f).toBe(true);
+    }
+  });
+
+  it('uploads only the build inputs (as .gcloudignore): an allow-list of files, never the whole directory', () => {
+    const [, archive] = Object.entries(tf.data?.archive_file ?? {}).map(([n, b]) => [n, b[0]] as [string, Block])[0];
+    expect(archive.source_dir).toBeUndefined();
+    expect(archive.excludes).toBeUndefined();
+    expect(JSON.stringify(archive.dynamic)).toContain('local.source_files');
+    const locals = JSON.stringify(tf.locals);
+    for (const pattern of ['{package.json,package-lock.json,tsconfig.json,tsconfig.build.json,Procfile}', '{functions,lib}/**/*.ts', '**/*.test.ts']) expect(locals).toContain(pattern);
   });
 
   it('deploys a 2nd-gen nodejs22 function from an uploaded source zip, or a Cloud Run service', () => {
@@ -139,11 +208,13 @@ describe('terraform module', () => {
         'google_project_service',
         'google_secret_manager_secret',
         'google_secret_manager_secret_iam_member',
+        'google_secret_manager_secret_version',
         'google_service_account',
         'google_service_account_iam_member',
         'google_storage_bucket',
         'google_storage_bucket_iam_member',
         'google_storage_bucket_object',
+        'random_bytes',
       ].sort(),
     );
   });
@@ -190,6 +261,22 @@ describe('deploy scripts', () => {
     expect(fs.readFileSync('Procfile', 'utf8')).toContain('node dist/functions/server.js');
   });
 
+  it('deploy.sh refuses to let allUsers call a configuration without clientAuth', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modproxy-deploy-'));
+    try {
+      const open = path.join(tmp, 'open.yaml');
+      fs.writeFileSync(open, 'privateModules:\n  - pathPrefix: github.com/my-org\n    auth: {gitHubApp: 1}\n');
+      const refused = pexec('deploy/deploy.sh', ['--project', 'p', '--region', 'r', '--config', open, '--name', 'open-test', '--dry-run']);
+      await expect(refused).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('does not enable clientAuth') });
+      // Behind Google IAM it may: the network is private by other means.
+      const { stdout } = await pexec('deploy/deploy.sh', ['--project', 'p', '--region', 'r', '--config', open, '--name', 'open-test', '--no-allow-unauthenticated', '--dry-run']);
+      expect(stdout).toContain('--no-allow-unauthenticated');
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      fs.rmSync('deploy/.env.open-test.yaml', { force: true });
+    }
+  });
+
   it('deploy.sh refuses incomplete arguments', async () => {
     await expect(pexec('deploy/deploy.sh', ['--project', 'p', '--dry-run'])).rejects.toMatchObject({ code: 2 });
   });
@@ -197,8 +284,132 @@ describe('deploy scripts', () => {
   it('setup.sh --dry-run grants only append-only bucket roles, self-signing and the secret accessor', async () => {
     const { stdout } = await pexec('deploy/setup.sh', ['--project', 'p', '--region', 'europe-west1', '--bucket', 'b', '--dry-run']);
     const roles = [...stdout.matchAll(/--role=(\S+)/g)].map((m) => m[1]);
-    expect(roles).toEqual(['roles/storage.objectCreator', 'roles/storage.objectViewer', 'roles/iam.serviceAccountTokenCreator', 'roles/secretmanager.secretAccessor']);
+    expect(roles).toEqual([
+      'roles/storage.objectCreator',
+      'roles/storage.objectViewer',
+      'roles/iam.serviceAccountTokenCreator',
+      // the GitHub App key, the ci password hash, the access-token key: each secret on its own
+      'roles/secretmanager.secretAccessor',
+      'roles/secretmanager.secretAccessor',
+      'roles/secretmanager.secretAccessor',
+    ]);
+    expect([...stdout.matchAll(/secrets add-iam-policy-binding (\S+)/g)].map((m) => m[1])).toEqual(['modproxy-github-app-key', 'modproxy-ci-password-hash', 'modproxy-token-secret']);
     expect(stdout).not.toMatch(/projects add-iam-policy-binding|objectAdmin|storage\.admin/);
     expect(stdout).toContain('--uniform-bucket-level-access --public-access-prevention');
+  });
+
+  it('setup.sh creates the secrets modproxy.example.yaml names, and generates the access-token key (never printed)', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modproxy-setup-'));
+    try {
+      const gcloud = makeFakeGcloud(tmp);
+      const env = { ...process.env, PATH: `${gcloud.bin}:${process.env.PATH}` };
+      const { stdout } = await pexec('deploy/setup.sh', ['--project', 'my-project', '--region', 'europe-west1', '--bucket', 'b'], { env });
+      const created = gcloud.calls().filter((c) => c.includes('create'));
+      const secrets = created.filter((c) => c[0] === 'secrets').map((c) => c[2]);
+      // The names the example configuration reads from Secret Manager.
+      const example = fs.readFileSync('deploy/modproxy.example.yaml', 'utf8');
+      const named = [...example.matchAll(/secrets\/([^/]+)\/versions/g)].map((m) => m[1]);
+      expect(named.sort()).toEqual(['modproxy-ci-password-hash', 'modproxy-token-secret']);
+      for (const n of named) expect(secrets).toContain(n);
+      expect(example).toContain('envVar: GITHUB_APP_KEY');
+      expect(secrets).toContain('modproxy-github-app-key');
+      // One generated version of the token key: 48 random bytes in base64, nowhere in the output.
+      const [token, ...more] = gcloud.secretVersions('modproxy-token-secret');
+      expect(more).toEqual([]);
+      expect(Buffer.from(token, 'base64')).toHaveLength(48);
+      expect(token).toMatch(/^[A-Za-z0-9+/]{64}$/);
+      expect(stdout).not.toContain(token);
+      // What only the user can add is said, with the command to add it.
+      expect(stdout).toContain('modproxy-auth hash-password');
+      expect(gcloud.secretVersions('modproxy-ci-password-hash')).toEqual([]);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('setup.sh can be re-run: the second run creates nothing, keeps the token key, and exits 0', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modproxy-setup-'));
+    try {
+      const gcloud = makeFakeGcloud(tmp);
+      const env = { ...process.env, PATH: `${gcloud.bin}:${process.env.PATH}` };
+      const args = ['--project', 'p', '--region', 'europe-west1', '--bucket', 'b'];
+      await pexec('deploy/setup.sh', args, { env });
+      const first = gcloud.calls().length;
+      const key = gcloud.secretVersions('modproxy-token-secret');
+      const { stdout } = await pexec('deploy/setup.sh', args, { env }); // rejects on a non-zero exit
+      const again = gcloud.calls().slice(first);
+      expect(again.filter((c) => c.includes('create')), 'nothing created twice').toEqual([]);
+      expect(again.filter((c) => c.join(' ').startsWith('secrets versions add')), 'no new token key').toEqual([]);
+      expect(gcloud.secretVersions('modproxy-token-secret')).toEqual(key);
+      expect(stdout).toContain('# exists: service account modproxy@p.iam.gserviceaccount.com');
+      expect(stdout).toContain('# exists: bucket gs://b');
+      expect(stdout).toContain('# exists: secret modproxy-token-secret');
+      // The bindings are applied again (idempotent in IAM): a re-run repairs a removed one.
+      expect(again.filter((c) => c.includes('add-iam-policy-binding'))).toHaveLength(6);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('.gcloudignore (what `gcloud ... deploy --source .` uploads)', () => {
+  // Files a checkout may hold besides the tracked ones: none of them may leave the machine.
+  const NEVER = [
+    'my-app.2026-11-24.private-key.pem',
+    'lib/stray.pem',
+    'my-modproxy.yaml',
+    'deploy/my-modproxy.yaml',
+    'deploy/.env.modproxy.yaml',
+    '.env',
+    'functions/.env.local',
+    'lib/service-account-key.json',
+    'node_modules/x/index.js',
+    'dist/functions/index.js',
+    '.modproxy-data/versions/x',
+    'terraform/examples/basic/terraform.tfstate',
+    'coverage/index.html',
+  ];
+  let tree: string;
+  let uploaded: string[];
+  const rules = path.resolve('.gcloudignore');
+
+  beforeAll(async () => {
+    // A copy of the checkout (tracked files and the extras above) in a fresh repository,
+    // where git applies .gcloudignore with gitignore semantics, as gcloud does.
+    tree = fs.mkdtempSync(path.join(os.tmpdir(), 'modproxy-gcloudignore-'));
+    const tracked = (await pexec('git', ['ls-files', '-z'])).stdout.split('\0').filter(Boolean);
+    for (const f of [...tracked, ...NEVER]) {
+      fs.mkdirSync(path.join(tree, path.dirname(f)), { recursive: true });
+      if (tracked.includes(f) && fs.existsSync(f)) fs.copyFileSync(f, path.join(tree, f));
+      else fs.writeFileSync(path.join(tree, f), 'x\n');
+    }
+    await pexec('git', ['init', '-q'], { cwd: tree });
+    uploaded = (await pexec('git', ['ls-files', '--others', `--exclude-from=${rules}`, '-z'], { cwd: tree })).stdout.split('\0').filter(Boolean);
+  });
+
+  afterAll(() => {
+    if (tree) fs.rmSync(tree, { recursive: true, force: true });
+  });
+
+  it('uploads the build inputs: every file `npm run gcp-build` (tsc -p tsconfig.build.json) reads, and npm\u2019s', async () => {
+    expect(JSON.parse(fs.readFileSync('package.json', 'utf8')).scripts['gcp-build']).toBe('npm run build');
+    expect(JSON.parse(fs.readFileSync('package.json', 'utf8')).scripts.build).toBe('tsc -p tsconfig.build.json');
+    const { stdout } = await pexec(process.execPath, [path.resolve('node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--listFilesOnly'], { maxBuffer: 16 << 20 });
+    const read = stdout
+      .split('\n')
+      .filter((f) => f.trim() !== '' && !f.includes('/node_modules/'))
+      .map((f) => path.relative(process.cwd(), f.trim()));
+    expect(read).toContain('functions/index.ts');
+    for (const f of [...read, 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'Procfile']) expect(uploaded, f).toContain(f);
+  });
+
+  it('never uploads keys, configurations, deploy/.env.*, tests, other directories or .git', async () => {
+    for (const f of NEVER) expect(uploaded, f).not.toContain(f);
+    const allowed = (f: string) => /^(package\.json|package-lock\.json|tsconfig(\.build)?\.json|Procfile)$/.test(f) || /^(functions|lib)\/.+\.ts$/.test(f);
+    expect(uploaded.filter((f) => !allowed(f))).toEqual([]);
+    expect(uploaded.filter((f) => f.endsWith('.test.ts') || f.startsWith('test/'))).toEqual([]);
+    // .git itself (git never lists it, so ask whether the rules ignore it).
+    const check = spawnSync('git', ['-c', `core.excludesFile=${rules}`, 'check-ignore', '--no-index', '.git', '.git/config', 'deploy/modproxy.example.yaml'], { cwd: tree, encoding: 'utf8' });
+    expect(check.stdout.trim().split('\n')).toEqual(['.git', '.git/config', 'deploy/modproxy.example.yaml']);
   });
 });

@@ -10,6 +10,7 @@ import { parseConfig } from '../lib/config/load.js';
 import { createSecretLoader } from '../lib/config/secrets.js';
 import { GitHubAppCredentials } from '../lib/source/git/githubApp.js';
 import { createLogger } from '../lib/log/logger.js';
+import { startFileProxyServer, type FileProxyServer } from './support/fileProxyServer.js';
 import { startGitHttpServer, type GitHttpServer } from './support/gitHttpServer.js';
 import { makeTestApp, requireAppToken, startGitHubApiDouble, type GitHubApiDouble, type TestApp } from './support/githubApiDouble.js';
 import { GoRunner } from './support/goRunner.js';
@@ -25,6 +26,8 @@ let ghesApi: GitHubApiDouble;
 let git: GitHttpServer;
 let ghesGit: GitHttpServer;
 let proxy: ProxyFixture;
+/** The next GOPROXY entry after modproxy: it must never be asked for a private path. */
+let nextProxy: FileProxyServer;
 const logLines: string[] = [];
 const bodies: string[] = [];
 let apps: Record<string, TestApp>;
@@ -48,13 +51,16 @@ beforeAll(async () => {
     ghes: makeTestApp(303, [{ id: 33, account: 'team', repositories: ['lib'] }]),
     wrongKey: makeTestApp(606, [{ id: 66, account: 'zeta', repositories: ['z'] }]),
     refused: makeTestApp(707, [{ id: 77, account: 'eta', repositories: ['e'], refuseTokens: true }]),
+    gitRefuses: makeTestApp(808, [{ id: 88, account: 'theta', repositories: ['t'] }]),
   };
   const impostor = makeTestApp(606, []); // a valid key GitHub does not know for app 606
-  api = await startGitHubApiDouble({ apps: [apps.acme, apps.beta, apps.wrongKey, apps.refused], now, tokenTtlSeconds: 3600 });
+  api = await startGitHubApiDouble({ apps: [apps.acme, apps.beta, apps.wrongKey, apps.refused, apps.gitRefuses], now, tokenTtlSeconds: 3600 });
   ghesApi = await startGitHubApiDouble({ apps: [apps.ghes], pathPrefix: '/api/v3', now });
   const root = path.join(tmp, 'repos');
   const ghesRoot = path.join(tmp, 'ghes-repos');
-  git = await startGitHttpServer({ projectRoot: root, authorize: requireAppToken(api) });
+  // theta/t: the API issues tokens for it, but git refuses them (as after a permission change).
+  const appToken = requireAppToken(api);
+  git = await startGitHttpServer({ projectRoot: root, authorize: (req, repoPath) => (repoPath.startsWith('/theta/') ? 401 : appToken(req, repoPath)) });
   ghesGit = await startGitHttpServer({ projectRoot: ghesRoot, authorize: requireAppToken(ghesApi) });
   await repoAt(root, 'acme/private1', 'github.com/acme/private1');
   await repoAt(root, 'acme/private2', 'github.com/acme/private2');
@@ -63,6 +69,7 @@ beforeAll(async () => {
   await repoAt(root, 'gamma/x', 'github.com/gamma/x');
   await repoAt(root, 'zeta/z', 'github.com/zeta/z');
   await repoAt(root, 'eta/e', 'github.com/eta/e');
+  await repoAt(root, 'theta/t', 'github.com/theta/t');
   await repoAt(ghesRoot, 'team/lib', 'ghe.test/team/lib');
   const keyFile = (name: string, pem: string) => {
     const f = path.join(tmp, `${name}.pem`);
@@ -82,12 +89,12 @@ gitHub:
         privateKey: {file: "${keyFile('acme', apps.acme.privateKey)}"}
       - id: 202
         privateKey: {envVar: APP_202_KEY}
-      - id: 505
-        privateKey: {file: "${keyFile('broken', '-----BEGIN RSA PRIVATE KEY-----\nnot a key\n-----END RSA PRIVATE KEY-----\n')}"}
       - id: 606
         privateKey: {file: "${keyFile('impostor', impostor.privateKey)}"}
       - id: 707
         privateKey: {file: "${keyFile('refused', apps.refused.privateKey)}"}
+      - id: 808
+        privateKey: {file: "${keyFile('gitRefuses', apps.gitRefuses.privateKey)}"}
   - host: ghe.test
     gitBaseUrl: "${ghesGit.url}"
     apiBaseUrl: "${ghesApi.url}"
@@ -101,27 +108,33 @@ privateModules:
     auth: {gitHubApp: 101}
   - pathPrefix: github.com/beta
     auth: {gitHubApp: 202}
-  - pathPrefix: github.com/delta
-    auth: {gitHubApp: 505}
   - pathPrefix: github.com/zeta
     auth: {gitHubApp: 606}
   - pathPrefix: github.com/eta
     auth: {gitHubApp: 707}
+  - pathPrefix: github.com/theta
+    auth: {gitHubApp: 808}
+  - pathPrefix: github.com/anon
   - pathPrefix: ghe.test/team
     auth: {gitHubApp: 303}
 resolve:
   gitWorkDir: "${path.join(tmp, 'git')}"
+# These tests ask without client credentials (clientAuth is covered by test/clientAuth.test.ts).
+clientAuth:
+  allowUnauthenticated: true
 `;
   const log = createLogger({ write: (l) => logLines.push(l), minSeverity: 'DEBUG' });
   // Escaped newlines, as keys often arrive through environment variables.
   const secrets = createSecretLoader({ env: { APP_202_KEY: apps.beta.privateKey.replace(/\n/g, '\\n') } });
   const credentials = new GitHubAppCredentials({ config: parseConfig(yaml), secrets, log, now });
   proxy = await startProxy(yaml, { credentials, log });
+  fs.mkdirSync(path.join(tmp, 'next-proxy'));
+  nextProxy = await startFileProxyServer(path.join(tmp, 'next-proxy'));
 });
 
 afterAll(async () => {
   await proxy?.close();
-  await Promise.all([api?.close(), ghesApi?.close(), git?.close(), ghesGit?.close()]);
+  await Promise.all([api?.close(), ghesApi?.close(), git?.close(), ghesGit?.close(), nextProxy?.close()]);
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -152,17 +165,60 @@ describe('GitHub App credentials', () => {
     expect(noInstallation.text).toContain('GitHub App 101 is not installed on github.com/gamma/x (no installation for gamma)');
   });
 
-  it('says when a key is unusable or refused', async () => {
-    const broken = await get('github.com/delta/d/@v/list');
-    expect(broken.status).toBe(404);
-    expect(broken.text).toContain('GitHub App 505: its private key cannot be used to sign');
+  it('keeps "not found" where no credential of ours was refused: git answering 401 to an anonymous request', async () => {
+    // As github.com answers a repository that does not exist (or is private) without credentials.
+    const anon = await get('github.com/anon/x/@v/list');
+    expect(anon.status).toBe(404);
+    expect(anon.text).toContain('repository not found, or not readable without credentials (git host answered HTTP 401)');
+  });
+
+  it('refuses to start with a key that cannot sign, naming it (not a 404 on every request)', async () => {
+    const broken = path.join(tmp, 'broken.pem');
+    fs.writeFileSync(broken, '-----BEGIN RSA PRIVATE KEY-----\nnot a key\n-----END RSA PRIVATE KEY-----\n');
+    const yaml = `storage:\n  fs:\n    dir: "${path.join(tmp, 'storage-broken')}"\ngitHub:\n  - host: github.com\n    gitHubApps:\n      - id: 505\n        privateKey: {file: "${broken}"}\nprivateModules:\n  - pathPrefix: github.com/delta\n    auth: {gitHubApp: 505}\nclientAuth:\n  allowUnauthenticated: true\n`;
+    const log = createLogger({ write: () => {} });
+    await expect(startProxy(yaml, { log })).rejects.toThrow(/^gitHub\[0\]\.gitHubApps\[0\]\.privateKey: GitHub App 505's private key is not a PEM private key/);
+    await expect(startProxy(yaml.replace(broken, '/nonexistent.pem'), { log })).rejects.toThrow(
+      'gitHub[0].gitHubApps[0].privateKey: cannot read secret file /nonexistent.pem: ENOENT',
+    );
+  });
+
+  it('answers a refused credential of ours with a 5xx that says it is the proxy’s fault, not a 404', async () => {
     const refused = await get('github.com/zeta/z/@v/list');
-    expect(refused.status).toBe(404);
-    expect(refused.text).toContain('GitHub App 606 was refused');
+    expect(refused.status).toBe(502);
+    expect(refused.text).toContain('proxy configuration error: GitHub App 606 was refused');
     expect(refused.text).toContain('(HTTP 401)');
     const forbidden = await get('github.com/eta/e/@v/list');
-    expect(forbidden.status).toBe(404);
+    expect(forbidden.status).toBe(502);
     expect(forbidden.text).toContain('GitHub App 707: installation token request for github.com/eta/e was refused (HTTP 403): the app needs Contents read-only permission');
+    // git refusing a token the API issued (after one refresh).
+    const gitRefused = await get('github.com/theta/t/@v/v1.0.0.info');
+    expect(gitRefused.status).toBe(502);
+    expect(gitRefused.text).toContain("proxy configuration error: the git host refused modproxy's credentials (HTTP 401)");
+    expect(api.tokenRequests.filter((r) => r.appId === 808 && r.status === 201)).toHaveLength(2);
+  });
+
+  it('stops a GOPROXY list there: the next proxy never hears of the private path', async () => {
+    const runner = new GoRunner({ tmp: path.join(tmp, 'go-list'), insteadOf: {} });
+    for (const [query, reason] of [
+      ['github.com/eta/e@v1.0.0', 'installation token request for github.com/eta/e was refused'],
+      ['github.com/theta/t@v1.0.0', "the git host refused modproxy's credentials"],
+    ]) {
+      const r = await runner.download(`${proxy.url},${nextProxy.url}`, query);
+      expect(r.Error).toContain('502 Bad Gateway');
+      expect(r.Error).toContain(reason);
+    }
+    expect(nextProxy.requests.filter((p) => p.includes('eta/e') || p.includes('theta/t'))).toEqual([]);
+  });
+
+  it('does not remember a credential fault as "not found": fixed, the next request succeeds', async () => {
+    const before = api.tokenRequests.filter((r) => r.appId === 707).length;
+    expect((await get('github.com/eta/e/@v/list')).status).toBe(502);
+    expect(api.tokenRequests.filter((r) => r.appId === 707).length, 'asked again').toBe(before + 1);
+    apps.refused.installations[0].refuseTokens = false;
+    const fixed = await get('github.com/eta/e/@v/list');
+    expect(fixed.status).toBe(200);
+    expect(fixed.text).toBe('v1.0.0\nv1.1.0\n');
   });
 
   it('asks every token for exactly one repository with contents: read', () => {

@@ -191,7 +191,7 @@ describe('functions-framework --target=goproxy', () => {
     expect(lines.filter((l) => !l.startsWith('{'))).toEqual([]);
     const errors = lines.map((l) => JSON.parse(l) as { severity: string; message: string }).filter((l) => l.severity === 'ERROR');
     expect(errors).toHaveLength(1);
-    expect(errors[0].message).toBe('modproxy cannot start: environment variable UNSET_VAR is not set');
+    expect(errors[0].message).toBe('modproxy cannot start: clientAuth.authenticators.accessToken.secret: environment variable UNSET_VAR is not set');
   });
 });
 
@@ -230,7 +230,7 @@ describe('modproxy server entry (npm start, Procfile)', () => {
     const lines = p.output().trim().split('\n');
     expect(lines.filter((l) => !l.startsWith('{'))).toEqual([]);
     expect(lines.filter((l) => l.includes('"severity":"ERROR"'))).toHaveLength(1);
-    expect(p.output()).toContain('modproxy cannot start: environment variable UNSET_VAR is not set');
+    expect(p.output()).toContain('modproxy cannot start: clientAuth.authenticators.accessToken.secret: environment variable UNSET_VAR is not set');
   });
 });
 

@@ -178,6 +178,12 @@ export const configSchema = z.strictObject({
   clientAuth: z
     .strictObject({
       enabled: z.boolean().default(false),
+      /**
+       * Serve modules read with credentials (a GitHub App, parent proxy
+       * credentials) without clientAuth: only for a network private by other
+       * means. Without it such a configuration refuses to start.
+       */
+      allowUnauthenticated: z.boolean().default(false),
       /** Shown in WWW-Authenticate. */
       realm: z.string().min(1).default('modproxy'),
       /** Status for authenticated but denied requests: 403 stops a GOPROXY list there; 404 hides existence. */
@@ -221,6 +227,7 @@ export const configSchema = z.strictObject({
     })
     .default({
       enabled: false,
+      allowUnauthenticated: false,
       realm: 'modproxy',
       denyStatus: 403,
       anonymousSumdb: false,

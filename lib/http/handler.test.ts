@@ -153,13 +153,18 @@ describe('errorReply', () => {
     [new NotFoundError('x', true), 410, 'not found: x\n', 'INFO'],
     [new GoError('x'), 404, 'not found: x\n', 'INFO'],
     [new ForbiddenError('x'), 403, 'forbidden: x\n', 'INFO'],
-    [new UpstreamAuthError('x'), 404, 'not found: x\n', 'WARNING'],
+    // Our credentials refused: the proxy's fault, a 5xx that stops a GOPROXY list (never a 404 that falls through).
+    [new UpstreamAuthError('x'), 502, 'proxy configuration error: x\n', 'ERROR'],
     [new UpstreamError('x', 504), 504, 'upstream error: x\n', 'ERROR'],
     [new StorageError('bucket b'), 503, 'storage unavailable, try again\n', 'ERROR'],
     [new Error('secret detail'), 500, 'internal server error\n', 'ERROR'],
   ])('%s', (err, status, body, logAs) => {
     const r = errorReply(err, true);
     expect([r.status, r.body, r.logAs]).toEqual([status, body, logAs]);
+  });
+
+  it('never lets a cache keep a credential fault', () => {
+    expect(errorReply(new UpstreamAuthError('x'), true).headers['cache-control']).toBe('no-store');
   });
 
   it('keeps a reason to 8 printable lines', () => {

@@ -5,7 +5,7 @@
 // a comma-separated GOPROXY list.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { ProxyError, UpstreamError, type ErrorKind, type Severity } from '../errors.js';
+import { ProxyError, UpstreamAuthError, UpstreamError, type ErrorKind, type Severity } from '../errors.js';
 import type { Artifact } from '../service/artifact.js';
 import { parseRange } from './ranges.js';
 
@@ -64,7 +64,9 @@ export function errorReply(err: unknown, publicCache: boolean): Reply {
   const r = KIND_REPLY[err.kind];
   // An upstream fault says which 5xx it is (bad gateway, unavailable, timeout).
   const status = err instanceof UpstreamError ? err.status : r.status;
-  const body = err.kind === 'unavailable' ? 'storage unavailable, try again' : r.prefix + err.message;
+  // A refused credential of ours says so: the user cannot fix it, the operator must.
+  const prefix = err instanceof UpstreamAuthError ? 'proxy configuration error: ' : r.prefix;
+  const body = err.kind === 'unavailable' ? 'storage unavailable, try again' : prefix + err.message;
   return text(status, body, r.cache, err.severity);
 }
 

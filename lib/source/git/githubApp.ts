@@ -13,10 +13,11 @@
 // only — not by app or API base URL — so two apps on two hosts could share a
 // token by mistake. Here every cache and in-flight request is keyed by
 // host, app, repository and permissions.
+import crypto from 'node:crypto';
 import { createAppAuth } from '@octokit/auth-app';
 import { request as octokitRequest } from '@octokit/request';
 import type { Config, GitHubHostConfig } from '../../config/schema.js';
-import { NotFoundError, UpstreamError } from '../../errors.js';
+import { NotFoundError, UpstreamAuthError, UpstreamError } from '../../errors.js';
 import type { Logger } from '../../log/logger.js';
 import { SingleFlight } from '../../util/singleflight.js';
 import type { SecretLoader } from '../../config/secrets.js';
@@ -56,6 +57,23 @@ export function defaultApiBaseUrl(h: GitHubHostConfig): string {
   return h.host === 'github.com' ? 'https://api.github.com' : `https://${h.host}/api/v3`;
 }
 
+/**
+ * Whether a PEM text is a private key RS256 can sign with (what GitHub hands
+ * out: PKCS#1 RSA; PKCS#8 works too). Errors name `where`, never the key.
+ */
+export function checkRs256PrivateKey(pem: string, where: string, appId: number): void {
+  let key: crypto.KeyObject;
+  try {
+    key = crypto.createPrivateKey({ key: pem, format: 'pem' });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    throw new Error(`${where}: GitHub App ${appId}'s private key is not a PEM private key${code ? ` (${code})` : ''}`);
+  }
+  if (key.asymmetricKeyType !== 'rsa') {
+    throw new Error(`${where}: GitHub App ${appId}'s private key is a ${key.asymmetricKeyType ?? 'non-RSA'} key; GitHub App keys are RSA (RS256)`);
+  }
+}
+
 /** The HTTP status of an @octokit/request error. */
 function statusOf(err: unknown): number | undefined {
   const s = (err as { status?: unknown })?.status;
@@ -92,6 +110,33 @@ export class GitHubAppCredentials implements CredentialProvider {
       this.apps.set(key, app);
     }
     return app;
+  }
+
+  /**
+   * Reads and checks every configured app's private key, at start-up: a key
+   * that cannot be read or is not an RSA private key (GitHub App JWTs are
+   * RS256) is a configuration fault, reported once with the key's place in
+   * the configuration, not on every request.
+   */
+  async checkKeys(): Promise<void> {
+    for (const [i, h] of this.opts.config.gitHub.entries()) {
+      for (const [j, a] of h.gitHubApps.entries()) {
+        const where = `gitHub[${i}].gitHubApps[${j}].privateKey`;
+        let pem: string;
+        try {
+          pem = await this.opts.secrets.load(a.privateKey);
+        } catch (err) {
+          throw new Error(`${where}: ${(err as Error).message}`);
+        }
+        checkRs256PrivateKey(pem, where, a.id);
+        // And sign with it the way every request will (no network: an app JWT is made locally).
+        try {
+          await (await this.app(h.host, a.id).auth)({ type: 'app' });
+        } catch (err) {
+          throw new Error(`${where}: GitHub App ${a.id}'s private key cannot sign an RS256 JWT (${(err as Error).name})`);
+        }
+      }
+    }
   }
 
   remoteAuth(loc: RepoLocation): Pick<GitRemote, 'headers' | 'onUnauthorized'> | undefined {
@@ -151,7 +196,7 @@ export class GitHubAppCredentials implements CredentialProvider {
     } catch (err) {
       // A key that cannot sign (malformed PEM, wrong type): say so without the key.
       this.opts.log.error('GitHub App private key cannot sign', { host: app.host, appId: app.appId });
-      throw new NotFoundError(`GitHub App ${app.appId}: its private key cannot be used to sign (${(err as Error).name})`);
+      throw new UpstreamAuthError(`GitHub App ${app.appId}: its private key cannot be used to sign (${(err as Error).name}): a fault of the proxy's configuration`);
     }
   }
 
@@ -189,19 +234,26 @@ export class GitHubAppCredentials implements CredentialProvider {
     return false;
   }
 
-  /** An API failure as an error users can act on; never includes tokens or keys. */
+  /**
+   * An API failure as an error users can act on; never includes tokens or keys.
+   * A refusal of our app (401: wrong id or key; 403/422: permissions; 404 from
+   * the token endpoint: the installation went away) is the proxy's fault, a
+   * 5xx, never "not found", which would send the go command on to the next
+   * GOPROXY entry with the private path. Only the installation lookup's 404
+   * (no such repository, or not granted to the app) is "not found".
+   */
   private apiError(app: App, repo: { owner: string; name: string }, what: string, err: unknown): Error {
     const status = statusOf(err);
     const where = `${app.host}/${repo.owner}/${repo.name}`;
     let message: string;
     if (status === 401) message = `GitHub App ${app.appId} was refused by ${app.apiBaseUrl} (HTTP 401) during ${what} for ${where}: check the app id and its private key`;
     else if (status === 403 || status === 422) message = `GitHub App ${app.appId}: ${what} for ${where} was refused (HTTP ${status}): the app needs Contents read-only permission on ${where}`;
-    else if (status === 404) message = `GitHub App ${app.appId}: ${what} for ${where} found nothing (HTTP 404)`;
+    else if (status === 404) message = `GitHub App ${app.appId}: ${what} for ${where} found nothing (HTTP 404): is the app still installed?`;
     else {
       this.opts.log.error('GitHub API request failed', { host: app.host, appId: app.appId, repository: `${repo.owner}/${repo.name}`, step: what, status });
       return new UpstreamError(`GitHub API ${what} for ${where} failed${status ? ` (HTTP ${status})` : ''}`, status === 503 ? 503 : 502);
     }
     this.opts.log.error('GitHub App cannot read repository', { host: app.host, appId: app.appId, repository: `${repo.owner}/${repo.name}`, step: what, status });
-    return new NotFoundError(message);
+    return new UpstreamAuthError(message);
   }
 }

@@ -105,10 +105,10 @@ export class GitObjectStore {
         try {
           return await op(fresh);
         } catch (err2) {
-          throw translateRemoteError(err2);
+          throw translateRemoteError(err2, this.remote.headers !== undefined);
         }
       }
-      throw translateRemoteError(err);
+      throw translateRemoteError(err, this.remote.headers !== undefined);
     }
   }
 
@@ -330,12 +330,21 @@ function isAuthFailure(err: unknown): boolean {
   return s === 401 || s === 403;
 }
 
-/** Maps isomorphic-git and network errors onto our status classes. */
-export function translateRemoteError(err: unknown): Error {
-  if (err instanceof NotFoundError || err instanceof UpstreamError || err instanceof UpstreamAuthError) return err;
+/**
+ * Maps isomorphic-git and network errors onto our status classes. A 401/403
+ * to a request that carried our credentials is our fault (5xx); without
+ * credentials it is how hosts answer a repository that does not exist or is
+ * not public (GitHub answers 401), so "not found", as for the go command.
+ */
+export function translateRemoteError(err: unknown, withCredentials = false): Error {
+  if (err instanceof NotFoundError || err instanceof UpstreamError) return err;
   const status = httpStatus(err);
   if (status === 404) return new NotFoundError('repository not found');
-  if (status === 401 || status === 403) return new UpstreamAuthError(`git host refused access (HTTP ${status})`);
+  if (status === 401 || status === 403) {
+    return withCredentials
+      ? new UpstreamAuthError(`the git host refused modproxy's credentials (HTTP ${status}): a fault of the proxy's configuration, not of the module`)
+      : new NotFoundError(`repository not found, or not readable without credentials (git host answered HTTP ${status})`);
+  }
   if (status !== undefined) return new UpstreamError(`git host answered HTTP ${status}`, status === 503 ? 503 : 502);
   // Node's fetch says only "fetch failed"; the reason (ENOTFOUND, ECONNREFUSED, a timeout) is in `cause`.
   const cause = (err as { cause?: { code?: string; message?: string } })?.cause;

@@ -1,5 +1,8 @@
 # The smallest deployment: a 2nd-gen function built from this repository,
-# serving private modules of one GitHub organization through a GitHub App.
+# serving private modules of one GitHub organization through a GitHub App, to
+# clients that authenticate (clientAuth): identity "ci" with a password whose
+# hash you add to Secret Manager, and access tokens signed with a key the
+# module generates.
 
 variable "project_id" {
   type = string
@@ -12,6 +15,10 @@ module "modproxy" {
   bucket_name = "${var.project_id}-modproxy"
   source_dir  = "${path.module}/../../.."
 
+  # Created by the module (these are the defaults), readable by the proxy only.
+  password_hash_secret_ids = ["modproxy-ci-password-hash"]
+  token_secret_id          = "modproxy-token-secret"
+
   config_yaml = <<-YAML
     gitHub:
       - host: github.com
@@ -23,8 +30,21 @@ module "modproxy" {
       - pathPrefix: github.com/my-org
         auth:
           gitHubApp: 123456
-    # To require client credentials, add a clientAuth section (see the README);
-    # keep its secrets in Secret Manager and reference them.
+    clientAuth:
+      enabled: true
+      identities:
+        - name: ci
+          passwordHash:
+            secret: projects/${var.project_id}/secrets/modproxy-ci-password-hash/versions/latest
+      authenticators:
+        accessToken:
+          audience: modproxy
+          secret:
+            secret: projects/${var.project_id}/secrets/modproxy-token-secret/versions/latest
+      acl:
+        - identities: [ci]
+          moduleRegexp: '^github\.com/my-org/'
+          access: allow
   YAML
 }
 
