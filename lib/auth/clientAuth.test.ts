@@ -1,5 +1,6 @@
 // ClientAuth's decisions, with the password check counted (the real scrypt
 // verifier, wrapped) and the clock and environment injected.
+import crypto from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -7,12 +8,14 @@ import { configSchema } from '../config/schema.js';
 import type { SecretLoader } from '../config/secrets.js';
 import { createLogger } from '../log/logger.js';
 import { ClientAuth, type ClientAuthDeps } from './clientAuth.js';
-import { hashPassword, verifyPassword } from './passwords.js';
+import { verifyPassword } from './passwords.js';
 
 const SECRET = 'unit-test-token-secret-0123456789abcdef';
 let bobHash: string;
-beforeAll(async () => {
-  bobHash = await hashPassword('bob-password');
+beforeAll(() => {
+  // A real scrypt hash with a small N, so that the many checks below stay quick.
+  const salt = crypto.randomBytes(16);
+  bobHash = `scrypt$1024$8$1$${salt.toString('base64')}$${crypto.scryptSync('bob-password', salt, 32, { N: 1024, r: 8, p: 1 }).toString('base64')}`;
 });
 
 interface Harness {
