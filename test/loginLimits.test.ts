@@ -114,6 +114,12 @@ describe('attempts are reserved before the password is checked', () => {
     expect((await get(p, basic('alice', 'alice-password'))).status).toBe(429);
   });
 
+  it("lets a client's burst of concurrent correct logins through, beyond the budget (the go command downloads in parallel)", async () => {
+    const p = await proxy('');
+    const answers = await Promise.all(Array.from({ length: 60 }, () => get(p, basic('bob', 'bob-password'))));
+    expect(count(answers, 404)).toBe(60);
+  });
+
   it('does the same at POST /auth/userpassword, with Retry-After', async () => {
     const p = await proxy('');
     const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => tokenFor(p, 'bob', `guess-${i}`)));

@@ -138,7 +138,7 @@ export class ClientAuth {
     const parsed = parseAuthorization(header);
     // Malformed credentials and bearer tokens name no identity we could trust: they count against the address only.
     const claimed = parsed.kind === 'basic' ? parsed.identity : undefined;
-    const attempt = this.limits.begin(client, claimed);
+    const attempt = await this.limits.begin(client, claimed);
     if (attempt.kind === 'wait') return { kind: 'throttled', retryAfterSeconds: attempt.retryAfterSeconds };
     const outcome = await this.settle(attempt, async (): Promise<AuthOutcome> => {
       switch (parsed.kind) {
@@ -216,7 +216,7 @@ export class ClientAuth {
     if (!b || typeof b.user !== 'string' || typeof b.password !== 'string') return { status: 400, body: { error: 'expected JSON {"user": ..., "password": ...}' } };
     const client = this.clientAddress(req);
     const creds = checkCredentials(b.user, b.password);
-    const attempt = this.limits.begin(client, typeof creds === 'string' ? undefined : creds.identity);
+    const attempt = await this.limits.begin(client, typeof creds === 'string' ? undefined : creds.identity);
     if (attempt.kind === 'wait') {
       return { status: 429, body: { error: `too many failed attempts; retry in ${attempt.retryAfterSeconds}s` }, retryAfterSeconds: attempt.retryAfterSeconds };
     }

@@ -4,17 +4,20 @@
 // A key has a budget of failures; past it, each failure makes the key wait
 // initialDelay·2^(failures − budget), capped at maxDelay, before the next
 // attempt. A key is forgotten once it has been quiet for `window` after its
-// backoff ended. An attempt is counted *before* it is evaluated (reserve) and
-// forgiven only if it succeeds, so concurrent attempts cannot all pass a check
-// made before any of them failed; while an over-budget attempt is in flight
-// the key waits for its outcome.
+// backoff ended. Attempts are reserved before they are evaluated, and at most
+// as many may be in flight as the budget has room for (one at a time once it
+// is spent), so concurrent attempts cannot all pass a check made before any
+// of them failed. A further attempt is `busy`: the caller waits for one in
+// flight to settle (settled()) and asks again — if they were right it goes
+// on, if they were wrong the key is blocked by then. A legitimate client's
+// burst of concurrent logins is thus delayed, never refused.
 //
 // Memory: keys are stored as 16-byte hashes (whatever their length) with an
 // O(1) record each (two counters, two times), at most `maxKeys` of them. When
 // the table is full the entry least worth keeping goes, chosen thus:
 //   1. an entry that has expired (checked at the head of each tier below);
 //   2. else the least recently failed entry of the lowest non-empty tier,
-//      tiers being powers of two of the failure count (1, 2–3, 4–7, 8–15, …),
+//      tiers being powers of two of failures plus attempts in flight (1, 2–3, 4–7, …),
 //      preferring one without an attempt in flight — but never an entry of a
 //      higher tier while a lower one has any.
 // A flood of one-off junk keys therefore only ever evicts other entries in
@@ -41,16 +44,18 @@ export interface FailureLimiterOptions {
 
 /** An attempt counted before it is evaluated; settle it with its outcome. */
 export interface Reservation {
-  /** The attempt failed: it stays counted, and the backoff runs from now. */
+  /** The attempt failed: it is counted, and a backoff runs from now once the budget is spent. */
   failed(): void;
   /** The attempt succeeded: it is not counted; with `forget`, neither are the key's earlier failures. */
   succeeded(forget?: boolean): void;
 }
 
+/** Whether a key may try now: free; busy (wait for an attempt in flight to settle); or blocked for waitMs. */
+export type KeyStatus = { kind: 'free' } | { kind: 'busy' } | { kind: 'blocked'; waitMs: number };
+
 interface Entry {
   hash: string;
-  /** Failures, including attempts in flight. */
-  count: number;
+  failures: number;
   /** Attempts in flight. */
   pending: number;
   lastAt: number;
@@ -71,6 +76,8 @@ export class FailureLimiter {
   private readonly heads: (Entry | undefined)[] = new Array(TIERS).fill(undefined);
   private readonly tails: (Entry | undefined)[] = new Array(TIERS).fill(undefined);
   private readonly now: () => number;
+  private nextSettle: Promise<void> | undefined;
+  private settle: (() => void) | undefined;
 
   constructor(private readonly opts: FailureLimiterOptions) {
     this.now = opts.now ?? Date.now;
@@ -81,64 +88,68 @@ export class FailureLimiter {
     return this.entries.size;
   }
 
-  /** Milliseconds until `key` may try again (0: now), given its budget. */
-  waitMs(key: string, budget: number): number {
+  /** Whether `key` may try now, given its budget. */
+  status(key: string, budget: number): KeyStatus {
     const e = this.live(hashKey(key));
-    if (!e) return 0;
-    let wait = e.blockedUntil - this.now();
-    // An over-budget attempt in flight: wait for its outcome (it sets the backoff).
-    if (e.pending > 0 && e.count >= budget) wait = Math.max(wait, this.opts.initialDelayMs);
-    return Math.max(0, wait);
+    if (!e) return { kind: 'free' };
+    const wait = e.blockedUntil - this.now();
+    if (wait > 0) return { kind: 'blocked', waitMs: wait };
+    return e.pending < Math.max(1, budget - e.failures) ? { kind: 'free' } : { kind: 'busy' };
   }
 
-  /** Counts an attempt on `key` as a failure now, before it is evaluated. Check waitMs first. */
+  /** Resolves when some attempt in flight settles (then ask status() again). */
+  settled(): Promise<void> {
+    return (this.nextSettle ??= new Promise<void>((resolve) => (this.settle = resolve)));
+  }
+
+  /** Reserves an attempt on `key` before it is evaluated. Only when status() is free. */
   reserve(key: string, budget: number): Reservation {
     const hash = hashKey(key);
-    const now = this.now();
     let e = this.live(hash);
     if (!e) {
       if (this.entries.size >= this.opts.maxKeys) this.evictOne();
-      e = { hash, count: 0, pending: 0, lastAt: now, blockedUntil: 0, tier: 0, prev: undefined, next: undefined };
+      e = { hash, failures: 0, pending: 0, lastAt: this.now(), blockedUntil: 0, tier: 0, prev: undefined, next: undefined };
       this.entries.set(hash, e);
       this.append(e);
     }
     const entry = e;
-    const before = entry.blockedUntil;
-    entry.count++;
     entry.pending++;
-    entry.lastAt = now;
-    if (entry.count >= budget) entry.blockedUntil = Math.max(entry.blockedUntil, now + this.delay(entry.count - budget));
-    const setTo = entry.blockedUntil;
     this.touch(entry);
-    let settled = false;
-    return {
-      failed: () => {
-        if (settled) return;
-        settled = true;
-        entry.pending--;
-        if (this.entries.get(hash) !== entry) return; // evicted meanwhile
-        const t = this.now();
-        entry.lastAt = t;
-        if (entry.count >= budget) entry.blockedUntil = Math.max(entry.blockedUntil, t + this.delay(entry.count - budget));
-        this.touch(entry);
-      },
-      succeeded: (forget = false) => {
-        if (settled) return;
-        settled = true;
-        entry.pending--;
-        if (this.entries.get(hash) !== entry) return;
-        if (forget) {
-          entry.count = entry.pending; // attempts still in flight stay counted
-          entry.blockedUntil = 0;
-        } else {
-          entry.count = Math.max(0, entry.count - 1);
-          // Undo the backoff this attempt started, unless a later attempt has moved it since.
-          if (entry.blockedUntil === setTo) entry.blockedUntil = before;
-        }
-        if (entry.count === 0 && entry.blockedUntil <= this.now()) this.remove(entry);
-        else this.touch(entry);
-      },
+    let done = false;
+    const settle = (apply: (inTable: boolean) => void) => {
+      if (done) return;
+      done = true;
+      entry.pending--;
+      apply(this.entries.get(hash) === entry); // false: evicted meanwhile
+      this.notify();
     };
+    return {
+      failed: () =>
+        settle((inTable) => {
+          if (!inTable) return;
+          const now = this.now();
+          entry.failures++;
+          entry.lastAt = now;
+          if (entry.failures >= budget) entry.blockedUntil = Math.max(entry.blockedUntil, now + this.delay(entry.failures - budget));
+          this.touch(entry);
+        }),
+      succeeded: (forget = false) =>
+        settle((inTable) => {
+          if (!inTable) return;
+          if (forget) {
+            entry.failures = 0;
+            entry.blockedUntil = 0;
+          }
+          if (entry.failures === 0 && entry.pending === 0 && entry.blockedUntil <= this.now()) this.remove(entry);
+          else this.touch(entry);
+        }),
+    };
+  }
+
+  private notify(): void {
+    const settle = this.settle;
+    this.nextSettle = this.settle = undefined;
+    settle?.();
   }
 
   private delay(overBudget: number): number {
@@ -177,7 +188,7 @@ export class FailureLimiter {
   /** Moves `e` to the most recent end of the tier its count puts it in. */
   private touch(e: Entry): void {
     this.unlink(e);
-    e.tier = tierOf(e.count);
+    e.tier = tierOf(e.failures + e.pending);
     this.append(e);
   }
 

@@ -12,7 +12,10 @@
 //                            one client spraying many identities.
 //
 // Each attempt is reserved against every key that applies before the
-// credentials are checked, and forgiven only if they are right.
+// credentials are checked, and forgiven only if they are right. An attempt
+// that would take more attempts in flight than a budget has room for waits
+// (at most maxQueueWaitMs) for those to settle: a client's burst of correct
+// logins goes through, a burst of wrong ones is refused once they fail.
 import { addressKey } from './clientAddress.js';
 import { FailureLimiter } from './failureLimiter.js';
 
@@ -25,6 +28,9 @@ export interface LoginLimitsConfig {
   backoffMaxSeconds: number;
   maxTrackedKeys: number;
 }
+
+/** How long an attempt waits at most for attempts in flight to settle, before 429. */
+const MAX_QUEUE_WAIT_MS = 10_000;
 
 export type LoginAttempt =
   | {
@@ -41,6 +47,7 @@ export class LoginLimits {
   constructor(
     private readonly cfg: LoginLimitsConfig,
     now: () => number = Date.now,
+    private readonly maxQueueWaitMs = MAX_QUEUE_WAIT_MS,
   ) {
     this.limiter = new FailureLimiter({
       windowMs: cfg.windowSeconds * 1000,
@@ -52,14 +59,23 @@ export class LoginLimits {
   }
 
   /** Before credentials are checked: an attempt to settle with the outcome, or how long the client must wait. */
-  begin(address: string, identity?: string): LoginAttempt {
+  async begin(address: string, identity?: string): Promise<LoginAttempt> {
     const addr = addressKey(address);
     const keys: Array<[string, number]> = [[`address\0${addr}`, this.cfg.maxFailuresPerAddress]];
     if (identity !== undefined) {
       keys.push([`identity\0${identity}`, this.cfg.maxFailuresPerIdentity], [`pair\0${identity}\0${addr}`, this.cfg.maxFailures]);
     }
-    const wait = Math.max(...keys.map(([k, budget]) => this.limiter.waitMs(k, budget)));
-    if (wait > 0) return { kind: 'wait', retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)) };
+    // Real time, not the injected clock: this bounds how long a request is held, not a limit's window.
+    const deadline = performance.now() + this.maxQueueWaitMs;
+    for (;;) {
+      const statuses = keys.map(([k, budget]) => this.limiter.status(k, budget));
+      const wait = Math.max(0, ...statuses.map((s) => (s.kind === 'blocked' ? s.waitMs : 0)));
+      if (wait > 0) return { kind: 'wait', retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)) };
+      if (statuses.every((s) => s.kind === 'free')) break;
+      const left = deadline - performance.now();
+      if (left <= 0) return { kind: 'wait', retryAfterSeconds: 1 };
+      await settledOrTimeout(this.limiter.settled(), left);
+    }
     const reservations = keys.map(([k, budget]) => this.limiter.reserve(k, budget));
     return {
       kind: 'go',
@@ -72,4 +88,10 @@ export class LoginLimits {
   get trackedKeys(): number {
     return this.limiter.size;
   }
+}
+
+function settledOrTimeout(settled: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([settled, timeout]).finally(() => clearTimeout(timer));
 }
