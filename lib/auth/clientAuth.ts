@@ -133,7 +133,7 @@ export class ClientAuth {
   /** Who is asking, from the Authorization header. */
   async authenticate(req: IncomingMessage): Promise<AuthOutcome> {
     const header = req.headers.authorization;
-    if (header === undefined) return { kind: 'none' };
+    if (!header) return { kind: 'none' };
     const client = this.clientAddress(req);
     const parsed = parseAuthorization(header);
     // Malformed credentials and bearer tokens name no identity we could trust: they count against the address only.
