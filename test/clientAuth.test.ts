@@ -50,6 +50,8 @@ resolve:
 clientAuth:
   enabled: true
   denyStatus: ${denyStatus}
+  # The tests play Google's front end: the last X-Forwarded-For entry is the client.
+  trustedProxyHops: 1
   failureLimit: {maxFailures: 5, windowSeconds: 60}
   identities:
     - name: alice
@@ -112,7 +114,7 @@ afterAll(async () => {
 let clients = 0;
 const uniqueClient = () => {
   clients++;
-  // modproxy takes the last hop (the one Google's front end appends).
+  // modproxy takes the last hop (the one Google's front end appends; trustedProxyHops: 1).
   return `10.9.9.9, 192.0.${Math.floor(clients / 250)}.${clients % 250}`;
 };
 
@@ -323,7 +325,7 @@ describe('ACL decisions, including attempts to get around them', () => {
 });
 
 describe('failed attempts are bounded per client', () => {
-  it('answers 429 after too many failures', async () => {
+  it('answers 429 after too many failures for one identity from one address', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 7; i++) {
       statuses.push((await get(hidden, '/github.com/acme/public/@v/list', basic('carol', `guess-${i}`), { 'x-forwarded-for': '203.0.113.9' })).status);
@@ -332,8 +334,9 @@ describe('failed attempts are bounded per client', () => {
     expect(statuses.slice(5)).toEqual([429, 429]);
     const r = await get(hidden, '/github.com/acme/public/@v/list', basic('carol', 'x'), { 'x-forwarded-for': '203.0.113.9' });
     expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
-    // Another client (and a correct password elsewhere) is not affected.
+    // Another client (and a correct password elsewhere) is not affected, nor is carol from another address.
     expect((await get(hidden, '/github.com/acme/public/@v/list', basic('alice', 'alice-password'), { 'x-forwarded-for': '198.51.100.1' })).status).toBe(200);
+    expect((await get(hidden, '/github.com/acme/public/@v/list', basic('carol', 'x'), { 'x-forwarded-for': '198.51.100.2' })).status).toBe(401);
   });
 });
 

@@ -1,6 +1,8 @@
 // Access tokens issued by POST /auth/userpassword and POST /auth/gce, as the
 // seed project issues them: HS256 JWTs with the identity as subject, the
-// configured audience and an expiry (jose signs and verifies).
+// configured audience and an expiry (jose signs and verifies). A token without
+// an expiry is refused (it would be valid forever), and the clock skew allowed
+// between replicas is a few seconds, not the token's lifetime's worth.
 import { jwtVerify, SignJWT } from 'jose';
 
 export interface AccessTokenIssuer {
@@ -9,6 +11,9 @@ export interface AccessTokenIssuer {
   /** The identity a token was issued to, or null if it is invalid, expired, tampered or for another audience. */
   verify(token: string): Promise<string | null>;
 }
+
+/** Seconds a token is still accepted after its expiry (and before its iat), for clock differences between replicas. */
+export const CLOCK_SKEW_SECONDS = 5;
 
 export function createAccessTokens(opts: { secret: string; audience: string; ttlSeconds: number; now?: () => number }): AccessTokenIssuer {
   const key = new TextEncoder().encode(opts.secret);
@@ -29,7 +34,8 @@ export function createAccessTokens(opts: { secret: string; audience: string; ttl
           algorithms: ['HS256'],
           audience: opts.audience,
           currentDate: new Date(now()),
-          clockTolerance: 30,
+          clockTolerance: CLOCK_SKEW_SECONDS,
+          requiredClaims: ['exp', 'sub'],
         });
         return typeof payload.sub === 'string' ? payload.sub : null;
       } catch {

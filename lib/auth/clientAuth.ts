@@ -5,17 +5,24 @@
 //   Authorization: Bearer <Google ID token>    a GCE/Cloud Run instance identity, bound
 //                                              to an identity by service-account email
 //
-// Secrets are compared in constant time, failed attempts are bounded per
-// client address and per claimed identity, and nothing secret is logged.
+// Credentials are parsed strictly (authorizationHeader.ts); secrets are
+// compared in constant time, and an unknown identity costs the same scrypt run
+// as a known one. Failed attempts are limited per (identity, address), per
+// identity and per address, each reserved before the check (loginLimits.ts).
+// Failures are logged at most once per identity and interval; nothing secret
+// is logged.
 import type { IncomingMessage } from 'node:http';
 import type { Config } from '../config/schema.js';
 import type { SecretLoader, SecretSource } from '../config/secrets.js';
 import type { Logger } from '../log/logger.js';
 import { createAccessTokens, parseDuration, type AccessTokenIssuer } from './accessTokens.js';
 import { Acl } from './acl.js';
-import { FailureLimiter } from './failureLimiter.js';
+import { checkCredentials, parseAuthorization } from './authorizationHeader.js';
+import { clientAddress, defaultTrustedProxyHops } from './clientAddress.js';
+import { FailureLog } from './failureLog.js';
 import { createGceIdentityVerifier, type GceIdentityVerifier } from './gceIdentity.js';
-import { equalSecrets, verifyPassword } from './passwords.js';
+import { LoginLimits, type LoginAttempt } from './loginLimits.js';
+import { dummyHash, equalSecrets, verifyPassword, type PasswordVerifier } from './passwords.js';
 
 type ClientAuthConfig = Config['clientAuth'];
 
@@ -37,20 +44,30 @@ export interface ClientAuthDeps {
   now?: () => number;
   /** Google's PEM certificates endpoint (tests point it at a local server). */
   gceCertsUrl?: string;
+  /** Where the default of trustedProxyHops is read from (K_SERVICE); default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Checks a password against a scrypt hash; default passwords.ts's verifyPassword (tests count the runs). */
+  verifyPassword?: PasswordVerifier;
 }
 
 /** The token endpoint's answer, as the seed project's. */
 export interface TokenResponse {
   status: number;
   body: { access_token: string; expires_in: number; token_type: 'Bearer' } | { error: string };
+  /** With 429: seconds until the client may try again (the Retry-After header). */
+  retryAfterSeconds?: number;
 }
 
 export class ClientAuth {
   readonly realm: string;
   readonly denyStatus: 403 | 404;
   readonly anonymousSumdb: boolean;
+  readonly trustedProxyHops: number;
   private readonly acl: Acl;
-  private readonly limiter: FailureLimiter;
+  private readonly limits: LoginLimits;
+  private readonly failures: FailureLog;
+  /** An unknown identity's password is checked against this, at the cost of a real one (see dummyHash). */
+  private readonly dummyHash: string;
 
   private constructor(
     cfg: ClientAuthConfig,
@@ -59,13 +76,26 @@ export class ClientAuth {
     private readonly tokens: AccessTokenIssuer | undefined,
     private readonly gce: GceIdentityVerifier | undefined,
     private readonly log: Logger,
+    private readonly verify: PasswordVerifier,
+    env: NodeJS.ProcessEnv,
     now: () => number,
   ) {
     this.realm = cfg.realm;
     this.denyStatus = cfg.denyStatus;
     this.anonymousSumdb = cfg.anonymousSumdb;
+    this.trustedProxyHops = cfg.trustedProxyHops ?? defaultTrustedProxyHops(env);
     this.acl = new Acl(cfg.acl);
-    this.limiter = new FailureLimiter(cfg.failureLimit.maxFailures, cfg.failureLimit.windowSeconds * 1000, now);
+    const f = cfg.failureLimit;
+    this.limits = new LoginLimits(
+      {
+        ...f,
+        maxFailuresPerIdentity: f.maxFailuresPerIdentity ?? 10 * f.maxFailures,
+        maxFailuresPerAddress: f.maxFailuresPerAddress ?? 5 * f.maxFailures,
+      },
+      now,
+    );
+    this.failures = new FailureLog(log, { intervalMs: f.windowSeconds * 1000, now });
+    this.dummyHash = dummyHash([...identities.values()].flatMap((id) => (id.password && 'hash' in id.password ? [id.password.hash] : [])));
   }
 
   /** Loads the secrets the configuration names. */
@@ -92,65 +122,65 @@ export class ClientAuth {
       : undefined;
     const g = cfg.authenticators.gceInstanceIdentity;
     const gce = g ? createGceIdentityVerifier({ audience: g.audience, certsUrl: deps.gceCertsUrl }) : undefined;
-    return new ClientAuth(cfg, identities, byEmail, tokens, gce, deps.log, deps.now ?? Date.now);
+    return new ClientAuth(cfg, identities, byEmail, tokens, gce, deps.log, deps.verifyPassword ?? verifyPassword, deps.env ?? process.env, deps.now ?? Date.now);
   }
 
-  /**
-   * The client's address for failure limits: the last X-Forwarded-For hop
-   * (the one Google's front end adds; earlier ones are client-supplied), or
-   * the socket's peer.
-   */
+  /** The client's address for failure limits and logs (see clientAddress.ts and clientAuth.trustedProxyHops). */
   clientAddress(req: IncomingMessage): string {
-    const xff = req.headers['x-forwarded-for'];
-    const list = (Array.isArray(xff) ? xff.join(',') : (xff ?? '')).split(',').map((s) => s.trim()).filter(Boolean);
-    return list.length > 0 ? list[list.length - 1] : (req.socket.remoteAddress ?? 'unknown');
+    return clientAddress(req, this.trustedProxyHops);
   }
 
   /** Who is asking, from the Authorization header. */
   async authenticate(req: IncomingMessage): Promise<AuthOutcome> {
     const header = req.headers.authorization;
     if (!header) return { kind: 'none' };
-    const address = `addr:${this.clientAddress(req)}`;
-    const [scheme, value = ''] = header.split(/\s+/, 2);
-    let claimed: string | undefined;
-    let outcome: AuthOutcome;
-    if (/^basic$/i.test(scheme)) {
-      const decoded = Buffer.from(value, 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      claimed = colon >= 0 ? decoded.slice(0, colon) : decoded;
-      const blocked = this.throttled(address, `user:${claimed}`);
-      if (blocked) return blocked;
-      outcome = (await this.checkPassword(claimed, colon >= 0 ? decoded.slice(colon + 1) : ''))
-        ? { kind: 'identity', identity: claimed, via: 'basic' }
-        : { kind: 'invalid', reason: 'wrong identity or password' };
-    } else if (/^bearer$/i.test(scheme)) {
-      const blocked = this.throttled(address);
-      if (blocked) return blocked;
-      outcome = await this.checkBearer(value);
-    } else {
-      outcome = { kind: 'invalid', reason: `unsupported authorization scheme ${scheme}` };
-    }
-    if (outcome.kind === 'invalid') {
-      this.limiter.fail(address);
-      if (claimed !== undefined) this.limiter.fail(`user:${claimed}`);
-      this.log.warn('client authentication failed', { reason: outcome.reason, client: this.clientAddress(req) });
-    }
+    const client = this.clientAddress(req);
+    const parsed = parseAuthorization(header);
+    // Malformed credentials and bearer tokens name no identity we could trust: they count against the address only.
+    const claimed = parsed.kind === 'basic' ? parsed.identity : undefined;
+    const attempt = await this.limits.begin(client, claimed);
+    if (attempt.kind === 'wait') return { kind: 'throttled', retryAfterSeconds: attempt.retryAfterSeconds };
+    const outcome = await this.settle(attempt, async (): Promise<AuthOutcome> => {
+      switch (parsed.kind) {
+        case 'malformed':
+          return { kind: 'invalid', reason: parsed.reason };
+        case 'basic':
+          return (await this.checkPassword(parsed.identity, parsed.password))
+            ? { kind: 'identity', identity: parsed.identity, via: 'basic' }
+            : { kind: 'invalid', reason: 'wrong identity or password' };
+        case 'bearer':
+          return this.checkBearer(parsed.token);
+      }
+    });
+    if (outcome.kind === 'invalid') this.failures.failed({ identity: claimed, client, reason: outcome.reason });
     return outcome;
   }
 
-  private throttled(...keys: string[]): AuthOutcome | undefined {
-    const wait = Math.max(...keys.map((k) => this.limiter.blockedFor(k)));
-    return wait > 0 ? { kind: 'throttled', retryAfterSeconds: wait } : undefined;
+  /** Runs a reserved check and settles the reservation with its outcome; a check that throws counts as a failure. */
+  private async settle<T extends { kind: string }>(attempt: Extract<LoginAttempt, { kind: 'go' }>, check: () => Promise<T>): Promise<T> {
+    let ok = false;
+    try {
+      const outcome = await check();
+      ok = outcome.kind === 'identity';
+      return outcome;
+    } finally {
+      if (ok) attempt.succeeded();
+      else attempt.failed();
+    }
   }
 
+  /**
+   * Whether `password` is `name`'s. Every call runs one scrypt with the
+   * configured parameters — against the identity's hash, or a dummy one for an
+   * unknown identity, one without a password, or one with a plaintext password
+   * (compared after it) — so the time a failure takes does not tell which.
+   */
   private async checkPassword(name: string, password: string): Promise<boolean> {
     const id = this.identities.get(name);
-    if (!id?.password) {
-      // Spend comparable time for unknown names, so they cannot be told apart by timing.
-      equalSecrets(password, 'no such identity');
-      return false;
-    }
-    return 'plain' in id.password ? equalSecrets(password, id.password.plain) : verifyPassword(password, id.password.hash);
+    const hashed = id?.password && 'hash' in id.password ? id.password.hash : undefined;
+    const matchesHash = await this.verify(password, hashed ?? this.dummyHash);
+    if (!id?.password) return false;
+    return 'plain' in id.password ? equalSecrets(password, id.password.plain) : matchesHash;
   }
 
   private async checkBearer(token: string): Promise<AuthOutcome> {
@@ -179,28 +209,38 @@ export class ClientAuth {
     return this.acl.allows(identity, modulePath);
   }
 
-  /** POST /auth/userpassword {"user","password"} → an access token. */
+  /** POST /auth/userpassword {"user","password"} → an access token; limited as Basic logins are. */
   async issueForPassword(req: IncomingMessage, body: unknown): Promise<TokenResponse> {
     if (!this.tokens) return { status: 404, body: { error: 'access tokens are not enabled' } };
     const b = body as { user?: unknown; password?: unknown } | null;
     if (!b || typeof b.user !== 'string' || typeof b.password !== 'string') return { status: 400, body: { error: 'expected JSON {"user": ..., "password": ...}' } };
-    const address = `addr:${this.clientAddress(req)}`;
-    const blocked = this.throttled(address, `user:${b.user}`);
-    if (blocked && blocked.kind === 'throttled') return { status: 429, body: { error: `too many failed attempts; retry in ${blocked.retryAfterSeconds}s` } };
-    if (!(await this.checkPassword(b.user, b.password))) {
-      this.limiter.fail(address);
-      this.limiter.fail(`user:${b.user}`);
-      this.log.warn('client authentication failed', { reason: 'wrong identity or password', endpoint: '/auth/userpassword', client: this.clientAddress(req) });
+    const client = this.clientAddress(req);
+    const creds = checkCredentials(b.user, b.password);
+    const attempt = await this.limits.begin(client, typeof creds === 'string' ? undefined : creds.identity);
+    if (attempt.kind === 'wait') {
+      return { status: 429, body: { error: `too many failed attempts; retry in ${attempt.retryAfterSeconds}s` }, retryAfterSeconds: attempt.retryAfterSeconds };
+    }
+    const outcome = await this.settle(attempt, async (): Promise<AuthOutcome> => {
+      if (typeof creds === 'string') return { kind: 'invalid', reason: creds };
+      return (await this.checkPassword(creds.identity, creds.password))
+        ? { kind: 'identity', identity: creds.identity, via: 'basic' }
+        : { kind: 'invalid', reason: 'wrong identity or password' };
+    });
+    if (outcome.kind !== 'identity') {
+      const reason = outcome.kind === 'invalid' ? outcome.reason : outcome.kind;
+      this.failures.failed({ identity: typeof creds === 'string' ? undefined : creds.identity, client, reason, endpoint: '/auth/userpassword' });
       return { status: 401, body: { error: 'invalid credentials' } };
     }
-    return this.issue(b.user);
+    return this.issue(outcome.identity);
   }
 
   /** POST /auth/gce with a Google identity token as Bearer → an access token. */
   async issueForGce(req: IncomingMessage): Promise<TokenResponse> {
     if (!this.tokens || !this.gce) return { status: 404, body: { error: 'GCE identity authentication is not enabled' } };
     const outcome = await this.authenticate(req);
-    if (outcome.kind === 'throttled') return { status: 429, body: { error: `too many failed attempts; retry in ${outcome.retryAfterSeconds}s` } };
+    if (outcome.kind === 'throttled') {
+      return { status: 429, body: { error: `too many failed attempts; retry in ${outcome.retryAfterSeconds}s` }, retryAfterSeconds: outcome.retryAfterSeconds };
+    }
     if (outcome.kind !== 'identity' || outcome.via !== 'gce') return { status: 401, body: { error: 'a valid GCE instance identity token is required' } };
     return this.issue(outcome.identity);
   }

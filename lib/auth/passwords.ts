@@ -27,6 +27,28 @@ export async function verifyPassword(password: string, encoded: string): Promise
   return key.length === expected.length && crypto.timingSafeEqual(key, expected);
 }
 
+/** A function that checks a password against an encoded hash (injectable, so tests can count scrypt runs). */
+export type PasswordVerifier = (password: string, encoded: string) => Promise<boolean>;
+
+/**
+ * A hash no password matches, costing what checking a configured one costs:
+ * the scrypt parameters, salt and key lengths most common among `hashes` (the
+ * defaults when there are none). An unknown identity is checked against it, so
+ * a failed login takes as long whether or not the identity exists.
+ */
+export function dummyHash(hashes: string[]): string {
+  const shapes = new Map<string, number>();
+  for (const h of hashes) {
+    const parts = h.trim().split('$');
+    if (parts.length !== 6 || parts[0] !== 'scrypt') continue;
+    const shape = [...parts.slice(1, 4), Buffer.from(parts[4], 'base64').length, Buffer.from(parts[5], 'base64').length].join('$');
+    shapes.set(shape, (shapes.get(shape) ?? 0) + 1);
+  }
+  const common = [...shapes].sort((a, b) => b[1] - a[1])[0]?.[0];
+  const [N, r, p, saltLength, keyLength] = (common ?? `${DEFAULTS.N}$${DEFAULTS.r}$${DEFAULTS.p}$16$${KEY_LENGTH}`).split('$').map(Number);
+  return `scrypt$${N}$${r}$${p}$${crypto.randomBytes(saltLength).toString('base64')}$${crypto.randomBytes(keyLength).toString('base64')}`;
+}
+
 /** Constant-time comparison of two strings (for plaintext passwords). */
 export function equalSecrets(a: string, b: string): boolean {
   // Hash both so lengths are equal and the comparison time does not depend on them.

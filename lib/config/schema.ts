@@ -31,7 +31,11 @@ const duration = z.string().regex(/^(\d+(\.\d+)?(h|m|s|ms))+$/, 'must be a durat
 
 const identity = z
   .strictObject({
-    name: z.string().min(1).regex(/^[^:\s]+$/, 'must not contain ":" or spaces (it is sent as the Basic user name)'),
+    name: z
+      .string()
+      .min(1)
+      .regex(/^[^:\s]+$/, 'must not contain ":" or spaces (it is sent as the Basic user name)')
+      .refine((n) => Buffer.byteLength(n) <= 256 && !/[\u0000-\u001f\u007f-\u009f]/.test(n), 'must be at most 256 bytes, without control characters'),
     /** Plaintext (accepted, with a warning at start-up): prefer passwordHash. */
     password: secretValue.optional(),
     /** scrypt hash from `modproxy-auth hash-password`. */
@@ -205,10 +209,30 @@ export const configSchema = z.strictObject({
         })
         .default({}),
       acl: z.array(aclEntry).default([]),
-      /** Failed authentications allowed per client address and window, then 429. */
+      /**
+       * How many proxies in front of modproxy append to X-Forwarded-For: the client is the entry that many from the
+       * right; 0 ignores the header (the socket's peer is the client). Default: 1 on Cloud Run / Cloud Functions
+       * (K_SERVICE is set), else 0 — resolved in lib/auth/clientAddress.ts.
+       */
+      trustedProxyHops: z.number().int().min(0).max(16).optional(),
+      /** Failed authentications: budgets per (identity, address), identity and address, then exponential backoff (429). */
       failureLimit: z
-        .strictObject({ maxFailures: z.number().int().positive().default(10), windowSeconds: z.number().int().positive().default(60) })
-        .default({ maxFailures: 10, windowSeconds: 60 }),
+        .strictObject({
+          /** Per (identity, client address). */
+          maxFailures: z.number().int().positive().default(10),
+          /** Failures are forgotten after this long without one, counted from the end of the backoff. */
+          windowSeconds: z.number().int().positive().default(60),
+          /** Per identity over all addresses; default 10 × maxFailures. */
+          maxFailuresPerIdentity: z.number().int().positive().optional(),
+          /** Per client address over all identities (and bearer tokens, malformed credentials); default 5 × maxFailures. */
+          maxFailuresPerAddress: z.number().int().positive().optional(),
+          backoffInitialSeconds: z.number().positive().default(1),
+          backoffMaxSeconds: z.number().positive().default(300),
+          /** Keys (identities, addresses, pairs) tracked at most: about 220 bytes each. */
+          maxTrackedKeys: z.number().int().min(100).default(100_000),
+        })
+        .refine((f) => f.backoffMaxSeconds >= f.backoffInitialSeconds, { path: ['backoffMaxSeconds'], message: 'must be at least backoffInitialSeconds' })
+        .default({ maxFailures: 10, windowSeconds: 60, backoffInitialSeconds: 1, backoffMaxSeconds: 300, maxTrackedKeys: 100_000 }),
     })
     .superRefine((c, ctx) => {
       const names = new Set<string>();
@@ -234,7 +258,7 @@ export const configSchema = z.strictObject({
       identities: [],
       authenticators: {},
       acl: [],
-      failureLimit: { maxFailures: 10, windowSeconds: 60 },
+      failureLimit: { maxFailures: 10, windowSeconds: 60, backoffInitialSeconds: 1, backoffMaxSeconds: 300, maxTrackedKeys: 100_000 },
     }),
   /**
    * Large zips are answered with a redirect to a short-lived signed URL of the

@@ -62,7 +62,9 @@ export class RequestAuth {
     const auth = await this.opts.clientAuth;
     if (!auth) return textReply(404, 'not found: client authentication is not enabled');
     const r = endpoint === 'userpassword' ? await auth.issueForPassword(req, await jsonBody(req)) : await auth.issueForGce(req);
-    return { status: r.status, headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-store' }, body: JSON.stringify(r.body) };
+    const headers: Record<string, string> = { 'content-type': JSON_TYPE, 'cache-control': 'no-store' };
+    if (r.retryAfterSeconds !== undefined) headers['retry-after'] = String(r.retryAfterSeconds);
+    return { status: r.status, headers, body: JSON.stringify(r.body) };
   }
 
   /**
