@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // modproxy-auth: credentials for the go command, without a sidecar.
 //
 //   GOAUTH='modproxy-auth'            (Go 1.24+) the go command runs
@@ -21,7 +20,6 @@
 // mode asks the metadata server for an instance identity token and exchanges
 // it at POST /auth/gce. For Go before 1.24, use a .netrc entry instead (README).
 import fs from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { hashPassword } from '../auth/passwords.js';
 
 export interface CliEnv {
@@ -97,13 +95,13 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  run(process.argv.slice(2), process.env, readStdin).then(
-    (out) => process.stdout.write(out),
-    (err: unknown) => {
-      // Messages never include the password or tokens.
-      process.stderr.write(`modproxy-auth: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exit(1);
-    },
-  );
+/** The command line entry point (lib/cli/modproxyAuthBin.ts): prints the credentials, or the error and exits 1. */
+export async function main(): Promise<void> {
+  try {
+    process.stdout.write(await run(process.argv.slice(2), process.env, readStdin));
+  } catch (err) {
+    // Messages never include the password or tokens.
+    process.stderr.write(`modproxy-auth: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  }
 }
