@@ -1,15 +1,21 @@
 // GOAUTH with the real go command (>= 1.24, from scripts/ensure-newer-go.mjs)
 // against modproxy over HTTPS with client authentication: the modproxy-auth
 // command installed as npm installs it (run through node_modules/.bin's
-// symlink), and GOAUTH=netrc.
+// symlink), and GOAUTH=netrc. Then Google ID tokens from the real
+// google-auth-library, minted by a double of Google's token endpoint and
+// metadata server, for modproxy's own authenticator and for a double of Cloud
+// Run's IAM front end (--no-allow-unauthenticated).
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../lib/auth/passwords.js';
+import { startCloudRunGate, type CloudRunGate } from './support/cloudRunGate.js';
 import { startGitHttpServer, type GitHttpServer } from './support/gitHttpServer.js';
 import { newerGoTool, type GoTool } from './support/goTool.js';
+import { startGoogleOAuthDouble, type GoogleOAuthDouble } from './support/googleOAuthDouble.js';
 import { GoRunner, type DownloadResult } from './support/goRunner.js';
 import { installModproxyAuthBin, type InstalledBin } from './support/modproxyAuthBin.js';
 import { startProxy, type ProxyFixture } from './support/proxyFixture.js';
@@ -27,18 +33,23 @@ let installed: InstalledBin;
 let go: GoTool;
 let direct: DownloadResult;
 
-function config(): string {
+/** A modproxy for github.com/acme over the fixture git server; `clientAuth` replaces the password setup. */
+function config(name: string, clientAuth?: string): string {
   return `
 storage:
   fs:
-    dir: "${path.join(tmp, 'storage')}"
+    dir: "${path.join(tmp, `storage-${name}`)}"
 gitHub:
   - host: github.com
     gitBaseUrl: "${git.url}"
 privateModules:
   - pathPrefix: github.com/acme
 resolve:
-  gitWorkDir: "${path.join(tmp, 'git')}"
+  gitWorkDir: "${path.join(tmp, `git-${name}`)}"
+${clientAuth ?? passwordAuth()}`;
+}
+
+const passwordAuth = () => `
 clientAuth:
   enabled: true
   failureLimit: {maxFailures: 50, windowSeconds: 60}
@@ -54,7 +65,6 @@ clientAuth:
     - moduleRegexp: '^github\\.com/acme/'
       access: allow
 `;
-}
 
 beforeAll(async () => {
   go = newerGoTool();
@@ -68,7 +78,7 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(tmp, 'alice.hash'), (await hashPassword('alice-password')) + '\n');
   process.env.MODPROXY_GOAUTH_TEST_TOKEN_SECRET = TOKEN_SECRET;
   cert = makeTestCert(path.join(tmp, 'tls'));
-  proxy = await startProxy(config(), {}, cert);
+  proxy = await startProxy(config('password'), {}, cert);
   installed = installModproxyAuthBin(path.join(tmp, 'install'));
   // What the go command computes from the repository itself.
   direct = await new GoRunner({ tmp: path.join(tmp, 'go-direct'), insteadOf: { 'https://github.com/': `${git.url}/` }, go }).download('direct', `${MODULE}@v1.0.0`);
@@ -83,11 +93,11 @@ afterAll(async () => {
 
 let runs = 0;
 /** `go mod download -json [-x] MODULE@v1.0.0` through the proxy, fresh cache, with the given environment. */
-async function viaProxy(env: Record<string, string>, extraFlags: string[] = []) {
+async function viaProxy(env: Record<string, string>, extraFlags: string[] = [], proxyUrl = proxy.url) {
   const runner = new GoRunner({ tmp: path.join(tmp, `go-${++runs}`), insteadOf: {}, go });
   const cache = path.join(tmp, `modcache-${runs}`);
   fs.mkdirSync(cache, { recursive: true });
-  const out = await runner.run(proxy.url, cache, ['mod', 'download', ...extraFlags, '-json', `${MODULE}@v1.0.0`], {
+  const out = await runner.run(proxyUrl, cache, ['mod', 'download', ...extraFlags, '-json', `${MODULE}@v1.0.0`], {
     SSL_CERT_FILE: cert.certFile, // the go command trusts the test certificate
     NODE_EXTRA_CA_CERTS: cert.certFile, // and so does modproxy-auth, which it runs
     NETRC: '/dev/null',
@@ -226,5 +236,157 @@ describe(`GOAUTH with the go command >= 1.24`, () => {
     });
     expect(terminal).toContain('modproxy-auth: /auth/userpassword: HTTP 401');
     expect(terminal).toContain('401 Unauthorized');
+  });
+});
+
+describe('Google ID tokens: MODPROXY_AUTH_MODE=google, and Cloud Run IAM in front of modproxy', () => {
+  const AUDIENCE = 'https://goproxy.example.com';
+  const LAPTOP = 'laptop@acme-dev.iam.gserviceaccount.com';
+  let google: GoogleOAuthDouble;
+  let idProxy: ProxyFixture; // HTTPS; clientAuth accepts Google ID tokens for AUDIENCE
+  let behindPassword: ProxyFixture; // HTTP, as a container; clientAuth with passwords
+  let behindOpen: ProxyFixture; // HTTP, as a container; no clientAuth
+  let gatePassword: CloudRunGate;
+  let gateOpen: CloudRunGate;
+  let keyFile: string;
+  let nodeOnly: string; // a PATH with node and nothing else (no gcloud)
+  let googleEnv: Record<string, string>;
+
+  beforeAll(async () => {
+    google = await startGoogleOAuthDouble(path.join(tmp, 'google'));
+    keyFile = path.join(tmp, 'laptop-key.json');
+    google.serviceAccountKey(keyFile, LAPTOP);
+    const bundle = path.join(tmp, 'ca-bundle.pem');
+    fs.writeFileSync(bundle, cert.cert + fs.readFileSync(google.caFile, 'utf8'));
+    googleEnv = { HTTPS_PROXY: google.proxyUrl, NO_PROXY: '127.0.0.1,localhost', NODE_EXTRA_CA_CERTS: bundle, GOOGLE_APPLICATION_CREDENTIALS: keyFile };
+    nodeOnly = path.join(tmp, 'node-only');
+    fs.mkdirSync(nodeOnly);
+    fs.symlinkSync(process.execPath, path.join(nodeOnly, 'node'));
+    idProxy = await startProxy(
+      config(
+        'google',
+        `
+clientAuth:
+  enabled: true
+  identities:
+    - name: laptop
+      gceInstanceIdentityBinding: {email: ${LAPTOP}}
+    - name: vm
+      gceInstanceIdentityBinding: {email: ${google.metadataEmail}}
+  authenticators:
+    gceInstanceIdentity:
+      audience: ${AUDIENCE}
+  acl:
+    - moduleRegexp: '^github\\.com/acme/'
+      access: allow
+`,
+      ),
+      { gceCertsUrl: google.certsUrl },
+      cert,
+    );
+    behindPassword = await startProxy(config('behind-password'));
+    behindOpen = await startProxy(config('behind-open', ''));
+    gatePassword = await startCloudRunGate({ upstream: behindPassword.url, tls: cert, verify: google.verify, invokers: [LAPTOP] });
+    gateOpen = await startCloudRunGate({ upstream: behindOpen.url, tls: cert, verify: google.verify, invokers: [LAPTOP] });
+  });
+
+  afterAll(async () => {
+    await gatePassword?.close();
+    await gateOpen?.close();
+    await idProxy?.close();
+    await behindPassword?.close();
+    await behindOpen?.close();
+    await google?.close();
+  });
+
+  /** GET on the HTTPS proxy with one header, as the go command sends what GOAUTH printed. */
+  function get(base: string, p: string, headers: Record<string, string>): Promise<number> {
+    const u = new URL(base);
+    return new Promise((resolve, reject) => {
+      const req = https.request({ host: u.hostname, port: u.port, path: p, headers, ca: cert.cert }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+  const bearer = (out: string) => /^Authorization: Bearer (\S+)$/m.exec(out)?.[1];
+  const claims = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString()) as Record<string, unknown>;
+  const answer401 = 'HTTP/1.1 401 Unauthorized\n\n';
+
+  it("a service-account key: google-auth-library's JWT-bearer grant at oauth2.googleapis.com, and the go command gets in", async () => {
+    const { result } = await viaProxy({ GOAUTH: installed.bin, MODPROXY_AUTH_MODE: 'google', MODPROXY_AUTH_AUDIENCE: AUDIENCE, ...googleEnv }, [], idProxy.url);
+    expect(result.Error).toBeUndefined();
+    expect(result.Sum).toBe(direct.Sum);
+    expect(result.GoModSum).toBe(direct.GoModSum);
+    expect(google.tunnels).toContain('oauth2.googleapis.com:443');
+    expect(google.tokenRequests).toContainEqual({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', who: LAPTOP, target_audience: AUDIENCE });
+  });
+
+  it('the metadata server (GCE, Cloud Run, Cloud Build), with no key file', async () => {
+    const home = fs.mkdtempSync(path.join(tmp, 'home-'));
+    const r = await runBin([`${idProxy.url}/${MODULE}/@v/list`], { PATH: nodeOnly, HOME: home, MODPROXY_AUTH_MODE: 'google', MODPROXY_AUTH_AUDIENCE: AUDIENCE, GCE_METADATA_HOST: google.metadataHost }, answer401);
+    expect(r.stderr).toBe('');
+    const token = bearer(r.stdout)!;
+    expect((await google.verify(token, AUDIENCE)).email).toBe(google.metadataEmail);
+    expect(google.metadataRequests).toContain('/computeMetadata/v1/instance/service-accounts/default/identity');
+    expect(await get(idProxy.url, `/${MODULE}/@v/list`, { authorization: `Bearer ${token}` })).toBe(200);
+  });
+
+  it('user credentials from `gcloud auth application-default login`: Google signs the token for the OAuth client', async () => {
+    const home = fs.mkdtempSync(path.join(tmp, 'home-'));
+    const { clientId } = google.userCredentials(path.join(home, '.config/gcloud/application_default_credentials.json'), 'dev@example.com');
+    const env = { ...googleEnv, PATH: nodeOnly, HOME: home, MODPROXY_AUTH_MODE: 'google', METADATA_SERVER_DETECTION: 'none' };
+    delete (env as Record<string, string | undefined>).GOOGLE_APPLICATION_CREDENTIALS;
+    const r = await runBin([`${gateOpen.url}/${MODULE}/@v/list`], env, answer401);
+    expect(r.stderr).toBe('');
+    const token = bearer(r.stdout)!;
+    expect(claims(token)).toMatchObject({ aud: clientId, email: 'dev@example.com' });
+    expect(google.tokenRequests).toContainEqual({ grant_type: 'refresh_token', who: 'dev@example.com', target_audience: gateOpen.url });
+  });
+
+  it('falls back to `gcloud auth print-identity-token` when Application Default Credentials have no ID token, and says so when that fails too', async () => {
+    const home = fs.mkdtempSync(path.join(tmp, 'home-'));
+    const fake = path.join(tmp, 'fake-gcloud');
+    fs.mkdirSync(fake);
+    const printed = 'eyJhbGciOiJSUzI1NiJ9.eyJlbWFpbCI6ImRldkBleGFtcGxlLmNvbSJ9.c2lnbmF0dXJl';
+    fs.writeFileSync(path.join(fake, 'gcloud'), `#!/bin/sh\n[ "$1 $2" = "auth print-identity-token" ] || exit 2\necho ${printed}\n`, { mode: 0o755 });
+    const env = { HOME: home, MODPROXY_AUTH_MODE: 'google', METADATA_SERVER_DETECTION: 'none' };
+    const r = await runBin([gateOpen.url], { ...env, PATH: `${fake}:${nodeOnly}` }, answer401);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(bearer(r.stdout)).toBe(printed);
+    const none = await runBin([gateOpen.url], { ...env, PATH: nodeOnly }, answer401);
+    expect(none.code).toBe(1);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toMatch(/^modproxy-auth: no Google ID token: Application Default Credentials: Could not load the default credentials.*; fallback: gcloud is not installed\n$/);
+  });
+
+  it('behind Cloud Run IAM with clientAuth off: google mode, audience the service URL', async () => {
+    const from = gateOpen.seen.length;
+    const { result } = await viaProxy({ GOAUTH: installed.bin, MODPROXY_AUTH_MODE: 'google', ...googleEnv }, [], gateOpen.url);
+    expect(result.Error).toBeUndefined();
+    expect(result.Sum).toBe(direct.Sum);
+    expect(google.tokenRequests).toContainEqual({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', who: LAPTOP, target_audience: gateOpen.url });
+    expect(gateOpen.seen.slice(from).filter((r) => r.status === 200).every((r) => r.tokenFrom === 'authorization')).toBe(true);
+  });
+
+  it('behind Cloud Run IAM with clientAuth on: the ID token in X-Serverless-Authorization, modproxy credentials in Authorization', async () => {
+    const from = gatePassword.seen.length;
+    const { result } = await viaProxy({ GOAUTH: installed.bin, ...alice, MODPROXY_AUTH_CLOUD_RUN_IAM: '1', ...googleEnv }, [], gatePassword.url);
+    expect(result.Error).toBeUndefined();
+    expect(result.Sum).toBe(direct.Sum);
+    const passed = gatePassword.seen.slice(from).filter((r) => r.status !== 403);
+    expect(passed).toContainEqual({ method: 'POST', path: '/auth/userpassword', tokenFrom: 'x-serverless-authorization', status: 200 });
+    expect(passed.every((r) => r.tokenFrom === 'x-serverless-authorization' && r.status === 200)).toBe(true);
+    // modproxy saw its own access token, not the ID token (which Cloud Run would have stripped of its signature).
+    expect(behindPassword.logs.join('\n')).toContain('"identity":"alice"');
+  });
+
+  it('behind Cloud Run IAM with clientAuth on, without MODPROXY_AUTH_CLOUD_RUN_IAM: refused at the front end, and modproxy-auth says so', async () => {
+    const { result } = await viaProxy({ GOAUTH: installed.bin, ...alice, ...googleEnv }, [], gatePassword.url);
+    expect(result.Error).toContain('403 Forbidden');
+    const r = await runBin([gatePassword.url], { ...alice, ...googleEnv }, 'HTTP/1.1 403 Forbidden\n\n');
+    expect(r.stderr).toBe('modproxy-auth: /auth/userpassword: HTTP 403\n');
   });
 });

@@ -12,22 +12,40 @@
 // Environment:
 //   MODPROXY_URL                   the proxy's URL (default: the origin of <url>);
 //                                  set, credentials are sent from the first request on
-//   MODPROXY_AUTH_MODE             "password" (default) or "gce"
+//   MODPROXY_AUTH_MODE             "password" (default), "gce" or "google"
 //   MODPROXY_AUTH_USER             password mode: identity name
 //   MODPROXY_AUTH_PASSWORD         its password, or
 //   MODPROXY_AUTH_PASSWORD_FILE    a file holding it
-//   MODPROXY_AUTH_AUDIENCE         gce mode: the gceInstanceIdentity audience
+//   MODPROXY_AUTH_AUDIENCE         gce mode: the gceInstanceIdentity audience;
+//                                  google mode: the ID token's audience
+//                                  (default: the proxy's origin, a Cloud Run URL)
+//   MODPROXY_AUTH_CLOUD_RUN_IAM    "1": also send a Google ID token in
+//                                  X-Serverless-Authorization (password and gce modes)
+//   MODPROXY_AUTH_CLOUD_RUN_AUDIENCE  its audience (default: the proxy's origin)
 //   GCE_METADATA_HOST              metadata server (default metadata.google.internal)
+//   GOOGLE_APPLICATION_CREDENTIALS Application Default Credentials (google mode, Cloud Run IAM)
 //
 // Password mode exchanges the password for a short-lived access token at
 // POST /auth/userpassword when the proxy issues them, else sends Basic. GCE
 // mode asks the metadata server for an instance identity token and exchanges
-// it at POST /auth/gce. For Go before 1.24, use a .netrc entry instead (README).
+// it at POST /auth/gce. Google mode sends a Google ID token from Application
+// Default Credentials (lib/cli/googleIdToken.ts) as Authorization: Bearer, for
+// a Cloud Run service that requires IAM. Behind such a service with modproxy's
+// own clientAuth on, MODPROXY_AUTH_CLOUD_RUN_IAM puts the Google ID token in
+// X-Serverless-Authorization, which Cloud Run checks instead of Authorization
+// and which leaves Authorization to modproxy. For Go before 1.24, use a .netrc
+// entry instead (README).
 import fs from 'node:fs';
 import { hashPassword } from '../auth/passwords.js';
+import { googleIdToken, type GoogleIdTokenDeps } from './googleIdToken.js';
 
 export interface CliEnv {
   [k: string]: string | undefined;
+}
+
+export interface CliDeps extends GoogleIdTokenDeps {
+  /** A Google ID token for an audience (default: googleIdToken). */
+  idToken?: (audience: string) => Promise<string>;
 }
 
 class CliError extends Error {}
@@ -87,16 +105,16 @@ async function exchange(base: string, path: string, init: RequestInit): Promise<
   return body.access_token;
 }
 
-async function passwordCredentials(env: CliEnv, base: string): Promise<Record<string, string>> {
+async function passwordCredentials(env: CliEnv, base: string, extra: Record<string, string>): Promise<Record<string, string>> {
   const user = env.MODPROXY_AUTH_USER;
   let password = env.MODPROXY_AUTH_PASSWORD;
   if (password === undefined && env.MODPROXY_AUTH_PASSWORD_FILE) password = fs.readFileSync(env.MODPROXY_AUTH_PASSWORD_FILE, 'utf8').replace(/\r?\n$/, '');
   if (!user || password === undefined) throw new CliError('set MODPROXY_AUTH_USER and MODPROXY_AUTH_PASSWORD (or MODPROXY_AUTH_PASSWORD_FILE)');
-  const token = await exchange(base, '/auth/userpassword', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, password }) });
+  const token = await exchange(base, '/auth/userpassword', { headers: { 'content-type': 'application/json', ...extra }, body: JSON.stringify({ user, password }) });
   return { Authorization: token ? `Bearer ${token}` : `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
 }
 
-async function gceCredentials(env: CliEnv, base: string): Promise<Record<string, string>> {
+async function gceCredentials(env: CliEnv, base: string, extra: Record<string, string>): Promise<Record<string, string>> {
   const audience = env.MODPROXY_AUTH_AUDIENCE;
   if (!audience) throw new CliError('gce mode needs MODPROXY_AUTH_AUDIENCE');
   const host = env.GCE_METADATA_HOST ?? 'metadata.google.internal';
@@ -111,16 +129,18 @@ async function gceCredentials(env: CliEnv, base: string): Promise<Record<string,
   }
   if (!res.ok) throw new CliError(`metadata server: HTTP ${res.status}`);
   const identityToken = (await res.text()).trim();
-  const token = await exchange(base, '/auth/gce', { headers: { authorization: `Bearer ${identityToken}` } });
+  const token = await exchange(base, '/auth/gce', { headers: { authorization: `Bearer ${identityToken}`, ...extra } });
   // A proxy without access tokens accepts the identity token itself.
   return { Authorization: `Bearer ${token ?? identityToken}` };
 }
+
+const truthy = (v: string | undefined) => v !== undefined && /^(1|true|yes|on)$/i.test(v.trim());
 
 /**
  * Runs the CLI; returns what to print on stdout. `stdin` is read only for
  * hash-password and for the go command's answer (when a URL is given).
  */
-export async function run(args: string[], env: CliEnv, stdin: () => Promise<string>): Promise<string> {
+export async function run(args: string[], env: CliEnv, stdin: () => Promise<string>, deps: CliDeps = {}): Promise<string> {
   if (args[0] === 'hash-password') {
     const password = (await stdin()).replace(/\r?\n$/, '');
     if (password === '') throw new CliError('empty password on stdin');
@@ -143,12 +163,23 @@ export async function run(args: string[], env: CliEnv, stdin: () => Promise<stri
     if (status === 404 || status === 410) return '';
   }
   const base = proxyBase(env, url ?? '');
+  const origin = new URL(base).origin;
+  const idToken = deps.idToken ?? ((audience: string) => googleIdToken(audience, deps));
   const mode = env.MODPROXY_AUTH_MODE ?? 'password';
+  if (mode === 'google') {
+    const audience = env.MODPROXY_AUTH_AUDIENCE || origin;
+    return formatCredentials(base, { Authorization: `Bearer ${await idToken(audience)}` });
+  }
+  // Cloud Run checks X-Serverless-Authorization instead of Authorization when
+  // it is present, so both the exchange and every request carry it.
+  const iam: Record<string, string> = truthy(env.MODPROXY_AUTH_CLOUD_RUN_IAM)
+    ? { 'X-Serverless-Authorization': `Bearer ${await idToken(env.MODPROXY_AUTH_CLOUD_RUN_AUDIENCE || origin)}` }
+    : {};
   let headers: Record<string, string>;
-  if (mode === 'gce') headers = await gceCredentials(env, base);
-  else if (mode === 'password') headers = await passwordCredentials(env, base);
-  else throw new CliError(`MODPROXY_AUTH_MODE must be password or gce, not ${JSON.stringify(mode)}`);
-  return formatCredentials(base, headers);
+  if (mode === 'gce') headers = await gceCredentials(env, base, iam);
+  else if (mode === 'password') headers = await passwordCredentials(env, base, iam);
+  else throw new CliError(`MODPROXY_AUTH_MODE must be password, gce or google, not ${JSON.stringify(mode)}`);
+  return formatCredentials(base, { ...headers, ...iam });
 }
 
 /**
