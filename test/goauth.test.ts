@@ -362,6 +362,16 @@ clientAuth:
     expect(none.stderr).toMatch(/^modproxy-auth: no Google ID token: Application Default Credentials: Could not load the default credentials.*; fallback: gcloud is not installed\n$/);
   });
 
+  it('reports the token endpoint refusing a key (revoked, deleted account), without falling back to gcloud', async () => {
+    const revoked = path.join(tmp, 'revoked-key.json');
+    google.serviceAccountKey(revoked, 'gone@acme-dev.iam.gserviceaccount.com');
+    fs.writeFileSync(revoked, JSON.stringify({ ...JSON.parse(fs.readFileSync(revoked, 'utf8')), client_email: 'unknown@acme-dev.iam.gserviceaccount.com' }));
+    const fake = path.join(tmp, 'fake-gcloud'); // from the test above
+    const r = await runBin([gateOpen.url], { ...googleEnv, GOOGLE_APPLICATION_CREDENTIALS: revoked, PATH: `${fake}:${nodeOnly}`, MODPROXY_AUTH_MODE: 'google' }, answer401);
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toBe('modproxy-auth: no Google ID token from Application Default Credentials: invalid_grant: Invalid grant: account not found\n');
+  });
+
   it('behind Cloud Run IAM with clientAuth off: google mode, audience the service URL', async () => {
     const from = gateOpen.seen.length;
     const { result } = await viaProxy({ GOAUTH: installed.bin, MODPROXY_AUTH_MODE: 'google', ...googleEnv }, [], gateOpen.url);

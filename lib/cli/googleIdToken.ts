@@ -11,7 +11,8 @@
 // audience, which Cloud Run accepts and modproxy's authenticator does not).
 // Where ADC has none of these (nothing set up, or workload identity
 // federation, whose clients cannot mint ID tokens), `gcloud auth
-// print-identity-token` is the fallback, if gcloud is installed.
+// print-identity-token` is the fallback, if gcloud is installed; where ADC
+// can mint them but fails, that failure is the answer.
 import { execFile } from 'node:child_process';
 
 export class IdTokenError extends Error {}
@@ -49,14 +50,21 @@ export async function googleIdToken(audience: string, deps: GoogleIdTokenDeps = 
   try {
     const client = await auth.getClient();
     if ('fetchIdToken' in client && typeof client.fetchIdToken === 'function') {
-      const token = ((await (client.fetchIdToken as (aud: string) => Promise<string | undefined>).call(client, audience)) ?? '').trim();
-      if (JWT.test(token)) return token;
-      adcProblem = 'Application Default Credentials returned no ID token';
-    } else {
-      adcProblem = `Application Default Credentials (${client.constructor.name}) cannot mint ID tokens`;
+      // These credentials can mint ID tokens: a failure here (a revoked key, an
+      // expired login) is theirs to report, and no other identity stands in.
+      let token: string;
+      try {
+        token = ((await (client.fetchIdToken as (aud: string) => Promise<string | undefined>).call(client, audience)) ?? '').trim();
+      } catch (err) {
+        throw new IdTokenError(`no Google ID token from Application Default Credentials: ${firstLine(err)}`);
+      }
+      if (!JWT.test(token)) throw new IdTokenError('no Google ID token: Application Default Credentials returned none');
+      return token;
     }
+    adcProblem = `Application Default Credentials (${client.constructor.name}) cannot mint ID tokens`;
   } catch (err) {
-    adcProblem = `Application Default Credentials: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+    if (err instanceof IdTokenError) throw err;
+    adcProblem = `Application Default Credentials: ${firstLine(err)}`;
   }
   try {
     const token = (await (deps.gcloud ?? runGcloud)()).trim();
@@ -65,4 +73,9 @@ export async function googleIdToken(audience: string, deps: GoogleIdTokenDeps = 
   } catch (err) {
     throw new IdTokenError(`no Google ID token: ${adcProblem}; fallback: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+/** An error's first line, bounded: the library's messages can carry a whole error page. */
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0].slice(0, 300);
 }
