@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { goTool } from './goTool.js';
+import { goTool, type GoTool } from './goTool.js';
 
 const pexec = promisify(execFile);
 
@@ -15,6 +15,8 @@ export interface GoRunnerOptions {
   tmp: string;
   /** https://<host>/ prefixes rewritten by git to loopback URLs, for direct mode. */
   insteadOf: Record<string, string>;
+  /** The go command to run (default: goTool()); its GOROOT is set explicitly, as an unpacked copy needs. */
+  go?: GoTool;
 }
 
 export interface DownloadResult {
@@ -61,6 +63,7 @@ export class GoRunner {
       GIT_CONFIG_GLOBAL: this.gitconfig,
       GIT_CONFIG_NOSYSTEM: '1',
       GIT_TERMINAL_PROMPT: '0',
+      ...(this.opts.go ? { GOROOT: this.opts.go.goroot } : {}),
       ...extra,
     };
   }
@@ -102,7 +105,7 @@ export class GoRunner {
 
   async run(goproxy: string, cache: string, args: string[], extraEnv: Record<string, string> = {}): Promise<{ stdout: string; stderr: string; code: number }> {
     try {
-      const { stdout, stderr } = await pexec(goTool().bin, args, {
+      const { stdout, stderr } = await pexec((this.opts.go ?? goTool()).bin, args, {
         cwd: this.opts.tmp,
         env: this.env(goproxy, cache, extraEnv),
         maxBuffer: 64 << 20,

@@ -31,6 +31,34 @@ export function goTool(): GoTool {
   throw new Error('no go command found: run `node scripts/ensure-go.mjs` (npm test does) or set MODPROXY_GO');
 }
 
+let cachedNewer: GoTool | undefined;
+
+/**
+ * A go command >= 1.24 (GOAUTH exists only since then), from
+ * scripts/ensure-newer-go.mjs (npm test runs it) or $MODPROXY_GO_NEW. It may be
+ * a Debian package unpacked outside /usr/lib, so run it with GOROOT set to
+ * `goroot` (GoRunner does when given this tool).
+ */
+export function newerGoTool(): GoTool {
+  if (cachedNewer) return cachedNewer;
+  const marker = path.resolve('node_modules/.cache/modproxy/go-newer.json');
+  const candidates: Array<{ bin: string; goroot?: string }> = [];
+  if (process.env.MODPROXY_GO_NEW) candidates.push({ bin: process.env.MODPROXY_GO_NEW });
+  if (fs.existsSync(marker)) candidates.push(JSON.parse(fs.readFileSync(marker, 'utf8')) as { bin: string; goroot: string });
+  for (const { bin, goroot } of candidates) {
+    const env: NodeJS.ProcessEnv = { ...process.env, GOTOOLCHAIN: 'local', GOENV: 'off' };
+    if (goroot) env.GOROOT = goroot;
+    const r = spawnSync(bin, ['env', 'GOVERSION', 'GOROOT'], { encoding: 'utf8', env });
+    const [version, root] = r.status === 0 ? r.stdout.trim().split('\n') : [];
+    const minor = Number(/^go1\.(\d+)/.exec(version ?? '')?.[1] ?? 0);
+    if (minor >= 24) {
+      cachedNewer = { bin, version, goroot: root };
+      return cachedNewer;
+    }
+  }
+  throw new Error('no go command >= 1.24 found: run `node scripts/ensure-newer-go.mjs` (npm test does) or set MODPROXY_GO_NEW');
+}
+
 /**
  * Builds the Go main package in `dir` into `out`, offline: its go.mod must
  * replace every dependency with a local copy (the toolchain's vendored x/mod),
