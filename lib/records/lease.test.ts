@@ -73,4 +73,50 @@ describe('Leases', () => {
     expect(await p).toBe('b');
     expect(await b.tryAcquire('y')).toBe(false); // b worked without taking a's lease
   });
+
+  it('a released lease is free at once: another replica takes it without waiting for the TTL', async () => {
+    const storage = new MemoryStorage();
+    const clock = { t: 0 };
+    const [a, b] = replicas(storage, clock, 2, 60_000);
+    expect(await a.tryAcquire('r')).toBe(true);
+    await b.release('r'); // not the holder: nothing happens
+    expect(await b.tryAcquire('r')).toBe(false);
+    await a.release('r');
+    await a.release('r'); // already released: nothing more is written
+    const series = await storage.list('leases/r/');
+    expect(series).toHaveLength(2);
+    const last = JSON.parse(Buffer.from((await storage.read(series[1]))!).toString('utf8')) as Record<string, unknown>;
+    expect(last).toEqual({ owner: 'r0', expiresAt: 0, released: true });
+    expect(await b.tryAcquire('r')).toBe(true);
+    await a.release('r'); // b holds it now: a's late release changes nothing
+    expect(await a.tryAcquire('r')).toBe(false);
+  });
+
+  it('a holder whose work fails releases the lease, and a waiting replica does the work at its next poll', async () => {
+    const storage = new MemoryStorage();
+    const clock = { t: 0 };
+    // TTL and maxWait far away on a clock that never moves: only the release can let b proceed.
+    const [a, b] = [0, 1].map((i) => new Leases(storage, { ttlMs: 600_000, maxWaitMs: 600_000, pollMs: 1, now: () => clock.t, owner: `r${i}` }));
+    let failA!: (err: Error) => void;
+    const aWork = new Promise<string>((_, reject) => (failA = reject));
+    const fromA = a.run('z', async () => null, () => aWork);
+    while ((await storage.list('leases/z/')).length === 0) await new Promise((r) => setTimeout(r, 1));
+    let bPolls = 0;
+    const fromB = b.run(
+      'z',
+      async () => {
+        bPolls++;
+        return null;
+      },
+      async () => 'b',
+    );
+    while (bPolls === 0) await new Promise((r) => setTimeout(r, 1));
+    failA(new Error('git server said 500'));
+    await expect(fromA).rejects.toThrow('git server said 500');
+    expect(await fromB).toBe('b');
+    const owners = await Promise.all(
+      (await storage.list('leases/z/')).map(async (k) => JSON.parse(Buffer.from((await storage.read(k))!).toString('utf8')) as { owner: string; released?: boolean }),
+    );
+    expect(owners.map((o) => `${o.owner}${o.released ? ' released' : ''}`)).toEqual(['r0', 'r0 released', 'r1']);
+  });
 });

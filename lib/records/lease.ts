@@ -12,6 +12,12 @@
 // (past expiresAt) is taken over by creating the next number; exactly one
 // replica wins that create. Old lease objects are garbage for the bucket's
 // lifecycle rule (leases/ prefix), never read again.
+//
+// A holder whose work fails lets go the same way: it creates the next number
+// as a release record {"owner", "expiresAt": <now>, "released": true}, which
+// every reader (this version or an older one, which looks at expiresAt only)
+// sees as "not held", so a waiter takes the lease at its next poll instead of
+// waiting out maxWaitMs for a result that will never come.
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { ObjectStorage } from '../storage/storage.js';
@@ -30,6 +36,8 @@ export interface LeaseOptions {
 interface LeaseBody {
   owner: string;
   expiresAt: number;
+  /** A release record: the owner let go (its work failed); expiresAt is the release time. */
+  released?: true;
 }
 
 export class Leases {
@@ -59,26 +67,55 @@ export class Leases {
    */
   async tryAcquire(name: string): Promise<boolean> {
     const { seq, body } = await this.current(name);
-    if (body && body.owner !== this.owner && body.expiresAt > this.now()) return false;
+    if (body && body.owner !== this.owner && this.held(body)) return false;
     const next: LeaseBody = { owner: this.owner, expiresAt: this.now() + this.opts.ttlMs };
     return (await this.storage.createIfAbsent(leaseObjectKey(name, seq + 1), Buffer.from(JSON.stringify(next)), { contentType: 'application/json' })) === 'created';
   }
 
+  private held(body: LeaseBody): boolean {
+    return body.released !== true && body.expiresAt > this.now();
+  }
+
   /**
-   * Runs `work` if this replica gets the lease `name`. Otherwise polls `done`
-   * (has the holder committed its result?) until it answers, the lease goes
-   * stale (then tries to take it over), or maxWaitMs passes (then works anyway).
+   * Lets go of the lease `name` if this replica holds it: appends a release
+   * record, so that waiters take over at once. A no-op when another replica
+   * holds it by now (or it is already released); losing the create race to a
+   * replica that took over is fine too.
+   */
+  async release(name: string): Promise<void> {
+    const { seq, body } = await this.current(name);
+    if (!body || body.owner !== this.owner || !this.held(body)) return;
+    const next: LeaseBody = { owner: this.owner, expiresAt: this.now(), released: true };
+    await this.storage.createIfAbsent(leaseObjectKey(name, seq + 1), Buffer.from(JSON.stringify(next)), { contentType: 'application/json' });
+  }
+
+  /**
+   * Runs `work` if this replica gets the lease `name` (and releases the lease
+   * if the work fails). Otherwise polls `done` (has the holder committed its
+   * result?) until it answers, the lease is released or goes stale (then
+   * tries to take it over), or maxWaitMs passes (then works anyway).
    */
   async run<T>(name: string, done: () => Promise<T | null>, work: () => Promise<T>): Promise<T> {
     const deadline = this.now() + this.opts.maxWaitMs;
     let delay = this.opts.pollMs ?? 100;
     for (;;) {
-      if (await this.tryAcquire(name)) return work();
+      if (await this.tryAcquire(name)) return this.releasingOnFailure(name, work);
       const result = await done();
       if (result !== null) return result;
       if (this.now() >= deadline) return work();
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 2000);
+    }
+  }
+
+  /** Runs the work of a lease this replica holds; a failure lets go of the lease before it propagates. */
+  private async releasingOnFailure<T>(name: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      // Best effort: if storage fails here too, the lease expires after its TTL as before.
+      await this.release(name).catch(() => {});
+      throw err;
     }
   }
 }
