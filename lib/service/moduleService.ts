@@ -231,6 +231,21 @@ export class ModuleService {
     }
   }
 
+  /**
+   * Lets go of a lease claimed ahead of a step that will not run or has
+   * failed, so that replicas waiting for it take over at once (a no-op when
+   * another replica holds it by now).
+   */
+  private async releaseLease(modPath: string, version: string, step: BuildStep): Promise<void> {
+    const leases = this.opts.leases;
+    if (!leases) return;
+    try {
+      await leases.release(leaseName(modPath, version, step));
+    } catch (err) {
+      this.opts.log.warn('could not release lease', { module: modPath, version, step, reason: errorMessage(err) });
+    }
+  }
+
   private async commitResolved(modPath: string, source: ModuleSource, rev: ResolvedVersion): Promise<Manifest> {
     const stored = await readManifest(this.opts.storage, modPath, rev.version);
     if (stored) return stored;
@@ -253,11 +268,19 @@ export class ModuleService {
     // for this manifest then wait for our zip too, instead of racing our
     // background build for the zip lease and fetching the repository again.
     if (this.opts.eagerZip !== false) await this.claimLease(modPath, version, 'zip');
-    const { record, won } = await commitManifest(
-      this.opts.storage,
-      { path: modPath, version, info: marshalInfo({ Version: version, Time: rev.time, Origin: rev.origin }), mod: { data: mod, h1: hashGoMod(mod) }, source: pin },
-      this.opts.commitHook,
-    );
+    let committed: Awaited<ReturnType<typeof commitManifest>>;
+    try {
+      committed = await commitManifest(
+        this.opts.storage,
+        { path: modPath, version, info: marshalInfo({ Version: version, Time: rev.time, Origin: rev.origin }), mod: { data: mod, h1: hashGoMod(mod) }, source: pin },
+        this.opts.commitHook,
+      );
+    } catch (err) {
+      // No zip build follows: the manifest may be stored anyway, and others must not wait for our zip.
+      if (this.opts.eagerZip !== false) await this.releaseLease(modPath, version, 'zip');
+      throw err;
+    }
+    const { record, won } = committed;
     this.opts.log.info(won ? 'committed module version' : 'module version already committed by another writer', { module: modPath, version, source: record.source });
     this.committedCache.delete(moduleRecordsPrefix(modPath));
     if (this.opts.eagerZip !== false) this.buildZipInBackground(source, record);
@@ -265,9 +288,13 @@ export class ModuleService {
   }
 
   private buildZipInBackground(source: ModuleSource, m: Manifest): void {
-    const p = this.zipRecordFor(m, source).catch((err: unknown) => {
-      // A later .zip request retries; nothing partial was committed.
+    const p = this.zipRecordFor(m, source).catch(async (err: unknown) => {
+      // A later .zip request retries; nothing partial was committed. The zip
+      // lease claimed with the manifest is let go (the lease's run() already
+      // did if the build itself failed; this covers failures before it), so
+      // replicas waiting for our zip build it themselves at once.
       this.opts.log.warn('background zip build failed', { module: m.path, version: m.version, reason: errorMessage(err) });
+      await this.releaseLease(m.path, m.version, 'zip');
     });
     this.background.add(p);
     void p.finally(() => this.background.delete(p));
