@@ -19,6 +19,11 @@
 //   string-to-sign rebuilt from the request, RSA-SHA256 verified with the
 //   registered public key; XML errors as GCS returns them.
 // - Both `/storage/v1/b/...` and `/b/...` (STORAGE_EMULATOR_HOST quirk).
+// - Authentication (optional, `accessTokens`): JSON API requests must carry
+//   `Authorization: Bearer <token>` with a token the double was given, else
+//   401 with GCS's error body and WWW-Authenticate (requireAuthorization()).
+//   A resumable upload's session URI is its own credential, as on GCS.
+//   Without `accessTokens` anything goes, like an emulator.
 // - Fault injection (429/503/hang) decided by a seeded PRNG before a request
 //   is processed, so a faulted request never changes state.
 import crypto from 'node:crypto';
@@ -45,6 +50,8 @@ export interface GcsRequestRecord {
   query: string;
   /** Status answered; 0 when the request was never answered (a 'timeout' fault). */
   status: number;
+  /** The Authorization header's scheme and whether the double accepted its credential ("Bearer accepted", "Bearer rejected"), or "none". */
+  auth: string;
 }
 export interface GcsDouble {
   /** e.g. http://127.0.0.1:PORT — pass as `apiEndpoint` to new Storage({...}). */
@@ -54,6 +61,8 @@ export interface GcsDouble {
   /** Live objects of a bucket (for test assertions), by name. The map is the double's own state. */
   objects(bucket: string): Map<string, GcsObject>;
   setFaults(f: GcsFaults | undefined): void;
+  /** Access tokens accepted from now on (undefined: no authentication, like an emulator). */
+  setAccessTokens(tokens: string[] | undefined): void;
   /** Every request seen: method, path, query, status answered. */
   requests: GcsRequestRecord[];
   close(): Promise<void>;
@@ -374,12 +383,14 @@ class GcsDoubleServer implements GcsDouble {
   private readonly sessions = new Map<string, UploadSession>();
   private readonly signers = new Map<string, crypto.KeyObject>();
   private faults: GcsFaults | undefined;
+  private accessTokens: Set<string> | undefined;
   private random: () => number = Math.random;
   private lastGeneration = 0;
 
-  constructor(opts: { signers?: Record<string, string>; faults?: GcsFaults }) {
+  constructor(opts: { signers?: Record<string, string>; faults?: GcsFaults; accessTokens?: string[] }) {
     for (const [email, pem] of Object.entries(opts.signers ?? {})) this.signers.set(email, publicKeyOf(pem));
     this.setFaults(opts.faults);
+    this.setAccessTokens(opts.accessTokens);
     this.server = http.createServer((req, res) => void this.onRequest(req, res));
   }
 
@@ -407,6 +418,32 @@ class GcsDoubleServer implements GcsDouble {
     this.random = prng(f?.seed ?? 1);
   }
 
+  setAccessTokens(tokens: string[] | undefined): void {
+    this.accessTokens = tokens ? new Set(tokens) : undefined;
+  }
+
+  /**
+   * GCS's answers to a JSON API request without valid credentials: no
+   * Authorization header is an anonymous caller (401 "required"), a token it
+   * does not know is 401 "Invalid Credentials" (reason authError); both with
+   * WWW-Authenticate. Requests to a resumable session URI carry no
+   * credentials: the URI is the credential.
+   */
+  private requireAuthorization(req: http.IncomingMessage, q: URLSearchParams, record: GcsRequestRecord): void {
+    const header = firstHeader(req.headers.authorization);
+    const m = header === undefined ? null : /^Bearer\s+(\S+)$/i.exec(header);
+    const accepted = m !== null && this.accessTokens !== undefined && this.accessTokens.has(m[1]);
+    record.auth = header === undefined ? 'none' : `${header.split(/\s/)[0]} ${accepted ? 'accepted' : 'rejected'}`;
+    if (!this.accessTokens || accepted || q.has('upload_id')) return;
+    const where = { locationType: 'header', location: 'Authorization' };
+    const err =
+      header === undefined
+        ? new JsonApiError(401, 'required', `Anonymous caller does not have storage.objects.${req.method === 'GET' || req.method === 'HEAD' ? 'get' : 'create'} access to the Google Cloud Storage object. Permission denied on resource (or it may not exist).`, where)
+        : new JsonApiError(401, 'authError', 'Invalid Credentials', where);
+    err.headers['www-authenticate'] = 'Bearer realm="https://accounts.google.com/"';
+    throw err;
+  }
+
   async close(): Promise<void> {
     const closed = new Promise<void>(resolve => this.server.close(() => resolve()));
     this.server.closeAllConnections(); // keep-alive sockets and requests left hanging by 'timeout' faults
@@ -432,7 +469,7 @@ class GcsDoubleServer implements GcsDouble {
     const rawTarget = req.url ?? '/';
     const q = rawTarget.indexOf('?');
     const rawPath = q < 0 ? rawTarget : rawTarget.slice(0, q);
-    const record: GcsRequestRecord = { method: req.method ?? 'GET', path: rawPath, query: q < 0 ? '' : rawTarget.slice(q + 1), status: 0 };
+    const record: GcsRequestRecord = { method: req.method ?? 'GET', path: rawPath, query: q < 0 ? '' : rawTarget.slice(q + 1), status: 0, auth: 'none' };
     const fault = this.pickFault(record.method, rawPath); // decided before anything is read or changed
     let body: Buffer;
     try {
@@ -457,6 +494,7 @@ class GcsDoubleServer implements GcsDouble {
     };
     const isJsonApi = /^\/(storage\/v1|upload\/storage\/v1|download\/storage\/v1|b)(\/|$)/.test(rawPath);
     try {
+      if (isJsonApi) this.requireAuthorization(req, new URLSearchParams(record.query), record);
       if (fault === 429) {
         throw new JsonApiError(429, 'rateLimitExceeded', 'The rate of change requests to the object exceeds the rate limit. Please reduce the rate of create, update, and delete requests.', {}, 'usageLimits');
       }
@@ -897,6 +935,8 @@ export async function startGcsDouble(opts: {
   /** Service accounts whose V4 signed URLs are accepted: client_email → PEM public key (or certificate). */
   signers?: Record<string, string>;
   faults?: GcsFaults;
+  /** Require `Authorization: Bearer <one of these>` on the JSON API (default: no authentication, like an emulator). */
+  accessTokens?: string[];
 } = {}): Promise<GcsDouble> {
   const double = new GcsDoubleServer(opts);
   await double.listen();
