@@ -183,7 +183,10 @@ export interface App {
 export function storageFromConfig(config: Config): ObjectStorage {
   if (config.storage.fs) return new FsStorage(path.resolve(config.storage.fs.dir));
   const gcs = config.storage.gcs!;
-  return new GcsStorage({ bucket: gcs.bucket, prefix: gcs.prefix, clientOptions: gcs.apiEndpoint ? { apiEndpoint: gcs.apiEndpoint } : undefined });
+  // The library sends no credentials to a custom endpoint unless told to (it
+  // assumes an emulator); a private or regional endpoint needs them (ADC).
+  const clientOptions = gcs.apiEndpoint ? { apiEndpoint: gcs.apiEndpoint, useAuthWithCustomEndpoint: !gcs.anonymous } : undefined;
+  return new GcsStorage({ bucket: gcs.bucket, prefix: gcs.prefix, clientOptions });
 }
 
 export function createApp(config: Config, deps: AppDeps = {}): App {

@@ -133,14 +133,17 @@ export const configSchema = z.strictObject({
       gcs: z
         .strictObject({
           bucket: z.string().min(3),
-          /** Another JSON API endpoint (a private endpoint, or a test double); credentials come from ADC. */
+          /** Another JSON API endpoint (a private or regional endpoint, an emulator); credentials come from ADC. */
           apiEndpoint: httpUrl.optional(),
+          /** Send no credentials to apiEndpoint (an emulator such as fake-gcs-server). */
+          anonymous: z.boolean().default(false),
           /** A prefix for every object name ("team-a/"), to share a bucket. */
           prefix: z
             .string()
             .regex(/^([A-Za-z0-9._-]+\/)*$/, 'must be empty or path elements each followed by "/"')
             .optional(),
         })
+        .refine((g) => !g.anonymous || g.apiEndpoint !== undefined, { path: ['anonymous'], message: 'only with apiEndpoint (Google Cloud Storage itself needs credentials)' })
         .optional(),
     })
     .refine((s) => (s.fs ? 1 : 0) + (s.gcs ? 1 : 0) === 1, { message: 'exactly one of storage.fs or storage.gcs must be set' })

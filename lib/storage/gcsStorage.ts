@@ -117,13 +117,23 @@ export class GcsStorage implements ObjectStorage {
    * Large bodies: a resumable upload from the local file. Streams are not
    * retried by the library, so transient failures restart the upload from
    * the file (a completed first attempt then shows up as 412 = exists).
+   *
+   * The session is opened with createResumableUpload() and the bytes sent to
+   * its URI: createWriteStream() alone opens the session without credentials
+   * on a custom apiEndpoint even with useAuthWithCustomEndpoint (library
+   * 7.22: startResumableUpload_ does not pass the flag on), while requests to
+   * a session URI need none (the URI is the credential).
    */
   private async resumableUpload(key: string, file: string, common: { preconditionOpts: { ifGenerationMatch: number }; contentType: string; metadata: Record<string, string> }): Promise<void> {
     const retryable = defaultClientOptions().retryOptions!.retryableErrorFn!;
     for (let attempt = 0; ; attempt++) {
       try {
+        const [uri] = await this.file(key).createResumableUpload({
+          preconditionOpts: common.preconditionOpts,
+          metadata: { contentType: common.contentType, ...common.metadata },
+        });
         await new Promise<void>((resolve, reject) => {
-          const out = this.file(key).createWriteStream({ ...common, resumable: true });
+          const out = this.file(key).createWriteStream({ ...common, resumable: true, uri });
           out.on('error', reject);
           out.on('finish', resolve);
           const input = fs.createReadStream(file);

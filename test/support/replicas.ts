@@ -80,7 +80,8 @@ export async function storageUnderTest(backend: Backend, dir: string, sa?: TestS
   const client = new Storage({ apiEndpoint: gcs.url, projectId: 'test-project', credentials: { client_email: account.email, private_key: account.privateKey } });
   return {
     backend,
-    configYaml: `storage:\n  gcs:\n    bucket: ${bucket}\n    apiEndpoint: "${gcs.url}"\n`,
+    // The double authenticates nobody here, like an emulator (test/gcsAuth.test.ts covers credentials).
+    configYaml: `storage:\n  gcs:\n    bucket: ${bucket}\n    apiEndpoint: "${gcs.url}"\n    anonymous: true\n`,
     env: { GOOGLE_APPLICATION_CREDENTIALS: account.keyFile, GOOGLE_CLOUD_PROJECT: 'test-project' },
     storage: new GcsStorage({ bucket, storage: client }),
     gcs,
