@@ -18,6 +18,7 @@ import { GitHubAppCredentials } from './source/git/githubApp.js';
 import { FsStorage } from './storage/fsStorage.js';
 import { GcsStorage } from './storage/gcsStorage.js';
 import type { ObjectStorage } from './storage/storage.js';
+import { withStorageBudget } from './storage/requestBudget.js';
 import type { CommitHook } from './records/manifest.js';
 import { ParentProxy } from './source/proxy/parentProxy.js';
 import type { ModuleVerifier } from './source/proxy/verifier.js';
@@ -255,7 +256,10 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const clientAuth = config.clientAuth.enabled ? ClientAuth.create(config.clientAuth, { secrets, log, gceCertsUrl: deps.gceCertsUrl, now: deps.now }) : undefined;
   // Surface a failure at ready(); requests also wait for (and fail with) it.
   clientAuth?.catch(() => {});
-  const handler = createHandler({ service, sumdb, log, publicCache: !config.clientAuth.enabled, zipRedirect: config.zipRedirect, clientAuth });
+  const serve = createHandler({ service, sumdb, log, publicCache: !config.clientAuth.enabled, zipRedirect: config.zipRedirect, clientAuth });
+  // Every request's storage calls share one time budget (GCS retries each call on its own).
+  const budgetMs = (config.storage.gcs?.requestBudgetSeconds ?? 0) * 1000;
+  const handler: RequestHandler = budgetMs > 0 ? (req, res) => withStorageBudget(budgetMs, () => serve(req, res)) : serve;
   // Secrets are read and checked once; a fault is logged once, as one line naming its key.
   let ready: Promise<void> | undefined;
   return {

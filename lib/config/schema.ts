@@ -137,6 +137,11 @@ export const configSchema = z.strictObject({
           apiEndpoint: httpUrl.optional(),
           /** Send no credentials to apiEndpoint (an emulator such as fake-gcs-server). */
           anonymous: z.boolean().default(false),
+          /**
+           * The storage time one request may spend, all its storage calls and
+           * their retries together; then the client gets a 503 (0: no bound).
+           */
+          requestBudgetSeconds: z.number().nonnegative().default(20),
           /** A prefix for every object name ("team-a/"), to share a bucket. */
           prefix: z
             .string()

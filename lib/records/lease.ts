@@ -20,6 +20,7 @@
 // waiting out maxWaitMs for a result that will never come.
 import crypto from 'node:crypto';
 import os from 'node:os';
+import { StorageBudgetError, withFreshStorageBudget } from '../storage/requestBudget.js';
 import type { ObjectStorage } from '../storage/storage.js';
 import { leaseObjectKey, leaseObjectSeq, leaseObjectsPrefix } from './layout.js';
 
@@ -83,6 +84,18 @@ export class Leases {
    * replica that took over is fine too.
    */
   async release(name: string): Promise<void> {
+    try {
+      await this.releaseNow(name);
+    } catch (err) {
+      if (!(err instanceof StorageBudgetError)) throw err;
+      // The request's storage budget is spent (likely what failed the work):
+      // let go in the background on a budget of its own, rather than hold
+      // back the request's answer.
+      void withFreshStorageBudget(() => this.releaseNow(name)).catch(() => {});
+    }
+  }
+
+  private async releaseNow(name: string): Promise<void> {
     const { seq, body } = await this.current(name);
     if (!body || body.owner !== this.owner || !this.held(body)) return;
     const next: LeaseBody = { owner: this.owner, expiresAt: this.now(), released: true };

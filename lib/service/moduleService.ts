@@ -38,6 +38,7 @@ import { marshalInfo } from '../gomod/infoJson.js';
 import { invalidVersion } from '../gomod/moduleErrors.js';
 import { NoZipError, type ModuleSource, type ResolvedVersion, type SourceRouter } from '../source/moduleSource.js';
 import type { ObjectStorage } from '../storage/storage.js';
+import { withFreshStorageBudget } from '../storage/requestBudget.js';
 import { BytesArtifact, StoredArtifact, type Artifact } from './artifact.js';
 import { ExpiringCache } from '../util/expiringCache.js';
 import { HashingFileWriter } from '../util/hashingFileWriter.js';
@@ -288,14 +289,17 @@ export class ModuleService {
   }
 
   private buildZipInBackground(source: ModuleSource, m: Manifest): void {
-    const p = this.zipRecordFor(m, source).catch(async (err: unknown) => {
-      // A later .zip request retries; nothing partial was committed. The zip
-      // lease claimed with the manifest is let go (the lease's run() already
-      // did if the build itself failed; this covers failures before it), so
-      // replicas waiting for our zip build it themselves at once.
-      this.opts.log.warn('background zip build failed', { module: m.path, version: m.version, reason: errorMessage(err) });
-      await this.releaseLease(m.path, m.version, 'zip');
-    });
+    // The build outlives the request that committed the manifest: it gets a storage budget of its own.
+    const p = withFreshStorageBudget(() =>
+      this.zipRecordFor(m, source).catch(async (err: unknown) => {
+        // A later .zip request retries; nothing partial was committed. The zip
+        // lease claimed with the manifest is let go (the lease's run() already
+        // did if the build itself failed; this covers failures before it), so
+        // replicas waiting for our zip build it themselves at once.
+        this.opts.log.warn('background zip build failed', { module: m.path, version: m.version, reason: errorMessage(err) });
+        await this.releaseLease(m.path, m.version, 'zip');
+      }),
+    );
     this.background.add(p);
     void p.finally(() => this.background.delete(p));
   }

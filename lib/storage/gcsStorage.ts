@@ -11,10 +11,16 @@
 // timeouts to that list. A retried create whose first attempt did succeed
 // gets 412, which is "exists" — the commit protocol then reads back whatever
 // is stored and serves that, so it is correct either way.
+//
+// Every call runs under the serving request's storage budget
+// (./requestBudget.ts): abandoned when the budget runs out, and not retried
+// by the library once it is spent. Large uploads (resumable, from a file) are
+// exempt: their time grows with the size of the zip, not with faults.
 import fs from 'node:fs';
 import { Storage, type Bucket, type StorageOptions } from '@google-cloud/storage';
 import { RETRYABLE_ERR_FN_DEFAULT } from '@google-cloud/storage';
 import { StorageError } from '../errors.js';
+import { runWithinStorageBudget, StorageBudgetError, storageBudgetSpent } from './requestBudget.js';
 import { assertSafeKey, type CreateResult, type ListOptions, type ObjectBody, type ObjectInfo, type ObjectStorage, type ReadStreamResult } from './storage.js';
 
 export interface GcsStorageOptions {
@@ -44,9 +50,13 @@ export function defaultClientOptions(): StorageOptions {
       retryDelayMultiplier: 2,
       maxRetryDelay: 8,
       totalTimeout: 120,
-      retryableErrorFn: (err) => RETRYABLE_ERR_FN_DEFAULT(err) || isTimeout(err),
+      retryableErrorFn: (err) => isRetryable(err) && !storageBudgetSpent(),
     },
   };
+}
+
+function isRetryable(err: unknown): boolean {
+  return RETRYABLE_ERR_FN_DEFAULT(err as never) || isTimeout(err);
 }
 
 function isTimeout(err: unknown): boolean {
@@ -92,20 +102,22 @@ export class GcsStorage implements ObjectStorage {
       // Objects are immutable once written (by name or by record).
       metadata: { cacheControl: 'private, max-age=31536000, immutable' },
     };
+    const save = (data: Buffer) => runWithinStorageBudget(`create ${key}`, () => file.save(data, { ...common, resumable: false }));
     try {
       if (body instanceof Uint8Array) {
-        await file.save(Buffer.from(body.buffer, body.byteOffset, body.byteLength), { ...common, resumable: false });
+        await save(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
       } else {
         const { size } = await fs.promises.stat(body.file);
         if (size <= this.simpleUploadMaxBytes) {
           // A Buffer can be retried by the library; a stream cannot.
-          await file.save(await fs.promises.readFile(body.file), { ...common, resumable: false });
+          await save(await fs.promises.readFile(body.file));
         } else {
           await this.resumableUpload(key, body.file, common);
         }
       }
       return 'created';
     } catch (err) {
+      if (err instanceof StorageBudgetError) throw err;
       const status = errorStatus(err);
       if (status === 412) return 'exists';
       if (status === 403 && (await this.stat(key)) !== null) return 'exists';
@@ -125,7 +137,6 @@ export class GcsStorage implements ObjectStorage {
    * a session URI need none (the URI is the credential).
    */
   private async resumableUpload(key: string, file: string, common: { preconditionOpts: { ifGenerationMatch: number }; contentType: string; metadata: Record<string, string> }): Promise<void> {
-    const retryable = defaultClientOptions().retryOptions!.retryableErrorFn!;
     for (let attempt = 0; ; attempt++) {
       try {
         const [uri] = await this.file(key).createResumableUpload({
@@ -142,7 +153,7 @@ export class GcsStorage implements ObjectStorage {
         });
         return;
       } catch (err) {
-        if (attempt >= 4 || !retryable(err as never)) throw err;
+        if (attempt >= 4 || !isRetryable(err)) throw err;
         await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
       }
     }
@@ -150,9 +161,10 @@ export class GcsStorage implements ObjectStorage {
 
   async read(key: string): Promise<Uint8Array | null> {
     try {
-      const [data] = await this.file(key).download();
+      const [data] = await runWithinStorageBudget(`read ${key}`, () => this.file(key).download());
       return data;
     } catch (err) {
+      if (err instanceof StorageBudgetError) throw err;
       if (errorStatus(err) === 404) return null;
       throw storageError('read', key, err);
     }
@@ -167,9 +179,10 @@ export class GcsStorage implements ObjectStorage {
 
   async stat(key: string): Promise<ObjectInfo | null> {
     try {
-      const [meta] = await this.file(key).getMetadata();
+      const [meta] = await runWithinStorageBudget(`stat ${key}`, () => this.file(key).getMetadata());
       return { size: Number(meta.size) };
     } catch (err) {
+      if (err instanceof StorageBudgetError) throw err;
       if (errorStatus(err) === 404) return null;
       throw storageError('stat', key, err);
     }
@@ -179,28 +192,33 @@ export class GcsStorage implements ObjectStorage {
     const after = opts.startAfter;
     try {
       // startOffset is inclusive: the key itself is dropped below.
-      const [files] = await this.bucket.getFiles({
-        prefix: this.prefix + prefix,
-        autoPaginate: true,
-        ...(after !== undefined && { startOffset: this.prefix + after }),
-      });
+      const [files] = await runWithinStorageBudget(`list ${prefix}`, () =>
+        this.bucket.getFiles({
+          prefix: this.prefix + prefix,
+          autoPaginate: true,
+          ...(after !== undefined && { startOffset: this.prefix + after }),
+        }),
+      );
       return files
         .map((f) => f.name.slice(this.prefix.length))
         .filter((k) => after === undefined || k > after)
         .sort();
     } catch (err) {
+      if (err instanceof StorageBudgetError) throw err;
       throw storageError('list', prefix, err);
     }
   }
 
   /** A V4 signed URL (signed locally with a key file, or with IAM signBlob on Cloud Run). */
   async signedReadUrl(key: string, ttlSeconds: number): Promise<string> {
-    const [url] = await this.file(key).getSignedUrl({
-      version: 'v4',
-      action: 'read',
-      expires: Date.now() + ttlSeconds * 1000,
-      signingEndpoint: this.signingEndpoint,
-    });
+    const [url] = await runWithinStorageBudget(`sign ${key}`, () =>
+      this.file(key).getSignedUrl({
+        version: 'v4',
+        action: 'read',
+        expires: Date.now() + ttlSeconds * 1000,
+        signingEndpoint: this.signingEndpoint,
+      }),
+    );
     return url;
   }
 }
