@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStorage } from '../storage/memoryStorage.js';
+import { runWithinStorageBudget, StorageBudgetError, withStorageBudget } from '../storage/requestBudget.js';
+import type { ObjectStorage } from '../storage/storage.js';
 import { Leases } from './lease.js';
 
 function replicas(storage: MemoryStorage, clock: { t: number }, n: number, ttlMs = 1000): Leases[] {
@@ -118,5 +120,28 @@ describe('Leases', () => {
       (await storage.list('leases/z/')).map(async (k) => JSON.parse(Buffer.from((await storage.read(k))!).toString('utf8')) as { owner: string; released?: boolean }),
     );
     expect(owners.map((o) => `${o.owner}${o.released ? ' released' : ''}`)).toEqual(['r0', 'r0 released', 'r1']);
+  });
+
+  it("lets go even when the work failed because the request's storage budget is spent", async () => {
+    const memory = new MemoryStorage();
+    // A backend that runs its calls under the request's budget, as GcsStorage does.
+    const storage: ObjectStorage = {
+      kind: 'budgeted',
+      createIfAbsent: (k, b) => runWithinStorageBudget(`create ${k}`, () => memory.createIfAbsent(k, b)),
+      read: (k) => runWithinStorageBudget(`read ${k}`, () => memory.read(k)),
+      openRead: (k, r) => memory.openRead(k, r),
+      stat: (k) => memory.stat(k),
+      list: (p, o) => runWithinStorageBudget(`list ${p}`, () => memory.list(p, o)),
+    };
+    const a = new Leases(storage, { ttlMs: 600_000, maxWaitMs: 600_000, now: () => 0, owner: 'r0' });
+    const hung = () => new Promise<never>(() => {});
+    await withStorageBudget(50, async () => {
+      await expect(a.run('w', async () => null, () => runWithinStorageBudget('read the body', hung))).rejects.toThrow(StorageBudgetError);
+    });
+    // The release goes on in the background, on a budget of its own.
+    for (let i = 0; i < 200 && (await memory.list('leases/w/')).length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    const series = await memory.list('leases/w/');
+    expect(series).toHaveLength(2);
+    expect(JSON.parse(Buffer.from((await memory.read(series[1]))!).toString('utf8'))).toMatchObject({ owner: 'r0', released: true });
   });
 });
