@@ -49,11 +49,11 @@ afterAll(async () => {
 });
 
 /** What a request got, and the storage requests made while it was served. */
-async function served(kind: string): Promise<{ status: number; body: string; storageRequests: Array<{ status: number }> }> {
+async function served(kind: string): Promise<{ status: number; body: string; retryAfter: string | null; storageRequests: Array<{ status: number }> }> {
   const seen = gcs.requests.length;
   const res = await fetch(`${proxy.url}/${MODULE}/@v/v1.0.0.${kind}`);
   const body = await res.text();
-  return { status: res.status, body, storageRequests: gcs.requests.slice(seen) };
+  return { status: res.status, body, retryAfter: res.headers.get('retry-after'), storageRequests: gcs.requests.slice(seen) };
 }
 
 it('storage that never answers: the request ends with a 503 when its budget is spent, not when the attempt times out', { timeout: 60_000 }, async () => {
@@ -70,6 +70,7 @@ it('storage answering 503: the request ends with a 503 when its budget is spent,
   const r = await served('mod');
   expect(r.status).toBe(503);
   expect(r.body).toBe('storage unavailable, try again\n');
+  expect(r.retryAfter).toBe('5');
   // Two seconds hold the first attempt of the first storage call and the retry
   // one to two seconds later; the client alone would make six attempts (over
   // about 25 s) before the request could fail.

@@ -163,6 +163,11 @@ describe('errorReply', () => {
     expect([r.status, r.body, r.logAs]).toEqual([status, body, logAs]);
   });
 
+  it('asks a client to come back shortly when storage is unavailable, and only then', () => {
+    expect(errorReply(new StorageError('bucket b'), true).headers['retry-after']).toBe('5');
+    expect(errorReply(new UpstreamError('x', 502), true).headers['retry-after']).toBeUndefined();
+  });
+
   it('never lets a cache keep a credential fault', () => {
     expect(errorReply(new UpstreamAuthError('x'), true).headers['cache-control']).toBe('no-store');
   });

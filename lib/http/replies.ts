@@ -52,11 +52,19 @@ const KIND_REPLY: Record<ErrorKind, { status: number; prefix: string; cache: Cac
   unavailable: { status: 503, prefix: '', cache: 'none' },
 };
 
+/** What a 503 asks clients to wait before they try again. */
+const RETRY_AFTER_SECONDS = 5;
+
 /** Maps a failure to its reply; never reveals internals (500) or storage details (503). */
 export function errorReply(err: unknown, publicCache: boolean): Reply {
   const text = (status: number, body: string, cache: CacheKind, logAs: Severity): Reply => ({
     status,
-    headers: { 'content-type': TEXT, 'cache-control': cacheControl(cache, publicCache) },
+    headers: {
+      'content-type': TEXT,
+      'cache-control': cacheControl(cache, publicCache),
+      // Storage that is unavailable is worth asking again shortly (clients and load balancers read this).
+      ...(status === 503 && { 'retry-after': String(RETRY_AFTER_SECONDS) }),
+    },
     body: sanitizeLine(body) + '\n',
     logAs,
   });
