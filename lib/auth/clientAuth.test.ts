@@ -61,6 +61,22 @@ const req = (authorization: string | undefined, peer = '198.51.100.7', xff?: str
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 const params = (hash: string) => hash.split('$').slice(0, 4).join('$');
 
+describe('a Basic header that passed lately', () => {
+  it('is not checked again (one scrypt for a build’s many requests), and only a success is remembered', async () => {
+    const h = await harness();
+    const ok = basic('bob', 'bob-password');
+    for (let i = 0; i < 20; i++) expect(await h.auth.authenticate(req(ok))).toEqual({ kind: 'identity', identity: 'bob', via: 'basic' });
+    expect(h.checked).toHaveLength(1);
+    // A wrong password is checked every time.
+    for (let i = 0; i < 3; i++) expect((await h.auth.authenticate(req(basic('bob', 'nope')))).kind).toBe('invalid');
+    expect(h.checked).toHaveLength(4);
+    // After five minutes the header is checked again.
+    h.clock.now += 301_000;
+    expect((await h.auth.authenticate(req(ok))).kind).toBe('identity');
+    expect(h.checked).toHaveLength(5);
+  });
+});
+
 describe('password checks cost the same whether the identity exists or not', () => {
   it('runs scrypt with the configured parameters for an unknown identity, a passwordless one, and a plaintext one', async () => {
     const h = await harness();

@@ -23,6 +23,7 @@ import { FailureLog } from './failureLog.js';
 import { createGceIdentityVerifier, type GceIdentityVerifier } from './gceIdentity.js';
 import { LoginLimits, type LoginAttempt } from './loginLimits.js';
 import { dummyHash, equalSecrets, verifyPassword, type PasswordVerifier } from './passwords.js';
+import { VerifiedCredentials } from './verifiedCredentials.js';
 
 type ClientAuthConfig = Config['clientAuth'];
 
@@ -68,6 +69,7 @@ export class ClientAuth {
   private readonly failures: FailureLog;
   /** An unknown identity's password is checked against this, at the cost of a real one (see dummyHash). */
   private readonly dummyHash: string;
+  private readonly verified: VerifiedCredentials;
 
   private constructor(
     cfg: ClientAuthConfig,
@@ -95,6 +97,7 @@ export class ClientAuth {
       now,
     );
     this.failures = new FailureLog(log, { intervalMs: f.windowSeconds * 1000, now });
+    this.verified = new VerifiedCredentials({ now });
     this.dummyHash = dummyHash([...identities.values()].flatMap((id) => (id.password && 'hash' in id.password ? [id.password.hash] : [])));
   }
 
@@ -136,6 +139,11 @@ export class ClientAuth {
     if (!header) return { kind: 'none' };
     const client = this.clientAddress(req);
     const parsed = parseAuthorization(header);
+    if (parsed.kind === 'basic') {
+      // A header that passed the slow check lately is not checked again (see verifiedCredentials.ts).
+      const known = this.verified.get(header);
+      if (known === parsed.identity && this.identities.has(known)) return { kind: 'identity', identity: known, via: 'basic' };
+    }
     // Malformed credentials and bearer tokens name no identity we could trust: they count against the address only.
     const claimed = parsed.kind === 'basic' ? parsed.identity : undefined;
     const attempt = await this.limits.begin(client, claimed);
@@ -153,6 +161,7 @@ export class ClientAuth {
       }
     });
     if (outcome.kind === 'invalid') this.failures.failed({ identity: claimed, client, reason: outcome.reason });
+    if (outcome.kind === 'identity' && parsed.kind === 'basic') this.verified.remember(header, outcome.identity);
     return outcome;
   }
 
