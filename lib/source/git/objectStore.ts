@@ -19,7 +19,7 @@ import git from 'isomorphic-git';
 import type { HttpClient } from 'isomorphic-git';
 import { NotFoundError, UpstreamAuthError, UpstreamError } from '../../errors.js';
 import { SingleFlight } from '../../util/singleflight.js';
-import { fetchCapabilities, fetchPack, GitRemoteError, indexPack } from './packFetch.js';
+import { fetchCapabilities, fetchPack, GitRemoteError, indexPackFile } from './packFetch.js';
 import { ObjectReader } from './packReader.js';
 
 /** How isomorphic-git reaches the remote: URL, HTTP client and per-request headers (credentials). */
@@ -149,21 +149,20 @@ export class GitObjectStore {
     return this.capabilities.then((c) => c.filter);
   }
 
-  /** Fetches a pack for `wants`, indexes it and moves both into the store. */
+  /** Fetches a pack for `wants` (written to disk as it arrives), indexes it and moves both into the store. */
   private async fetchInto(wants: string[], depth?: number, filter?: string): Promise<void> {
-    const pack = await this.withRemote((headers) => fetchPack({ http: this.remote.http, url: this.remote.url, headers, wants, depth, filter }));
-    let indexed;
-    try {
-      indexed = indexPack(pack);
-    } catch (err) {
-      if (err instanceof GitRemoteError) throw new UpstreamError(`bad pack from ${this.remote.url}: ${err.message}`);
-      throw err;
-    }
     const packDir = path.join(this.gitdir, 'objects', 'pack');
-    const name = `pack-${indexed.checksum}`;
     const tmp = path.join(packDir, `${TEMP_PREFIX}${crypto.randomUUID()}`);
     try {
-      await fs.promises.writeFile(`${tmp}.pack`, pack);
+      await this.withRemote((headers) => fetchPack({ http: this.remote.http, url: this.remote.url, headers, wants, depth, filter, file: `${tmp}.pack` }));
+      let indexed;
+      try {
+        indexed = await indexPackFile(`${tmp}.pack`);
+      } catch (err) {
+        if (err instanceof GitRemoteError) throw new UpstreamError(`bad pack from ${this.remote.url}: ${err.message}`);
+        throw err;
+      }
+      const name = `pack-${indexed.checksum}`;
       await fs.promises.writeFile(`${tmp}.idx`, indexed.idx);
       // pack before index: the reader only registers an index whose pack exists
       await fs.promises.rename(`${tmp}.pack`, path.join(packDir, `${name}.pack`));

@@ -9,8 +9,10 @@
 // Protocol: gitprotocol-v2(5) "fetch" command over gitprotocol-http(5);
 // formats: gitformat-pack(5) (pack v2/v3 entries, OFS/REF deltas, .idx v2).
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import zlib from 'node:zlib';
 import type { HttpClient } from 'isomorphic-git';
+import { TimeSlice } from '../../util/timeSlice.js';
 import { applyDelta, parseEntryHeader } from './packReader.js';
 
 /** An HTTP failure shaped like isomorphic-git's HttpError, so callers classify both alike. */
@@ -45,6 +47,8 @@ export interface FetchPackOptions {
   depth?: number;
   /** A partial-clone filter such as "blob:none" or "tree:0" (the server must support it). */
   filter?: string;
+  /** Where the pack is written (created, or emptied first). */
+  file: string;
 }
 
 /**
@@ -75,8 +79,12 @@ export async function fetchCapabilities(opts: { http: HttpClient; url: string; h
   return { filter };
 }
 
-/** Requests a pack with the v2 fetch command; returns the raw pack bytes. */
-export async function fetchPack(opts: FetchPackOptions): Promise<Buffer> {
+/**
+ * Requests a pack with the v2 fetch command and writes it to `opts.file` as it
+ * arrives (never whole in memory: a pack is as large as the host makes it, up
+ * to the HTTP client's cap). Returns the pack's size in bytes.
+ */
+export async function fetchPack(opts: FetchPackOptions): Promise<number> {
   const lines = [pkt('command=fetch\n'), pkt('agent=modproxy/1\n'), DELIM, pkt('ofs-delta\n'), pkt('no-progress\n')];
   if (opts.depth !== undefined) lines.push(pkt(`deepen ${opts.depth}\n`));
   if (opts.filter !== undefined) lines.push(pkt(`filter ${opts.filter}\n`));
@@ -95,67 +103,129 @@ export async function fetchPack(opts: FetchPackOptions): Promise<Buffer> {
       yield Buffer.concat(lines);
     })(),
   });
-  const chunks: Uint8Array[] = [];
-  for await (const c of res.body ?? []) chunks.push(c);
-  if (res.statusCode !== 200) throw new GitHttpStatusError(res.statusCode, res.statusMessage);
-  return parseFetchResponse(Buffer.concat(chunks));
-}
-
-/** Extracts the pack from a v2 fetch response (shallow-info and packfile sections, side-band). */
-export function parseFetchResponse(body: Buffer): Buffer {
-  const packParts: Buffer[] = [];
-  let pos = 0;
-  let section = '';
-  while (pos < body.length) {
-    if (pos + 4 > body.length) throw new GitRemoteError('truncated response from git server');
-    const len = parseInt(body.toString('ascii', pos, pos + 4), 16);
-    if (Number.isNaN(len)) throw new GitRemoteError('malformed response from git server');
-    if (len === 0) {
-      // flush: end of the response
-      pos += 4;
-      if (section === 'packfile') break;
-      continue;
-    }
-    if (len === 1 || len === 2) {
-      // delim / response-end
-      pos += 4;
-      continue;
-    }
-    const payload = body.subarray(pos + 4, pos + len);
-    pos += len;
-    if (section === 'packfile') {
-      const band = payload[0];
-      if (band === 1) packParts.push(payload.subarray(1));
-      else if (band === 3) throw new GitRemoteError(`git server error: ${payload.subarray(1).toString('utf8').trim()}`);
-      continue;
-    }
-    const text = payload.toString('utf8').replace(/\n$/, '');
-    if (text.startsWith('ERR ')) throw new GitRemoteError(`git server error: ${text.slice(4)}`);
-    if (text === 'packfile' || text === 'shallow-info' || text === 'acknowledgments' || text === 'wanted-refs' || text === 'packfile-uris') {
-      section = text;
-      continue;
-    }
-    // shallow-info lines (shallow/unshallow) and acknowledgments need no action:
-    // the store decides what history it has by what it fetched.
+  if (res.statusCode !== 200) {
+    for await (const _ of res.body ?? []) void _;
+    throw new GitHttpStatusError(res.statusCode, res.statusMessage);
   }
-  if (packParts.length === 0) throw new GitRemoteError('git server sent no pack');
-  return Buffer.concat(packParts);
+  const fh = await fs.promises.open(opts.file, 'w');
+  try {
+    const out = new BufferedFileWriter(fh);
+    const parser = new FetchResponseParser((data) => out.write(data));
+    for await (const c of res.body ?? []) {
+      await parser.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+      // Whatever follows the pack's flush is not ours to read.
+      if (parser.done) break;
+    }
+    parser.finish();
+    await out.flush();
+    return parser.packBytes;
+  } finally {
+    await fh.close();
+  }
 }
 
-interface Entry {
-  offset: number;
-  end: number;
-  crc: number;
-  /** 1–4 for whole objects; 6 (OFS_DELTA) or 7 (REF_DELTA) */
-  typeCode: number;
-  baseOffset?: number;
-  baseOid?: string;
-  /** Resolved type code (1–4) and id, once known. */
-  type?: number;
-  oid?: string;
+/** Collects small writes into large ones. */
+class BufferedFileWriter {
+  private parts: Buffer[] = [];
+  private size = 0;
+  constructor(
+    private readonly fh: fs.promises.FileHandle,
+    private readonly chunk = 1 << 20,
+  ) {}
+
+  async write(data: Buffer): Promise<void> {
+    this.parts.push(data);
+    this.size += data.length;
+    if (this.size >= this.chunk) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.size === 0) return;
+    const buf = Buffer.concat(this.parts, this.size);
+    this.parts = [];
+    this.size = 0;
+    await this.fh.write(buf);
+  }
+}
+
+/**
+ * Takes a v2 fetch response apart as it arrives (pkt-lines: shallow-info,
+ * acknowledgments and packfile sections; side-band in the packfile section)
+ * and hands the pack's bytes to `sink`, in order.
+ */
+export class FetchResponseParser {
+  private pending: Buffer = Buffer.alloc(0);
+  private section = '';
+  /** The flush that ends the packfile section was seen. */
+  done = false;
+  packBytes = 0;
+
+  constructor(private readonly sink: (data: Buffer) => Promise<void> | void) {}
+
+  async push(chunk: Buffer): Promise<void> {
+    const body = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
+    let pos = 0;
+    while (!this.done && pos + 4 <= body.length) {
+      const len = parseInt(body.toString('ascii', pos, pos + 4), 16);
+      if (Number.isNaN(len) || len === 3) throw new GitRemoteError('malformed response from git server');
+      if (len === 0) {
+        // flush: the end of the response once the pack was sent
+        pos += 4;
+        if (this.section === 'packfile') this.done = true;
+        continue;
+      }
+      if (len === 1 || len === 2) {
+        // delim / response-end
+        pos += 4;
+        continue;
+      }
+      if (pos + len > body.length) break;
+      const payload = body.subarray(pos + 4, pos + len);
+      pos += len;
+      if (this.section === 'packfile') {
+        const band = payload[0];
+        if (band === 1) {
+          this.packBytes += payload.length - 1;
+          await this.sink(payload.subarray(1));
+        } else if (band === 3) throw new GitRemoteError(`git server error: ${payload.subarray(1).toString('utf8').trim()}`);
+        continue;
+      }
+      const text = payload.toString('utf8').replace(/\n$/, '');
+      if (text.startsWith('ERR ')) throw new GitRemoteError(`git server error: ${text.slice(4)}`);
+      if (text === 'packfile' || text === 'shallow-info' || text === 'acknowledgments' || text === 'wanted-refs' || text === 'packfile-uris') {
+        this.section = text;
+        continue;
+      }
+      // shallow-info lines (shallow/unshallow) and acknowledgments need no action:
+      // the store decides what history it has by what it fetched.
+    }
+    // Keep only the incomplete pkt-line (at most 64 KiB).
+    this.pending = Buffer.from(body.subarray(pos));
+  }
+
+  /** Checks the response ended where a complete one would. */
+  finish(): void {
+    if (!this.done && this.pending.length > 0) throw new GitRemoteError('truncated response from git server');
+    if (this.packBytes === 0) throw new GitRemoteError('git server sent no pack');
+  }
 }
 
 const TYPE_NAMES: Record<number, string> = { 1: 'commit', 2: 'tree', 3: 'blob', 4: 'tag' };
+const OFS_DELTA = 6;
+const REF_DELTA = 7;
+
+/**
+ * Most objects one pack may hold. The index costs about 70 bytes per object
+ * whatever the objects are, and a hostile pack of empty objects packs ~25
+ * million into 256 MiB; 2^21 objects (~150 MB to index) is far more than any
+ * pack modproxy asks for (a commit's tree, or the commits of every ref).
+ */
+export const MAX_PACK_OBJECTS = 1 << 21;
+/** Objects up to this size are inflated in one piece in the first pass; larger ones are streamed. */
+const SMALL_OBJECT = 8 << 20;
+/** The first pass reads the pack in windows of this size, and grows a window up to MAX_WINDOW for one object. */
+const WINDOW = 4 << 20;
+const MAX_WINDOW = 32 << 20;
 
 /** A byte-bounded cache of inflated objects, keyed by pack offset. */
 class ContentCache {
@@ -177,131 +247,349 @@ class ContentCache {
   }
 }
 
-/**
- * Builds the v2 .idx for a pack (what `git index-pack` does): every object's
- * id (deltas resolved), CRC-32 of its packed bytes, and offset. Verifies the
- * pack's trailing checksum. Returns the index bytes and the pack checksum.
- */
-export function indexPack(pack: Buffer, cacheBytes = 64 << 20): { idx: Buffer; checksum: string; count: number } {
-  if (pack.length < 32 || pack.toString('ascii', 0, 4) !== 'PACK') throw new GitRemoteError('not a pack');
-  const version = pack.readUInt32BE(4);
-  if (version !== 2 && version !== 3) throw new GitRemoteError(`unsupported pack version ${version}`);
-  const count = pack.readUInt32BE(8);
-  const trailer = pack.subarray(pack.length - 20);
-  const sum = crypto.createHash('sha1').update(pack.subarray(0, pack.length - 20)).digest();
-  if (!sum.equals(trailer)) throw new GitRemoteError('pack checksum mismatch');
+/** Part of a file held in memory: [start, start + buf.length). */
+class FileWindow {
+  buf: Buffer = Buffer.alloc(0);
+  start = 0;
+  constructor(
+    private readonly fh: fs.promises.FileHandle,
+    /** Where the readable part of the file ends. */
+    readonly limit: number,
+  ) {}
 
-  const entries: Entry[] = [];
-  const byOffset = new Map<number, Entry>();
-  let pos = 12;
-  for (let i = 0; i < count; i++) {
-    const offset = pos;
-    const h = parseEntryHeader(pack, pos);
-    const { typeCode, size } = h;
-    const e: Entry = { offset, end: 0, crc: 0, typeCode };
-    if (typeCode === 6) e.baseOffset = offset - h.baseDistance!;
-    else if (typeCode === 7) e.baseOid = h.baseOid;
-    else if (!TYPE_NAMES[typeCode]) throw new GitRemoteError(`bad object type ${typeCode} in pack`);
-    pos = h.dataStart;
-    const { buffer, engine } = zlib.inflateSync(pack.subarray(pos, pack.length - 20), { info: true, maxOutputLength: Math.max(size, 1) }) as unknown as {
-      buffer: Buffer;
-      engine: { bytesWritten: number };
-    };
-    if (buffer.length !== size) throw new GitRemoteError('pack object size mismatch');
-    pos += engine.bytesWritten;
-    e.end = pos;
-    e.crc = zlib.crc32(pack.subarray(offset, pos));
-    if (typeCode < 6) {
-      e.type = typeCode;
-      e.oid = objectId(typeCode, buffer);
-    }
-    entries.push(e);
-    byOffset.set(offset, e);
+  get end(): number {
+    return this.start + this.buf.length;
   }
-  if (pos !== pack.length - 20) throw new GitRemoteError('trailing garbage in pack');
 
-  // Resolve deltas: OFS chains by offset, REF bases by id (bases come first in
-  // practice; loop until no progress for any other order).
-  const cache = new ContentCache(cacheBytes);
-  const byOid = new Map<string, Entry>();
-  for (const e of entries) if (e.oid) byOid.set(e.oid, e);
-  const content = (e: Entry): { type: number; data: Buffer } => {
-    const cached = cache.get(e.offset);
-    if (cached && e.type) return { type: e.type, data: cached };
-    const raw = inflateEntry(pack, e);
-    let result: { type: number; data: Buffer };
-    if (e.typeCode < 6) {
-      result = { type: e.typeCode, data: raw };
-    } else {
-      const base = e.typeCode === 6 ? byOffset.get(e.baseOffset!) : byOid.get(e.baseOid!);
-      if (!base) throw new MissingBaseError();
-      const b = content(base);
-      result = { type: b.type, data: applyDelta(b.data, raw) };
-    }
-    e.type = result.type;
-    cache.set(e.offset, result.data);
-    return result;
-  };
-  let pending = entries.filter((e) => !e.oid);
-  while (pending.length > 0) {
-    const next: Entry[] = [];
-    for (const e of pending) {
-      try {
-        const { type, data } = content(e);
-        e.type = type;
-        e.oid = objectId(type, data);
-        byOid.set(e.oid, e);
-      } catch (err) {
-        if (!(err instanceof MissingBaseError)) throw err;
-        next.push(e);
+  /** Makes [pos, pos + n) (clamped to the limit) present. */
+  async load(pos: number, n: number): Promise<void> {
+    const want = Math.min(pos + n, this.limit);
+    if (pos >= this.start && want <= this.end) return;
+    const buf = Buffer.allocUnsafe(Math.max(0, Math.min(pos + Math.max(n, WINDOW), this.limit) - pos));
+    await readFully(this.fh, buf, pos);
+    this.buf = buf;
+    this.start = pos;
+  }
+}
+
+async function readFully(fh: fs.promises.FileHandle, buf: Buffer, pos: number): Promise<void> {
+  for (let done = 0; done < buf.length; ) {
+    const { bytesRead } = await fh.read(buf, done, buf.length - done, pos + done);
+    if (bytesRead === 0) throw new GitRemoteError('pack file ended early');
+    done += bytesRead;
+  }
+}
+
+function readFullySync(fd: number, buf: Buffer, pos: number): void {
+  for (let done = 0; done < buf.length; ) {
+    const n = fs.readSync(fd, buf, done, buf.length - done, pos + done);
+    if (n === 0) throw new GitRemoteError('pack file ended early');
+    done += n;
+  }
+}
+
+/** Whether zlib stopped because the input ran out (the object goes on past what was given). */
+function isTruncatedInput(err: unknown): boolean {
+  return (err as { code?: string })?.code === 'Z_BUF_ERROR';
+}
+
+/**
+ * Builds the v2 .idx for the pack in `file` (what `git index-pack` does):
+ * every object's id (deltas resolved), CRC-32 of its packed bytes, and
+ * offset. Verifies the pack's trailing checksum. Returns the index bytes and
+ * the pack checksum.
+ *
+ * The pack is read from disk, never whole into memory: memory is the index
+ * itself (bounded by MAX_PACK_OBJECTS), one read window, the objects being
+ * resolved and a bounded cache of delta bases. Every fault of the pack (bad
+ * zlib data, bad deltas, sizes that disagree) is a GitRemoteError: the host
+ * sent something broken, which says nothing about what exists.
+ */
+export async function indexPackFile(file: string, options: IndexOptions = {}): Promise<{ idx: Buffer; checksum: string; count: number }> {
+  const fh = await fs.promises.open(file, 'r');
+  try {
+    return await indexOpenPack(fh, { cacheBytes: options.cacheBytes ?? 64 << 20, smallObjectBytes: options.smallObjectBytes ?? SMALL_OBJECT });
+  } catch (err) {
+    if (err instanceof GitRemoteError) throw err;
+    throw new GitRemoteError(`corrupt pack: ${(err as Error).message}`);
+  } finally {
+    await fh.close();
+  }
+}
+
+export interface IndexOptions {
+  /** Bytes of resolved delta bases kept while resolving deltas. */
+  cacheBytes?: number;
+  /** Objects up to this size are inflated in one piece in the first pass (tests lower it to cover streaming). */
+  smallObjectBytes?: number;
+}
+
+async function indexOpenPack(fh: fs.promises.FileHandle, opts: Required<IndexOptions>): Promise<{ idx: Buffer; checksum: string; count: number }> {
+  const size = (await fh.stat()).size;
+  if (size < 32) throw new GitRemoteError('not a pack');
+  const head = Buffer.alloc(12);
+  await readFully(fh, head, 0);
+  if (head.toString('ascii', 0, 4) !== 'PACK') throw new GitRemoteError('not a pack');
+  const version = head.readUInt32BE(4);
+  if (version !== 2 && version !== 3) throw new GitRemoteError(`unsupported pack version ${version}`);
+  const count = head.readUInt32BE(8);
+  const packEnd = size - 20;
+  // Every entry takes at least a header byte and a zlib stream (2 + 1 + 4 bytes).
+  if (count > (packEnd - 12) / 8) throw new GitRemoteError(`pack claims ${count} objects in ${size} bytes`);
+  if (count > MAX_PACK_OBJECTS) throw new GitRemoteError(`pack has ${count} objects, more than modproxy indexes in one pack (${MAX_PACK_OBJECTS})`);
+  const trailer = Buffer.alloc(20);
+  await readFully(fh, trailer, packEnd);
+  const sum = crypto.createHash('sha1');
+  const chunk = Buffer.allocUnsafe(1 << 20);
+  for (let pos = 0; pos < packEnd; ) {
+    const n = Math.min(chunk.length, packEnd - pos);
+    await readFully(fh, chunk.subarray(0, n), pos);
+    sum.update(chunk.subarray(0, n));
+    pos += n;
+  }
+  if (!sum.digest().equals(trailer)) throw new GitRemoteError('pack checksum mismatch');
+
+  // Pass 1: where each entry is, its type, its CRC, and the ids of whole objects.
+  const offsets = new Float64Array(count + 1);
+  const types = new Uint8Array(count);
+  const crcs = new Uint32Array(count);
+  const oids = Buffer.alloc(count * 20);
+  const baseOffsets = new Float64Array(count).fill(-1);
+  const refBases = new Map<number, string>();
+  const slice = new TimeSlice();
+  const win = new FileWindow(fh, packEnd);
+  let pos = 12;
+  let deltas = 0;
+  for (let i = 0; i < count; i++) {
+    await slice.yieldIfDue();
+    if (pos >= packEnd) throw new GitRemoteError('pack has fewer objects than it claims');
+    offsets[i] = pos;
+    await win.load(pos, 64);
+    const h = parseEntryHeader(win.buf, pos - win.start);
+    const dataStart = win.start + h.dataStart;
+    if (dataStart > packEnd) throw new GitRemoteError('truncated pack entry');
+    types[i] = h.typeCode;
+    if (h.typeCode === OFS_DELTA) {
+      if (!(h.baseDistance! > 0 && h.baseDistance! <= pos - 12)) throw new GitRemoteError('delta base outside the pack');
+      baseOffsets[i] = pos - h.baseDistance!;
+      deltas++;
+    } else if (h.typeCode === REF_DELTA) {
+      refBases.set(i, h.baseOid!);
+      deltas++;
+    } else if (!TYPE_NAMES[h.typeCode]) throw new GitRemoteError(`bad object type ${h.typeCode} in pack`);
+    const whole = h.typeCode < OFS_DELTA;
+    const hash = whole ? crypto.createHash('sha1').update(`${TYPE_NAMES[h.typeCode]} ${h.size}\0`) : undefined;
+    let end = -1;
+    if (h.size <= opts.smallObjectBytes) {
+      for (let span = Math.max(win.end - dataStart, 1 << 16); ; span *= 2) {
+        await win.load(dataStart, span);
+        try {
+          const { buffer, engine } = zlib.inflateSync(win.buf.subarray(dataStart - win.start), { info: true, maxOutputLength: Math.max(h.size, 1) }) as unknown as {
+            buffer: Buffer;
+            engine: { bytesWritten: number };
+          };
+          if (buffer.length !== h.size) throw new GitRemoteError('pack object size mismatch');
+          hash?.update(buffer);
+          end = dataStart + engine.bytesWritten;
+          break;
+        } catch (err) {
+          if (!isTruncatedInput(err) || win.end >= packEnd) throw err;
+          // The compressed data goes on past the window: a larger window, or, past MAX_WINDOW, stream it.
+          if (span >= MAX_WINDOW) break;
+        }
       }
     }
-    if (next.length === pending.length) throw new GitRemoteError('pack has deltas against objects it does not contain');
-    pending = next;
+    if (end < 0) end = dataStart + (await inflateStreaming(fh, dataStart, packEnd, h.size, hash));
+    crcs[i] = await crcOf(fh, win, pos, end);
+    if (hash) hash.digest().copy(oids, i * 20);
+    pos = end;
   }
-  return { idx: writeIndex(entries, trailer), checksum: trailer.toString('hex'), count };
+  if (pos !== packEnd) throw new GitRemoteError('trailing garbage in pack');
+  offsets[count] = packEnd;
+
+  // Pass 2: resolve deltas. OFS chains by offset, REF bases by id (bases come
+  // first in practice; loop until no progress for any other order).
+  const resolved = new Uint8Array(count);
+  for (let i = 0; i < count; i++) if (types[i] < OFS_DELTA) resolved[i] = types[i];
+  if (deltas > 0) {
+    const cache = new ContentCache(opts.cacheBytes);
+    const byOid = new Map<string, number>();
+    const indexOfOffset = (off: number): number => {
+      let lo = 0;
+      let hi = count;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (offsets[mid] < off) lo = mid + 1;
+        else hi = mid;
+      }
+      if (lo >= count || offsets[lo] !== off) throw new GitRemoteError('delta base is not an object of the pack');
+      return lo;
+    };
+    const baseIndex = (i: number): number | undefined => {
+      if (types[i] === OFS_DELTA) return indexOfOffset(baseOffsets[i]);
+      if (byOid.size === 0) for (let j = 0; j < count; j++) if (resolved[j]) byOid.set(oids.toString('hex', j * 20, j * 20 + 20), j);
+      return byOid.get(refBases.get(i)!);
+    };
+    const content = (i: number, depth: number): { type: number; data: Buffer } => {
+      const cached = cache.get(i);
+      if (cached && resolved[i]) return { type: resolved[i], data: cached };
+      if (depth > 10_000) throw new GitRemoteError('delta chain too deep');
+      const raw = inflateAt(fh.fd, offsets[i], offsets[i + 1]);
+      let result: { type: number; data: Buffer };
+      if (types[i] < OFS_DELTA) {
+        result = { type: types[i], data: raw };
+      } else {
+        const b = baseIndex(i);
+        if (b === undefined) throw new MissingBaseError();
+        const base = content(b, depth + 1);
+        result = { type: base.type, data: applyDelta(base.data, raw) };
+      }
+      if (!resolved[i]) {
+        resolved[i] = result.type;
+        objectIdInto(result.type, result.data, oids, i);
+        if (byOid.size > 0) byOid.set(oids.toString('hex', i * 20, i * 20 + 20), i);
+      }
+      cache.set(i, result.data);
+      return result;
+    };
+    let pending: number[] = [];
+    for (let i = 0; i < count; i++) if (!resolved[i]) pending.push(i);
+    while (pending.length > 0) {
+      const next: number[] = [];
+      for (const i of pending) {
+        await slice.yieldIfDue();
+        if (resolved[i]) continue;
+        try {
+          content(i, 0);
+        } catch (err) {
+          if (!(err instanceof MissingBaseError)) throw err;
+          next.push(i);
+        }
+      }
+      if (next.length === pending.length) throw new GitRemoteError('pack has deltas against objects it does not contain');
+      pending = next;
+    }
+  }
+  return { idx: writeIndex(count, oids, crcs, offsets, trailer), checksum: trailer.toString('hex'), count };
 }
 
 class MissingBaseError extends Error {}
 
-function inflateEntry(pack: Buffer, e: Entry): Buffer {
-  return zlib.inflateSync(pack.subarray(parseEntryHeader(pack, e.offset).dataStart, e.end));
+/**
+ * Inflates the zlib stream at `start` without holding it or its output:
+ * the output goes to `hash` (whole objects) or nowhere (deltas, resolved
+ * later). Returns how many compressed bytes the stream took.
+ */
+async function inflateStreaming(fh: fs.promises.FileHandle, start: number, limit: number, size: number, hash: crypto.Hash | undefined): Promise<number> {
+  const inflate = zlib.createInflate();
+  let out = 0;
+  let ended = false;
+  let failed: Error | undefined;
+  inflate.on('data', (d: Buffer) => {
+    out += d.length;
+    if (out > size) {
+      failed ??= new GitRemoteError('pack object larger than its header says');
+      inflate.destroy();
+      return;
+    }
+    hash?.update(d);
+  });
+  const finished = new Promise<void>((resolve) => {
+    inflate.on('end', () => {
+      ended = true;
+      resolve();
+    });
+    inflate.on('error', (err) => {
+      failed ??= err;
+      resolve();
+    });
+    inflate.on('close', () => resolve());
+  });
+  const buf = Buffer.allocUnsafe(1 << 20);
+  for (let pos = start; pos < limit && !ended && !failed; ) {
+    const n = Math.min(buf.length, limit - pos);
+    const chunk = Buffer.from(buf.subarray(0, n));
+    await readFully(fh, chunk, pos);
+    pos += n;
+    await new Promise<void>((resolve) => inflate.write(chunk, () => resolve()));
+    // Let 'end' or 'error' be seen before the next chunk.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  if (!ended && !failed) inflate.end();
+  await finished;
+  if (failed) throw failed;
+  if (!ended) throw new GitRemoteError('pack object truncated');
+  if (out !== size) throw new GitRemoteError('pack object size mismatch');
+  return inflate.bytesWritten;
 }
 
-function objectId(type: number, data: Buffer): string {
-  return crypto.createHash('sha1').update(`${TYPE_NAMES[type]} ${data.length}\0`).update(data).digest('hex');
+/** CRC-32 of the packed bytes [start, end), from the window when they are in it. */
+async function crcOf(fh: fs.promises.FileHandle, win: FileWindow, start: number, end: number): Promise<number> {
+  if (start >= win.start && end <= win.end) return zlib.crc32(win.buf.subarray(start - win.start, end - win.start));
+  let crc = 0;
+  const buf = Buffer.allocUnsafe(1 << 20);
+  for (let pos = start; pos < end; ) {
+    const n = Math.min(buf.length, end - pos);
+    await readFully(fh, buf.subarray(0, n), pos);
+    crc = zlib.crc32(buf.subarray(0, n), crc);
+    pos += n;
+  }
+  return crc;
 }
 
-function writeIndex(entries: Entry[], packChecksum: Buffer): Buffer {
-  const sorted = [...entries].sort((a, b) => (a.oid! < b.oid! ? -1 : a.oid! > b.oid! ? 1 : 0));
-  const n = sorted.length;
-  const large = sorted.filter((e) => e.offset >= 0x80000000);
-  const buf = Buffer.alloc(8 + 256 * 4 + n * 28 + large.length * 8 + 40);
+/** The inflated data of the entry in [start, end). */
+function inflateAt(fd: number, start: number, end: number): Buffer {
+  const buf = Buffer.allocUnsafe(end - start);
+  readFullySync(fd, buf, start);
+  const h = parseEntryHeader(buf, 0);
+  const data = zlib.inflateSync(buf.subarray(h.dataStart), { maxOutputLength: Math.max(h.size, 1) });
+  if (data.length !== h.size) throw new GitRemoteError('pack object size mismatch');
+  return data;
+}
+
+function objectIdInto(type: number, data: Buffer, oids: Buffer, i: number): void {
+  crypto.createHash('sha1').update(`${TYPE_NAMES[type]} ${data.length}\0`).update(data).digest().copy(oids, i * 20);
+}
+
+function writeIndex(n: number, oids: Buffer, crcs: Uint32Array, offsets: Float64Array, packChecksum: Buffer): Buffer {
+  // Sort by id: by the first four bytes, then by the whole id on a tie.
+  const prefix = new Uint32Array(n);
+  for (let i = 0; i < n; i++) prefix[i] = oids.readUInt32BE(i * 20);
+  const sorted = new Uint32Array(n);
+  for (let i = 0; i < n; i++) sorted[i] = i;
+  sorted.sort((a, b) => prefix[a] - prefix[b] || oids.compare(oids, b * 20, b * 20 + 20, a * 20, a * 20 + 20));
+  let large = 0;
+  for (let i = 0; i < n; i++) if (offsets[i] >= 0x80000000) large++;
+  const buf = Buffer.alloc(8 + 256 * 4 + n * 28 + large * 8 + 40);
   buf.writeUInt32BE(0xff744f63, 0);
   buf.writeUInt32BE(2, 4);
   const fanout = new Uint32Array(256);
-  for (const e of sorted) fanout[parseInt(e.oid!.slice(0, 2), 16)]++;
+  for (let i = 0; i < n; i++) fanout[oids[i * 20]]++;
   let acc = 0;
   for (let i = 0; i < 256; i++) {
     acc += fanout[i];
     buf.writeUInt32BE(acc, 8 + i * 4);
   }
   let p = 8 + 256 * 4;
-  for (const e of sorted) {
-    buf.write(e.oid!, p, 'hex');
+  for (const i of sorted) {
+    oids.copy(buf, p, i * 20, i * 20 + 20);
     p += 20;
   }
-  for (const e of sorted) {
-    buf.writeUInt32BE(e.crc >>> 0, p);
+  for (const i of sorted) {
+    buf.writeUInt32BE(crcs[i] >>> 0, p);
     p += 4;
   }
   let li = 0;
-  for (const e of sorted) {
-    buf.writeUInt32BE(e.offset >= 0x80000000 ? (0x80000000 | li++) >>> 0 : e.offset, p);
+  const largeOffsets: number[] = [];
+  for (const i of sorted) {
+    if (offsets[i] >= 0x80000000) {
+      buf.writeUInt32BE((0x80000000 | li++) >>> 0, p);
+      largeOffsets.push(offsets[i]);
+    } else buf.writeUInt32BE(offsets[i], p);
     p += 4;
   }
-  for (const e of large) {
-    buf.writeBigUInt64BE(BigInt(e.offset), p);
+  for (const off of largeOffsets) {
+    buf.writeBigUInt64BE(BigInt(off), p);
     p += 8;
   }
   packChecksum.copy(buf, p);

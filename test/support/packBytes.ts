@@ -1,0 +1,78 @@
+// Git packs written byte by byte (gitformat-pack(5)), for tests that need a
+// pack git itself would never write: a valid trailing checksum over objects
+// whose compressed data is broken.
+import crypto from 'node:crypto';
+import zlib from 'node:zlib';
+
+/** Type codes of whole objects. */
+export const BLOB = 3;
+
+/** An entry: type and size varint header, then the (given or freshly deflated) data. */
+export function packEntry(type: number, size: number, deflated: Buffer): Buffer {
+  const head: number[] = [];
+  let byte = (type << 4) | (size & 0x0f);
+  let rest = Math.floor(size / 16);
+  while (rest > 0) {
+    head.push(byte | 0x80);
+    byte = rest & 0x7f;
+    rest = Math.floor(rest / 128);
+  }
+  head.push(byte);
+  return Buffer.concat([Buffer.from(head), deflated]);
+}
+
+/** A pack of `entries` with a correct header and SHA-1 trailer. */
+export function packOf(entries: Buffer[]): Buffer {
+  const header = Buffer.alloc(12);
+  header.write('PACK', 0, 'ascii');
+  header.writeUInt32BE(2, 4);
+  header.writeUInt32BE(entries.length, 8);
+  const body = Buffer.concat([header, ...entries]);
+  return Buffer.concat([body, crypto.createHash('sha1').update(body).digest()]);
+}
+
+/**
+ * A zlib stream of `data` with one byte changed so that inflating it fails
+ * with a data error (not a truncation): the first such change, found by trying.
+ */
+export function corruptDeflate(data: Buffer): Buffer {
+  const good = zlib.deflateSync(data);
+  for (let i = 2; i < good.length - 4; i++) {
+    for (const flip of [0x01, 0x10, 0x80, 0xff]) {
+      const bad = Buffer.from(good);
+      bad[i] ^= flip;
+      try {
+        zlib.inflateSync(bad);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'Z_DATA_ERROR') return bad;
+      }
+    }
+  }
+  throw new Error('no single-byte change breaks this stream');
+}
+
+/** One blob whose deflate stream is broken, in a pack whose checksum is right. */
+export function corruptPack(): Buffer {
+  const text = Buffer.from('package m\n\n// ' + 'hello, hello, hello; '.repeat(40) + '\n');
+  return packOf([packEntry(BLOB, text.length, corruptDeflate(text))]);
+}
+
+function pkt(payload: Buffer): Buffer {
+  return Buffer.concat([Buffer.from((payload.length + 4).toString(16).padStart(4, '0'), 'ascii'), payload]);
+}
+
+/** A protocol v2 fetch response carrying `pack` on side-band 1. */
+export function fetchResponse(pack: Buffer): Buffer {
+  const parts = [pkt(Buffer.from('packfile\n'))];
+  for (let i = 0; i < pack.length; i += 65515) parts.push(pkt(Buffer.concat([Buffer.from([1]), pack.subarray(i, i + 65515)])));
+  parts.push(Buffer.from('0000'));
+  return Buffer.concat(parts);
+}
+
+/** The start of a v2 fetch response whose pack never ends: `packfile`, then side-band 1 packets of `bytes` each. */
+export function endlessPackPackets(bytes = 65515): { head: Buffer; packet: Buffer } {
+  return {
+    head: pkt(Buffer.from('packfile\n')),
+    packet: pkt(Buffer.concat([Buffer.from([1]), crypto.randomBytes(Math.min(bytes, 65515))])),
+  };
+}
