@@ -121,11 +121,27 @@ describe('git HTTP client', () => {
 
   it('ends a response that drips past the total deadline with a 504, though bytes keep arriving', { timeout: 20_000 }, async () => {
     const client = createGitHttpClient({ idleTimeoutMs: 60_000, deadlineMs: 300, fetch: async () => new Response(endless(1, 20), { status: 200 }) });
-    const res = await client.request(REFS);
-    const err = await drain(res.body).catch((e: unknown) => e);
+    // A ref advertisement is read whole before the request returns, so the request itself fails.
+    const err = await client.request(REFS).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UpstreamError);
     expect((err as UpstreamError).status).toBe(504);
     expect((err as Error).message).toBe('ref advertisement from 127.0.0.1:1 not complete within resolve.gitDeadlineSeconds (0.3 s)');
+  });
+
+  it('fails a ref listing whose connection breaks mid-answer, rather than hand on a cut listing', async () => {
+    const client = createGitHttpClient({
+      fetch: async () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            start(controller) {
+              controller.enqueue(Buffer.from('0032abcdef refs/heads/main\n'));
+              controller.error(connectionError('ECONNRESET'));
+            },
+          }),
+          { status: 200 },
+        ),
+    });
+    await expect(client.request(REFS)).rejects.toThrow('fetch failed');
   });
 
   it('ends a response larger than the cap with a 502 naming the limit', { timeout: 20_000 }, async () => {
@@ -151,6 +167,11 @@ describe('git HTTP client', () => {
     expect((err as UpstreamError).status).toBe(502);
     expect((err as Error).message).toBe('pack from 127.0.0.1:1 exceeds resolve.gitMaxPackBytes (1048576 bytes)');
     expect(cancelled).toBe(true);
+  });
+
+  it('ends a response that stops sending with the idle timeout, before the deadline', { timeout: 20_000 }, async () => {
+    const client = createGitHttpClient({ idleTimeoutMs: 100, deadlineMs: 60_000, fetch: async () => new Response(endless(1, 60_000), { status: 200 }) });
+    await expect(client.request(REFS)).rejects.toThrow('git HTTP request idle for 100 ms');
   });
 
   it('does not wait for a retry the deadline leaves no time for', async () => {

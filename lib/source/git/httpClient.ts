@@ -7,7 +7,7 @@
 // request (isomorphic-git's onAuth costs an extra 401 round trip).
 //
 // A git host is untrusted input: a server may answer forever, drip one byte at
-// a time, or fail now and then. Every request gives up after `deadlineMs`
+// a time, cut an answer short, or fail now and then. Every request gives up after `deadlineMs`
 // (resolve.gitDeadlineSeconds: 504) or once its response exceeds
 // `maxResponseBytes` (resolve.gitMaxPackBytes: 502), whatever the server does.
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
@@ -149,12 +149,11 @@ export function createGitHttpClient(opts: GitHttpClientOptions = {}): HttpClient
       bump();
       const limitError = new UpstreamError(`${what} from ${host} exceeds resolve.gitMaxPackBytes (${maxResponseBytes} bytes)`, 502);
       const reader = res.body?.getReader();
-      // A read ends when the request is aborted, whether or not the body stream notices.
-      const aborted = new Promise<never>((_, reject) => {
-        if (controller.signal.aborted) reject(controller.signal.reason);
-        controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
-      });
-      aborted.catch(() => {});
+      // Abort ends a read in progress, whether or not the body stream notices
+      // the signal: cancelling the reader settles it (as if the body ended, so
+      // each read checks the signal).
+      const cancelOnAbort = () => void reader?.cancel(controller.signal.reason).catch(() => {});
+      controller.signal.addEventListener('abort', cancelOnAbort, { once: true });
       async function* iterate(): AsyncIterableIterator<Uint8Array> {
         if (!reader) return;
         let received = 0;
@@ -162,10 +161,11 @@ export function createGitHttpClient(opts: GitHttpClientOptions = {}): HttpClient
           for (;;) {
             let chunk: Awaited<ReturnType<typeof reader.read>>;
             try {
-              chunk = await Promise.race([reader.read(), aborted]);
+              chunk = await reader.read();
             } catch (err) {
               throw failure(err);
             }
+            if (controller.signal.aborted) throw failure(controller.signal.reason);
             if (chunk.done) break;
             received += chunk.value.length;
             if (received > maxResponseBytes) {
@@ -177,12 +177,22 @@ export function createGitHttpClient(opts: GitHttpClientOptions = {}): HttpClient
           }
         } finally {
           stop();
+          controller.signal.removeEventListener('abort', cancelOnAbort);
           // A consumer that stops early, a limit or a deadline must not leave the connection streaming.
           void reader.cancel().catch(() => {});
         }
       }
       if (!reader) stop();
-      return answer(res, req.url, method, iterate());
+      if (what === 'pack') return answer(res, req.url, method, iterate());
+      // Anything but a pack is read whole here, so that a failure while reading
+      // it (deadline, cap, idle, reset) fails the request: isomorphic-git
+      // treats an error of the body stream as its end, and would take a cut ref
+      // listing for the whole one.
+      const chunks: Uint8Array[] = [];
+      for await (const c of iterate()) chunks.push(c);
+      return answer(res, req.url, method, (async function* () {
+        yield* chunks;
+      })());
     },
   };
 }
