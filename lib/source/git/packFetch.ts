@@ -124,6 +124,13 @@ export async function fetchPack(opts: FetchPackOptions): Promise<number> {
   }
 }
 
+/** The length field of a pkt-line (0, 1 and 2 are flush, delim and response-end). */
+function pktLength(head: Buffer): number {
+  const len = parseInt(head.toString('ascii', 0, 4), 16);
+  if (!/^[0-9a-f]{4}$/i.test(head.toString('ascii', 0, 4)) || len === 3) throw new GitRemoteError('malformed response from git server');
+  return len;
+}
+
 /** Collects small writes into large ones. */
 class BufferedFileWriter {
   private parts: Buffer[] = [];
@@ -141,10 +148,10 @@ class BufferedFileWriter {
 
   async flush(): Promise<void> {
     if (this.size === 0) return;
-    const buf = Buffer.concat(this.parts, this.size);
+    const parts = this.parts;
     this.parts = [];
     this.size = 0;
-    await this.fh.write(buf);
+    await this.fh.writev(parts);
   }
 }
 
@@ -154,6 +161,7 @@ class BufferedFileWriter {
  * and hands the pack's bytes to `sink`, in order.
  */
 export class FetchResponseParser {
+  /** The start of a pkt-line that the last chunk cut (at most 64 KiB). */
   private pending: Buffer = Buffer.alloc(0);
   private section = '';
   /** The flush that ends the packfile section was seen. */
@@ -163,44 +171,60 @@ export class FetchResponseParser {
   constructor(private readonly sink: (data: Buffer) => Promise<void> | void) {}
 
   async push(chunk: Buffer): Promise<void> {
-    const body = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
     let pos = 0;
-    while (!this.done && pos + 4 <= body.length) {
-      const len = parseInt(body.toString('ascii', pos, pos + 4), 16);
-      if (Number.isNaN(len) || len === 3) throw new GitRemoteError('malformed response from git server');
-      if (len === 0) {
-        // flush: the end of the response once the pack was sent
-        pos += 4;
-        if (this.section === 'packfile') this.done = true;
-        continue;
+    if (this.pending.length > 0) {
+      // Complete the cut pkt-line from the head of this chunk, copying only it.
+      const need = this.pending.length < 4 ? 4 - this.pending.length : 0;
+      const head = Buffer.concat([this.pending, chunk.subarray(0, need)]);
+      pos = need;
+      if (head.length < 4) {
+        this.pending = head;
+        return;
       }
-      if (len === 1 || len === 2) {
-        // delim / response-end
-        pos += 4;
-        continue;
+      const len = pktLength(head);
+      const rest = Math.max(0, len - head.length);
+      if (len >= 4 && chunk.length - pos < rest) {
+        this.pending = Buffer.concat([head, chunk.subarray(pos)]);
+        return;
       }
-      if (pos + len > body.length) break;
-      const payload = body.subarray(pos + 4, pos + len);
-      pos += len;
-      if (this.section === 'packfile') {
-        const band = payload[0];
-        if (band === 1) {
-          this.packBytes += payload.length - 1;
-          await this.sink(payload.subarray(1));
-        } else if (band === 3) throw new GitRemoteError(`git server error: ${payload.subarray(1).toString('utf8').trim()}`);
-        continue;
-      }
-      const text = payload.toString('utf8').replace(/\n$/, '');
-      if (text.startsWith('ERR ')) throw new GitRemoteError(`git server error: ${text.slice(4)}`);
-      if (text === 'packfile' || text === 'shallow-info' || text === 'acknowledgments' || text === 'wanted-refs' || text === 'packfile-uris') {
-        this.section = text;
-        continue;
-      }
-      // shallow-info lines (shallow/unshallow) and acknowledgments need no action:
-      // the store decides what history it has by what it fetched.
+      const line = len >= 4 ? Buffer.concat([head, chunk.subarray(pos, pos + rest)]) : head;
+      pos += len >= 4 ? rest : 0;
+      this.pending = Buffer.alloc(0);
+      await this.take(line, 0);
     }
-    // Keep only the incomplete pkt-line (at most 64 KiB).
-    this.pending = Buffer.from(body.subarray(pos));
+    while (!this.done && pos < chunk.length) {
+      if (chunk.length - pos < 4) break;
+      const len = pktLength(chunk.subarray(pos, pos + 4));
+      if (len >= 4 && pos + len > chunk.length) break;
+      pos = await this.take(chunk, pos);
+    }
+    if (!this.done && pos < chunk.length) this.pending = Buffer.from(chunk.subarray(pos));
+  }
+
+  /** Handles the complete pkt-line at `pos` of `buf`; returns where the next one starts. */
+  private async take(buf: Buffer, pos: number): Promise<number> {
+    const len = pktLength(buf.subarray(pos, pos + 4));
+    if (len === 0) {
+      // flush: the end of the response once the pack was sent
+      if (this.section === 'packfile') this.done = true;
+      return pos + 4;
+    }
+    if (len === 1 || len === 2) return pos + 4; // delim / response-end
+    const payload = buf.subarray(pos + 4, pos + len);
+    if (this.section === 'packfile') {
+      const band = payload[0];
+      if (band === 1) {
+        this.packBytes += payload.length - 1;
+        await this.sink(payload.subarray(1));
+      } else if (band === 3) throw new GitRemoteError(`git server error: ${payload.subarray(1).toString('utf8').trim()}`);
+      return pos + len;
+    }
+    const text = payload.toString('utf8').replace(/\n$/, '');
+    if (text.startsWith('ERR ')) throw new GitRemoteError(`git server error: ${text.slice(4)}`);
+    if (text === 'packfile' || text === 'shallow-info' || text === 'acknowledgments' || text === 'wanted-refs' || text === 'packfile-uris') this.section = text;
+    // shallow-info lines (shallow/unshallow) and acknowledgments need no action:
+    // the store decides what history it has by what it fetched.
+    return pos + len;
   }
 
   /** Checks the response ended where a complete one would. */
