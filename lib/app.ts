@@ -219,12 +219,18 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const keepLookup = sumdb && sumDatabase ? (l: SumdbLookup) => sumdb.keepLookup(sumDatabase.name, l) : undefined;
   const verifier = deps.verifier ?? (config.parentProxy && sumDatabase ? new SumdbVerifier(sumdbClients.get(sumDatabase.name)!, keepLookup) : undefined);
   if (config.parentProxy && !verifier) throw refuse(NO_VERIFIER_ERROR);
-  const http = deps.http ?? createGitHttpClient({ idleTimeoutMs: config.resolve.gitIdleTimeoutSeconds * 1000 });
+  const http =
+    deps.http ??
+    createGitHttpClient({
+      idleTimeoutMs: config.resolve.gitIdleTimeoutSeconds * 1000,
+      deadlineMs: config.resolve.gitDeadlineSeconds * 1000,
+      maxResponseBytes: config.resolve.gitMaxPackBytes,
+    });
   // Every configured app, used or not, so that each key is checked at start-up.
   const hasApps = config.gitHub.some((h) => h.gitHubApps.length > 0);
   const credentials: GitCredentials | undefined = deps.credentials ?? (hasApps ? new GitHubAppCredentials({ config, secrets, log }) : undefined);
   if (config.clientAuth.enabled && config.clientAuth.acl.length === 0) log.warn('clientAuth is enabled with an empty acl: every request will be denied');
-  const git = new GitSources(config, http, credentials);
+  const git = new GitSources(config, http, credentials, deps.now);
   const parent =
     config.parentProxy && verifier
       ? new ParentProxy({

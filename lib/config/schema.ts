@@ -304,8 +304,21 @@ export const configSchema = z.strictObject({
       gitWorkDir: z.string().min(1).optional(),
       /** Idle timeout for git HTTP requests. */
       gitIdleTimeoutSeconds: z.number().positive().default(60),
+      /**
+       * Total time for one git HTTP request (its retries included), however
+       * the host sends: past it the request fails with 504.
+       */
+      gitDeadlineSeconds: z.number().positive().default(120),
+      /**
+       * Most bytes one git HTTP response may have (a fetched pack is one
+       * response): past it the request fails with 502. On Cloud Run the disk
+       * a pack is written to is memory.
+       */
+      gitMaxPackBytes: z.number().int().positive().default(256 << 20),
+      /** How long one listing of a repository's refs answers every request for that repository (0: concurrent requests only). */
+      gitRefListingTtlSeconds: z.number().nonnegative().default(5),
     })
-    .default({ gitIdleTimeoutSeconds: 60 }),
+    .default({ gitIdleTimeoutSeconds: 60, gitDeadlineSeconds: 120, gitMaxPackBytes: 256 << 20, gitRefListingTtlSeconds: 5 }),
   /** HTTPS for the modproxy server entry, and the lowest TLS version (the seed's key). */
   tls: tlsConfig.optional(),
   // Seed keys accepted for compatibility, unused here.
