@@ -1,7 +1,9 @@
 // A view of one git repository as the go command's codehost.Repo sees it,
 // for the duration of one request (one "go invocation"): the ref table is read
-// once from the remote and then fixed, exactly as `git ls-remote` is run once
-// per go process. Objects come from the shared, persistent GitObjectStore.
+// once and then fixed, exactly as `git ls-remote` is run once per go process.
+// The table may be shared with other requests of the last few seconds
+// (refListings.ts); a revision it does not have is looked for again in a fresh
+// one. Objects come from the shared, persistent GitObjectStore.
 //
 // Semantics follow a *fresh* go module cache
 // (docs/go-rules/repository.md#tags-of-a-commit): the tags of a commit are all
@@ -12,6 +14,7 @@ import { GoError } from '../../gomod/module.js';
 import type { Origin } from '../../gomod/infoJson.js';
 import * as semver from '../../gomod/semver.js';
 import type { AdvertisedRef, GitObjectStore, TreeEntry } from './objectStore.js';
+import { unsharedRefSource, type RefListing, type RefSource, type RefTable } from './refListings.js';
 
 export type { Origin };
 
@@ -92,20 +95,44 @@ export function shortenSHA1(rev: string): string {
 }
 
 export class RemoteGitRepo implements GitRepo {
-  private refsPromise: Promise<Map<string, AdvertisedRef>> | undefined;
+  private refsPromise: Promise<RefListing> | undefined;
   private statCache = new Map<string, Promise<RepoRevInfo>>();
   private tagsByCommit: Map<string, string[]> | undefined;
   private reachable: Promise<Set<string>> | undefined;
+  private readonly refSource: RefSource;
 
   constructor(
     private readonly store: GitObjectStore,
     readonly url: string,
-  ) {}
+    refSource?: RefSource,
+  ) {
+    this.refSource = refSource ?? unsharedRefSource(() => store.listRemoteRefs());
+  }
 
-  /** The fresh ref table: HEAD, heads and tags, annotated tags peeled; read once per instance. */
-  private loadRefs(): Promise<Map<string, AdvertisedRef>> {
-    this.refsPromise ??= this.store.listRemoteRefs();
-    return this.refsPromise;
+  /** The ref table: HEAD, heads and tags, annotated tags peeled; read once per instance. */
+  private async loadRefs(): Promise<RefTable> {
+    this.refsPromise ??= this.refSource.list();
+    return (await this.refsPromise).refs;
+  }
+
+  /**
+   * Runs `op`; when it finds no such revision in a ref table kept from an
+   * earlier request, lists the refs afresh (once) and runs it again: what was
+   * pushed a moment ago exists.
+   */
+  private async withFreshRefsOnMiss<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      if (!(err instanceof UnknownRevisionError || err instanceof NoCommitsError)) throw err;
+      const listing = await this.refsPromise;
+      if (!listing?.reused) throw err;
+      this.refsPromise = this.refSource.listFresh();
+      this.tagsByCommit = undefined;
+      this.reachable = undefined;
+      this.statCache.clear();
+      return op();
+    }
   }
 
   private async refHash(ref: string): Promise<string | undefined> {
@@ -141,6 +168,10 @@ export class RemoteGitRepo implements GitRepo {
 
   stat(rev: string): Promise<RepoRevInfo> {
     if (rev === 'latest') return this.latest();
+    return this.withFreshRefsOnMiss(() => this.statCached(rev));
+  }
+
+  private statCached(rev: string): Promise<RepoRevInfo> {
     let p = this.statCache.get(rev);
     if (!p) {
       p = this.statUncached(rev);
@@ -280,11 +311,13 @@ export class RemoteGitRepo implements GitRepo {
     return seen;
   }
 
-  async latest(): Promise<RepoRevInfo> {
-    const head = await this.refHash('HEAD');
-    if (!head) throw new NoCommitsError();
-    const info = await this.stat(head);
-    return { ...info, origin: { ...info.origin, Ref: 'HEAD', Hash: head } };
+  latest(): Promise<RepoRevInfo> {
+    return this.withFreshRefsOnMiss(async () => {
+      const head = await this.refHash('HEAD');
+      if (!head) throw new NoCommitsError();
+      const info = await this.statCached(head);
+      return { ...info, origin: { ...info.origin, Ref: 'HEAD', Hash: head } };
+    });
   }
 
   async readFile(rev: string, file: string): Promise<Uint8Array | null> {

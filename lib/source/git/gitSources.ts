@@ -1,5 +1,6 @@
 // Opens git module sources: finds a module's repository, keeps one persistent
-// object store per repository URL, and hands out per-request views.
+// object store per repository URL, shares ref listings between requests
+// (refListings.ts), and hands out per-request views.
 //
 // Memory: each store caches decoded objects (up to 64 MiB). The most recently
 // used stores are held; the others only weakly, so that a store still in use by
@@ -15,6 +16,7 @@ import { RemoteGitRepo } from './gitRepo.js';
 import { GitModuleSource } from './gitSource.js';
 import { locateRepository, type CredentialProvider, type RepoLocation } from './locate.js';
 import { GitObjectStore } from './objectStore.js';
+import { RefListings } from './refListings.js';
 
 /** Stores held strongly, most recently used first. */
 const HELD_STORES = 8;
@@ -27,14 +29,18 @@ export class GitSources {
   });
   private readonly hosts: ReadonlyMap<string, GitHubHostConfig>;
   private readonly workDir: string;
+  private readonly refListings: RefListings;
 
   constructor(
     config: Config,
     private readonly http: HttpClient,
     private readonly credentials?: CredentialProvider,
+    /** The clock for reusing ref listings (tests). */
+    now?: () => number,
   ) {
     this.hosts = new Map(config.gitHub.map((h) => [h.host, h]));
     this.workDir = config.resolve.gitWorkDir ?? path.join(os.tmpdir(), 'modproxy-git');
+    this.refListings = new RefListings(config.resolve.gitRefListingTtlSeconds * 1000, now);
   }
 
   locate(modPath: string, rule: PrivateModuleConfig): RepoLocation {
@@ -44,7 +50,9 @@ export class GitSources {
   /** A fresh per-request source for a module (its ref table is read once, lazily). */
   open(modPath: string, rule: PrivateModuleConfig): GitModuleSource {
     const loc = this.locate(modPath, rule);
-    return new GitModuleSource(new CodeRepo(new RemoteGitRepo(this.storeFor(loc), loc.originUrl), loc.codeRoot, modPath));
+    const store = this.storeFor(loc);
+    const refs = this.refListings.source(loc.fetchUrl, () => store.listRemoteRefs());
+    return new GitModuleSource(new CodeRepo(new RemoteGitRepo(store, loc.originUrl, refs), loc.codeRoot, modPath));
   }
 
   /** Stores currently held strongly (tests). */
