@@ -119,6 +119,8 @@ privateModules:
     auth: {gitHubApp: 303}
 resolve:
   gitWorkDir: "${path.join(tmp, 'git')}"
+  # Every request lists refs afresh: the tests count what each one asks of the API and git.
+  gitRefListingTtlSeconds: 0
 # These tests ask without client credentials (clientAuth is covered by test/clientAuth.test.ts).
 clientAuth:
   allowUnauthenticated: true

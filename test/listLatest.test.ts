@@ -56,6 +56,8 @@ it('answers list and @latest from storage when the source is unreachable', async
   expect((await get('@v/v1.1.0.info')).status).toBe(200);
   const port = git.port;
   await git.close();
+  // Past the time a ref listing is reused for: the source is asked, and is unreachable.
+  clock += 6_000;
   try {
     const list = await get('@v/list');
     expect(list.status).toBe(200);
