@@ -6,6 +6,7 @@ import zlib from 'node:zlib';
 
 /** Type codes of whole objects. */
 export const BLOB = 3;
+const OFS_DELTA = 6;
 
 /** An entry: type and size varint header, then the (given or freshly deflated) data. */
 export function packEntry(type: number, size: number, deflated: Buffer): Buffer {
@@ -19,6 +20,49 @@ export function packEntry(type: number, size: number, deflated: Buffer): Buffer 
   }
   head.push(byte);
   return Buffer.concat([Buffer.from(head), deflated]);
+}
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 0x80;
+    out.push(b);
+  } while (n > 0);
+  return out;
+}
+
+/**
+ * A pack of one blob and `depth` OFS deltas, each on the one before: every
+ * delta copies its whole base and appends one byte. Returns the pack and the
+ * last object's content.
+ */
+export function deltaChainPack(depth: number): { pack: Buffer; last: Buffer } {
+  let content = Buffer.from('x');
+  const entries = [packEntry(BLOB, content.length, zlib.deflateSync(content))];
+  const offsets = [12];
+  for (let i = 0; i < depth; i++) {
+    const add = Buffer.from([0x61 + (i % 26)]);
+    // copy (offset 0, size = base size; two size bytes cover up to 65535), then insert one byte
+    const size = content.length;
+    const delta = Buffer.from([...varint(size), ...varint(size + 1), 0x80 | 0x10 | 0x20, size & 0xff, (size >> 8) & 0xff, 1, add[0]]);
+    const offset = offsets[i] + entries[i].length;
+    offsets.push(offset);
+    // The base's distance, in the OFS encoding (gitformat-pack: each continuation adds one before the shift).
+    let n = offset - offsets[i];
+    const dist = [n & 0x7f];
+    n = Math.floor(n / 128);
+    while (n > 0) {
+      n -= 1;
+      dist.unshift(0x80 | (n & 0x7f));
+      n = Math.floor(n / 128);
+    }
+    const entry = packEntry(OFS_DELTA, delta.length, Buffer.alloc(0));
+    entries.push(Buffer.concat([entry, Buffer.from(dist), zlib.deflateSync(delta)]));
+    content = Buffer.concat([content, add]);
+  }
+  return { pack: packOf(entries), last: content };
 }
 
 /** A pack of `entries` with a correct header and SHA-1 trailer. */

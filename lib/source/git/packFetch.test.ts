@@ -1,11 +1,12 @@
 // Pack transport pieces against hand-written bytes: a fetch response split at
 // every awkward place, and packs git would never write.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BLOB, corruptPack, fetchResponse, packEntry, packOf } from '../../../test/support/packBytes.js';
+import { BLOB, corruptPack, deltaChainPack, fetchResponse, packEntry, packOf } from '../../../test/support/packBytes.js';
 import { FetchResponseParser, GitRemoteError, indexPackFile } from './packFetch.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'packfetch-'));
@@ -63,6 +64,16 @@ describe('indexPackFile', () => {
     const crypto = await import('node:crypto');
     const withSum = Buffer.concat([body, crypto.createHash('sha1').update(body).digest()]);
     await expect(indexPackFile(writePack('many.pack', withSum))).rejects.toThrow(/pack claims 1073741824 objects/);
+  });
+
+  it('resolves a delta chain deeper than git writes (5000) to the index git index-pack builds', async () => {
+    const { pack } = deltaChainPack(5000);
+    const file = writePack('chain.pack', pack);
+    execFileSync('git', ['init', '-q', path.join(dir, 'repo')]);
+    execFileSync('git', ['index-pack', '-o', path.join(dir, 'chain.idx'), file], { cwd: path.join(dir, 'repo') });
+    const ours = await indexPackFile(file, { cacheBytes: 1 << 16 });
+    expect(ours.count).toBe(5001);
+    expect(ours.idx.equals(fs.readFileSync(path.join(dir, 'chain.idx')))).toBe(true);
   });
 
   it('streams a large object of a pack (declared size past the in-memory limit) to the same index', async () => {

@@ -245,6 +245,8 @@ const REF_DELTA = 7;
  * pack modproxy asks for (a commit's tree, or the commits of every ref).
  */
 export const MAX_PACK_OBJECTS = 1 << 21;
+/** Deltas on deltas: git itself writes chains of at most 4095. */
+const MAX_DELTA_CHAIN = 10_000;
 /** Objects up to this size are inflated in one piece in the first pass; larger ones are streamed. */
 const SMALL_OBJECT = 8 << 20;
 /** The first pass reads the pack in windows of this size, and grows a window up to MAX_WINDOW for one object. */
@@ -334,7 +336,8 @@ export async function indexPackFile(file: string, options: IndexOptions = {}): P
   try {
     return await indexOpenPack(fh, { cacheBytes: options.cacheBytes ?? 64 << 20, smallObjectBytes: options.smallObjectBytes ?? SMALL_OBJECT });
   } catch (err) {
-    if (err instanceof GitRemoteError) throw err;
+    // Our own I/O failing (a full disk) is not the host's fault.
+    if (err instanceof GitRemoteError || (err as NodeJS.ErrnoException).syscall !== undefined) throw err;
     throw new GitRemoteError(`corrupt pack: ${(err as Error).message}`);
   } finally {
     await fh.close();
@@ -454,27 +457,38 @@ async function indexOpenPack(fh: fs.promises.FileHandle, opts: Required<IndexOpt
       if (byOid.size === 0) for (let j = 0; j < count; j++) if (resolved[j]) byOid.set(oids.toString('hex', j * 20, j * 20 + 20), j);
       return byOid.get(refBases.get(i)!);
     };
-    const content = (i: number, depth: number): { type: number; data: Buffer } => {
-      const cached = cache.get(i);
-      if (cached && resolved[i]) return { type: resolved[i], data: cached };
-      if (depth > 10_000) throw new GitRemoteError('delta chain too deep');
-      const raw = inflateAt(fh.fd, offsets[i], offsets[i + 1]);
-      let result: { type: number; data: Buffer };
-      if (types[i] < OFS_DELTA) {
-        result = { type: types[i], data: raw };
-      } else {
-        const b = baseIndex(i);
+    /** The object at entry i: up its delta chain to a base at hand, then the deltas applied down again. */
+    const content = (i: number): { type: number; data: Buffer } => {
+      const chain: number[] = [];
+      let obj: { type: number; data: Buffer };
+      for (let j = i; ; ) {
+        const cached = cache.get(j);
+        if (cached && resolved[j]) {
+          obj = { type: resolved[j], data: cached };
+          break;
+        }
+        if (types[j] < OFS_DELTA) {
+          obj = { type: types[j], data: inflateAt(fh.fd, offsets[j], offsets[j + 1]) };
+          cache.set(j, obj.data);
+          break;
+        }
+        chain.push(j);
+        if (chain.length > MAX_DELTA_CHAIN) throw new GitRemoteError('delta chain too long');
+        const b = baseIndex(j);
         if (b === undefined) throw new MissingBaseError();
-        const base = content(b, depth + 1);
-        result = { type: base.type, data: applyDelta(base.data, raw) };
+        j = b;
       }
-      if (!resolved[i]) {
-        resolved[i] = result.type;
-        objectIdInto(result.type, result.data, oids, i);
-        if (byOid.size > 0) byOid.set(oids.toString('hex', i * 20, i * 20 + 20), i);
+      for (let k = chain.length - 1; k >= 0; k--) {
+        const e = chain[k];
+        obj = { type: obj.type, data: applyDelta(obj.data, inflateAt(fh.fd, offsets[e], offsets[e + 1])) };
+        if (!resolved[e]) {
+          resolved[e] = obj.type;
+          objectIdInto(obj.type, obj.data, oids, e);
+          if (byOid.size > 0) byOid.set(oids.toString('hex', e * 20, e * 20 + 20), e);
+        }
+        cache.set(e, obj.data);
       }
-      cache.set(i, result.data);
-      return result;
+      return obj;
     };
     let pending: number[] = [];
     for (let i = 0; i < count; i++) if (!resolved[i]) pending.push(i);
@@ -484,7 +498,7 @@ async function indexOpenPack(fh: fs.promises.FileHandle, opts: Required<IndexOpt
         await slice.yieldIfDue();
         if (resolved[i]) continue;
         try {
-          content(i, 0);
+          content(i);
         } catch (err) {
           if (!(err instanceof MissingBaseError)) throw err;
           next.push(i);
