@@ -18,6 +18,7 @@ import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { check as checkModuleVersion, canonicalVersion, checkFilePath, quote } from '../gomod/module.js';
 import { hash1, type FileDigest } from '../gomod/dirhash.js';
+import { TimeSlice } from '../util/timeSlice.js';
 import { CollisionChecker, cleanPath, MAX_GO_MOD, MAX_LICENSE, MAX_ZIP_FILE } from './checkFiles.js';
 
 /** A zip that is malformed, hostile, or breaks the module zip rules. */
@@ -252,22 +253,11 @@ async function* readRange(fh: ReadsAt, start: number, length: number): AsyncGene
   }
 }
 
-/**
- * Inflating thousands of small entries is CPU work with no I/O between them
- * (the zip is in memory): it gives the event loop back every few milliseconds
- * so requests keep being served while a zip is checked. (zlib's async form
- * moves each entry to the thread pool instead, and was ten times slower.)
- */
-class TimeSlice {
-  private since = performance.now();
-  constructor(private readonly ms = 4) {}
-
-  async yieldIfDue(): Promise<void> {
-    if (performance.now() - this.since < this.ms) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    this.since = performance.now();
-  }
-}
+// Inflating thousands of small entries is CPU work with no I/O between them
+// (the zip is in memory): a TimeSlice gives the event loop back every few
+// milliseconds so requests keep being served while a zip is checked. (zlib's
+// async form moves each entry to the thread pool instead, and was ten times
+// slower.)
 
 /** Entries whose compressed data is at most this are read and inflated in one piece. */
 const SMALL_ENTRY = 1 << 20;
