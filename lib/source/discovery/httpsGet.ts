@@ -19,6 +19,8 @@ export interface PageResponse {
   status: number;
   statusText: string;
   body: string;
+  /** Whether the (final) request carried configured credentials. */
+  authenticated: boolean;
 }
 
 export interface HttpsGetOptions {
@@ -71,7 +73,7 @@ function tunnel(proxy: URL, host: string, port: number, signal: AbortSignal): Pr
   });
 }
 
-function getOnce(url: URL, headers: Record<string, string>, opts: HttpsGetOptions, signal: AbortSignal): Promise<PageResponse & { location?: string }> {
+function getOnce(url: URL, headers: Record<string, string>, opts: HttpsGetOptions, signal: AbortSignal): Promise<Omit<PageResponse, 'authenticated'> & { location?: string }> {
   return new Promise((resolve, reject) => {
     const port = Number(url.port || 443);
     const proxy = proxyFor(url.hostname, opts.env ?? process.env);
@@ -84,7 +86,8 @@ function getOnce(url: URL, headers: Record<string, string>, opts: HttpsGetOption
           method: 'GET',
           headers: { ...headers, 'user-agent': 'modproxy', accept: 'text/html' },
           servername: net.isIP(url.hostname) ? undefined : url.hostname,
-          ...(socket ? { createConnection: () => socket } : {}),
+          // tls.connect over the tunnel (https.Agent passes `socket` through to it).
+          ...(socket ? { socket } : {}),
           agent: false,
           ...opts.tls,
           signal,
@@ -135,7 +138,7 @@ export function createHttpsGet(opts: HttpsGetOptions): HttpsGet {
       if (url.protocol !== 'https:') throw new RedirectError(`redirected from secure URL ${first.href} to insecure URL ${url.href}`);
       const headers = (await opts.headersFor?.(url)) ?? {};
       const res = await getOnce(url, headers, opts, signal);
-      if (res.location === undefined) return res;
+      if (res.location === undefined) return { url: res.url, status: res.status, statusText: res.statusText, body: res.body, authenticated: 'authorization' in headers };
       if (hop + 1 >= MAX_REDIRECTS) throw new RedirectError('stopped after 10 redirects');
       url = new URL(res.location, url);
     }
