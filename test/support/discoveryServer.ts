@@ -28,10 +28,23 @@ export function goImportPage(...entries: string[]): string {
   return `<!DOCTYPE html><html><head>${entries.map((e) => `<meta name="go-import" content="${e}">`).join('')}</head><body>go get</body></html>`;
 }
 
-export async function startDiscoveryServer(tls: { key: string; cert: string }, handler: PageHandler): Promise<DiscoveryServer> {
+/**
+ * `backendPort`: requests without `go-get=1` are forwarded there over plain
+ * HTTP (a git smart-HTTP server), so that one HTTPS host serves both.
+ */
+export async function startDiscoveryServer(tls: { key: string; cert: string }, handler: PageHandler, backendPort?: number): Promise<DiscoveryServer> {
   const requests: DiscoveryRequest[] = [];
   const server = https.createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
     const url = new URL(req.url ?? '/', `https://${req.headers.host ?? 'x'}`);
+    if (backendPort !== undefined && !url.searchParams.has('go-get')) {
+      const up = http.request({ host: '127.0.0.1', port: backendPort, method: req.method, path: req.url, headers: req.headers }, (ur) => {
+        res.writeHead(ur.statusCode ?? 502, ur.headers);
+        ur.pipe(res);
+      });
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+      return;
+    }
     const r: DiscoveryRequest = { host: url.hostname, path: url.pathname + url.search, authorization: req.headers.authorization };
     requests.push(r);
     const a = handler(r);
