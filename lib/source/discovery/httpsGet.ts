@@ -119,6 +119,8 @@ function getOnce(url: URL, headers: Record<string, string>, opts: HttpsGetOption
           };
           res.on('end', finish);
           res.on('error', (e) => (done ? undefined : reject(e)));
+          // A connection cut mid-body (or by the deadline) must not leave the caller waiting.
+          res.on('close', () => (done ? undefined : reject(signal.reason ?? new Error('connection closed before the end of the page'))));
         },
       );
       req.on('error', reject);
