@@ -90,6 +90,13 @@ describe('createApp refuses an open proxy', () => {
     expect(linesOf(lines, 'ERROR')).toEqual([]);
   });
 
+  it('refuses gitHosts credentials without clientAuth too', () => {
+    const yaml = 'privateModules:\n  - pathPrefix: gitlab.example.com/g\ngitHosts:\n  - host: gitlab.example.com\n    auth: {bearer: {envVar: T}}\n';
+    expect(() => createApp(parseConfig(yaml), { log: createLogger({ write: () => {} }), storage: new MemoryStorage() })).toThrow(
+      /gitHosts\[0\] gitlab\.example\.com with bearer credentials.*clientAuth\.allowUnauthenticated/,
+    );
+  });
+
   it('refuses parent proxy credentials without clientAuth too', () => {
     const yaml = 'parentProxy:\n  url: https://proxy.example.com\n  auth:\n    bearerToken: {envVar: T}\npublicModules:\n  sumDatabase:\n    name: sum.golang.org\n    url: https://sum.golang.org\n';
     expect(() => createApp(parseConfig(yaml), { log: createLogger({ write: () => {} }), storage: new MemoryStorage() })).toThrow(/parentProxy\.auth.*clientAuth\.allowUnauthenticated/);

@@ -8,6 +8,9 @@ import { createGitHttpClient } from './source/git/httpClient.js';
 import type { CredentialProvider } from './source/git/locate.js';
 import { GitSources } from './source/git/gitSources.js';
 import { PrivateModulesRouter } from './source/router.js';
+import { ImportPathDiscovery } from './source/discovery/discovery.js';
+import { createHttpsGet } from './source/discovery/httpsGet.js';
+import { HostCredentials } from './source/git/hostCredentials.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { createHandler, type RequestHandler } from './http/handler.js';
 import { ModuleService } from './service/moduleService.js';
@@ -63,6 +66,7 @@ function credentialedReads(config: Config): string[] {
   const reads = config.privateModules.flatMap((m, i) =>
     m.auth?.gitHubApp !== undefined ? [`privateModules[${i}] ${m.pathPrefix} through GitHub App ${m.auth.gitHubApp}`] : [],
   );
+  config.gitHosts.forEach((h, i) => reads.push(`gitHosts[${i}] ${h.host}${h.pathPrefix ? `/${h.pathPrefix}` : ''} with ${h.auth.basic ? 'Basic' : 'bearer'} credentials`));
   if (config.parentProxy?.auth) reads.push('parentProxy with parentProxy.auth credentials');
   return reads;
 }
@@ -100,6 +104,10 @@ async function checkSecrets(config: Config, secrets: SecretLoader, credentials: 
   const parent = config.parentProxy?.auth;
   if (parent?.bearerToken !== undefined) await read('parentProxy.auth.bearerToken', parent.bearerToken);
   if (parent?.password !== undefined) await read('parentProxy.auth.password', parent.password);
+  for (const [i, h] of config.gitHosts.entries()) {
+    if (h.auth.bearer !== undefined) await read(`gitHosts[${i}].auth.bearer`, h.auth.bearer);
+    if (h.auth.basic !== undefined) await read(`gitHosts[${i}].auth.basic.password`, h.auth.basic.password);
+  }
   const ca = config.clientAuth;
   if (!ca.enabled) return;
   for (const [i, id] of ca.identities.entries()) {
@@ -230,7 +238,19 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const hasApps = config.gitHub.some((h) => h.gitHubApps.length > 0);
   const credentials: GitCredentials | undefined = deps.credentials ?? (hasApps ? new GitHubAppCredentials({ config, secrets, log }) : undefined);
   if (config.clientAuth.enabled && config.clientAuth.acl.length === 0) log.warn('clientAuth is enabled with an empty acl: every request will be denied');
-  const git = new GitSources(config, http, credentials, deps.now);
+  const hostCredentials = new HostCredentials(config.gitHosts, secrets);
+  // Paths no static rule covers are found as the go command finds them (docs/go-rules/discovery.md).
+  const discovery = new ImportPathDiscovery({
+    get: createHttpsGet({
+      timeoutMs: config.resolve.discoveryTimeoutSeconds * 1000,
+      maxBodyBytes: 1 << 20,
+      headersFor: (u) => hostCredentials.headersFor(u),
+      tls: config.tls?.minVersion ? { minVersion: config.tls.minVersion } : undefined,
+    }),
+    ttlMs: config.resolve.discoveryCacheSeconds * 1000,
+    now: deps.now,
+  });
+  const git = new GitSources(config, http, credentials, deps.now, discovery, hostCredentials);
   const parent =
     config.parentProxy && verifier
       ? new ParentProxy({

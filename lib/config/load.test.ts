@@ -65,6 +65,9 @@ describe('configuration', () => {
     ['privateModules:\n  - pathPrefix: github.com/x\n    auth: {gitHubApp: 9}\n', 'privateModules[0].auth.gitHubApp: no gitHub[].gitHubApps[] entry for host github.com has id 9'],
     ['gitHub:\n  - host: h.example\n    gitBaseUrl: ftp://x\n', 'gitHub[0].gitBaseUrl'],
     ['bogus: 1\n', 'bogus: unknown key'],
+    ['gitHosts:\n  - host: gitlab.example.com\n    auth: {bearer: t, basic: {username: u, password: p}}\n', 'gitHosts[0].auth: set exactly one of basic or bearer'],
+    ['gitHosts:\n  - host: gitlab.example.com\n    pathPrefix: /group\n    auth: {bearer: t}\n', 'gitHosts[0].pathPrefix: must be path elements'],
+    ['gitHosts:\n  - host: h.example\n    auth: {basic: {username: "a:b", password: p}}\n', 'gitHosts[0].auth.basic.username'],
     ['storage: [\n', 'invalid YAML'],
   ])('names the bad key: %s', (yaml, message) => {
     expect(() => parseConfig(yaml)).toThrow(ConfigError);

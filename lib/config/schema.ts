@@ -85,6 +85,31 @@ export const privateModule = z.strictObject({
     .optional(),
 });
 
+/**
+ * Credentials for a git host other than a GitHub App: HTTP Basic (a user name
+ * and a token or app password) or a bearer token. Sent to https://<host> only,
+ * for URLs under pathPrefix, on discovery pages and git smart HTTP alike.
+ */
+export const gitHostCredentials = z.strictObject({
+  host: z.string().regex(/^[a-z0-9.-]+(:[0-9]+)?$/, 'must be a lower-case host name such as gitlab.example.com'),
+  /** A URL path prefix on the host, element-wise ("group/sub"); default: the whole host. */
+  pathPrefix: z
+    .string()
+    .regex(/^[^/]+(\/[^/]+)*\/?$/, 'must be path elements without a leading "/", such as group/sub')
+    .optional(),
+  auth: z
+    .strictObject({
+      basic: z
+        .strictObject({
+          username: z.string().min(1).regex(/^[^:]*$/, 'must not contain ":"'),
+          password: secretValue,
+        })
+        .optional(),
+      bearer: secretValue.optional(),
+    })
+    .refine((a) => (a.basic ? 1 : 0) + (a.bearer ? 1 : 0) === 1, { message: 'set exactly one of basic or bearer' }),
+});
+
 const sumDatabase = z.strictObject({
   name: z.string().min(1),
   publicKey: z.string().min(1).optional(),
@@ -155,6 +180,8 @@ export const configSchema = z.strictObject({
     .default({ fs: { dir: '.modproxy-data' } }),
   gitHub: z.array(gitHubHost).default([{ host: 'github.com', gitHubApps: [] }]),
   privateModules: z.array(privateModule).default([]),
+  /** Basic or bearer credentials per git host (and path prefix), for hosts found by the static rules or by discovery. */
+  gitHosts: z.array(gitHostCredentials).default([]),
   /** Where public modules (outside every privateModules prefix) come from; see docs/public-modules.md. */
   parentProxy: z
     .strictObject({
@@ -317,8 +344,19 @@ export const configSchema = z.strictObject({
       gitMaxPackBytes: z.number().int().positive().default(256 << 20),
       /** How long one listing of a repository's refs answers every request for that repository (0: concurrent requests only). */
       gitRefListingTtlSeconds: z.number().nonnegative().default(5),
+      /** Total deadline of one import-path discovery request (?go-get=1), redirects included. */
+      discoveryTimeoutSeconds: z.number().positive().default(15),
+      /** How long a discovered repository root (or a discovery failure) is remembered. */
+      discoveryCacheSeconds: z.number().nonnegative().default(60),
     })
-    .default({ gitIdleTimeoutSeconds: 60, gitDeadlineSeconds: 120, gitMaxPackBytes: 256 << 20, gitRefListingTtlSeconds: 5 }),
+    .default({
+      gitIdleTimeoutSeconds: 60,
+      gitDeadlineSeconds: 120,
+      gitMaxPackBytes: 256 << 20,
+      gitRefListingTtlSeconds: 5,
+      discoveryTimeoutSeconds: 15,
+      discoveryCacheSeconds: 60,
+    }),
   /** HTTPS for the modproxy server entry, and the lowest TLS version (the seed's key). */
   tls: tlsConfig.optional(),
   // Seed keys accepted for compatibility, unused here.
@@ -329,3 +367,4 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>;
 export type GitHubHostConfig = z.infer<typeof gitHubHost>;
 export type PrivateModuleConfig = z.infer<typeof privateModule>;
+export type GitHostCredentialsConfig = z.infer<typeof gitHostCredentials>;

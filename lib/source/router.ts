@@ -16,7 +16,7 @@ function isUnderPrefix(modPath: string, prefix: string): boolean {
 export class PrivateModulesRouter implements SourceRouter {
   constructor(
     private readonly rules: readonly PrivateModuleConfig[],
-    private readonly open: (modPath: string, rule: PrivateModuleConfig) => ModuleSource,
+    private readonly open: (modPath: string, rule: PrivateModuleConfig) => ModuleSource | Promise<ModuleSource>,
     /** The source of every other path (a parent proxy), if any. */
     private readonly openPublic?: (modPath: string) => ModuleSource,
   ) {}

@@ -11,11 +11,12 @@ export interface TestCert {
   certFile: string;
 }
 
-export function makeTestCert(dir: string): TestCert {
+/** `dnsNames`: further names the certificate is valid for (hosts reached through a CONNECT proxy). */
+export function makeTestCert(dir: string, dnsNames: readonly string[] = []): TestCert {
   fs.mkdirSync(dir, { recursive: true });
   const keyFile = path.join(dir, 'key.pem');
   const certFile = path.join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], {
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', `subjectAltName=${['IP:127.0.0.1', ...dnsNames.map((n) => `DNS:${n}`)].join(',')}`], {
     stdio: 'ignore',
   });
   return { key: fs.readFileSync(keyFile, 'utf8'), cert: fs.readFileSync(certFile, 'utf8'), certFile };

@@ -6,15 +6,15 @@ import { createGitHttpClient } from './httpClient.js';
 import { GitSources } from './gitSources.js';
 
 describe('GitSources', () => {
-  it('holds a bounded number of repository stores however many repositories are opened', () => {
+  it('holds a bounded number of repository stores however many repositories are opened', async () => {
     const config = parseConfig(`privateModules:\n  - pathPrefix: github.com/acme\nresolve:\n  gitWorkDir: "${path.join(os.tmpdir(), 'modproxy-gitsources-test')}"\n`);
     const git = new GitSources(config, createGitHttpClient());
     const rule = config.privateModules[0];
-    for (let i = 0; i < 50; i++) git.open(`github.com/acme/r${i}`, rule);
+    for (let i = 0; i < 50; i++) await git.open(`github.com/acme/r${i}`, rule);
     expect(git.heldStores).toBe(8);
     // Reopening a recently used repository does not add a store.
-    git.open('github.com/acme/r49/sub', rule);
+    await git.open('github.com/acme/r49/sub', rule);
     expect(git.heldStores).toBe(8);
-    expect(git.locate('github.com/acme/r49/sub', rule).fetchUrl).toBe('https://github.com/acme/r49');
+    expect((await git.locate('github.com/acme/r49/sub', rule)).fetchUrl).toBe('https://github.com/acme/r49');
   });
 });

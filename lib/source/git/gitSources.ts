@@ -14,7 +14,9 @@ import type { Config, GitHubHostConfig, PrivateModuleConfig } from '../../config
 import { CodeRepo } from './codeRepo.js';
 import { RemoteGitRepo } from './gitRepo.js';
 import { GitModuleSource } from './gitSource.js';
-import { locateRepository, type CredentialProvider, type RepoLocation } from './locate.js';
+import type { ImportPathDiscovery } from '../discovery/discovery.js';
+import type { HostCredentials } from './hostCredentials.js';
+import { locateDiscovered, locateRepository, locateStatic, type CredentialProvider, type RepoLocation } from './locate.js';
 import { GitObjectStore } from './objectStore.js';
 import { RefListings } from './refListings.js';
 
@@ -37,19 +39,24 @@ export class GitSources {
     private readonly credentials?: CredentialProvider,
     /** The clock for reusing ref listings (tests). */
     now?: () => number,
+    /** Finds repositories of paths no static rule covers; without it such paths are not found. */
+    private readonly discovery?: ImportPathDiscovery,
+    /** Basic/bearer credentials per host (gitHosts[]), used where no GitHub App applies. */
+    private readonly hostCredentials?: HostCredentials,
   ) {
     this.hosts = new Map(config.gitHub.map((h) => [h.host, h]));
     this.workDir = config.resolve.gitWorkDir ?? path.join(os.tmpdir(), 'modproxy-git');
     this.refListings = new RefListings(config.resolve.gitRefListingTtlSeconds * 1000, now);
   }
 
-  locate(modPath: string, rule: PrivateModuleConfig): RepoLocation {
-    return locateRepository(modPath, rule, this.hosts);
+  async locate(modPath: string, rule: PrivateModuleConfig): Promise<RepoLocation> {
+    if (!this.discovery) return locateRepository(modPath, rule, this.hosts);
+    return locateStatic(modPath, rule, this.hosts) ?? locateDiscovered(modPath, rule, await this.discovery.repoRootFor(modPath));
   }
 
   /** A fresh per-request source for a module (its ref table is read once, lazily). */
-  open(modPath: string, rule: PrivateModuleConfig): GitModuleSource {
-    const loc = this.locate(modPath, rule);
+  async open(modPath: string, rule: PrivateModuleConfig): Promise<GitModuleSource> {
+    const loc = await this.locate(modPath, rule);
     const store = this.storeFor(loc);
     const refs = this.refListings.source(loc.fetchUrl, () => store.listRemoteRefs());
     return new GitModuleSource(new CodeRepo(new RemoteGitRepo(store, loc.originUrl, refs), loc.codeRoot, modPath));
@@ -60,12 +67,20 @@ export class GitSources {
     return this.held.size;
   }
 
+  /** gitHosts[] credentials for a repository URL, if configured for it (asked again on each request, for rotation). */
+  private hostAuth(url: string): { headers: () => Promise<Record<string, string>> } | undefined {
+    const creds = this.hostCredentials;
+    const u = new URL(url);
+    if (!creds?.entryFor(u)) return undefined;
+    return { headers: async () => (await creds.headersFor(u)) ?? {} };
+  }
+
   private storeFor(loc: RepoLocation): GitObjectStore {
     const url = loc.fetchUrl;
     let store = this.held.get(url) ?? this.weak.get(url)?.deref();
     if (!store) {
       const dir = path.join(this.workDir, crypto.createHash('sha256').update(url).digest('hex').slice(0, 24));
-      store = new GitObjectStore(dir, { url, http: this.http, ...this.credentials?.remoteAuth(loc) });
+      store = new GitObjectStore(dir, { url, http: this.http, ...(this.credentials?.remoteAuth(loc) ?? this.hostAuth(url)) });
       this.weak.set(url, new WeakRef(store));
       this.forget.register(store, url);
     }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/load.js';
 import { NotFoundError } from '../../errors.js';
 import { PrivateModulesRouter } from '../router.js';
-import { locateRepository } from './locate.js';
+import { locateDiscovered, locateRepository, locateStatic } from './locate.js';
 
 const config = parseConfig(`
 gitHub:
@@ -50,5 +50,26 @@ describe('module path → repository', () => {
   it.each(['github.com/acme', 'github.com/acme/r.git', 'example.org/noqualifier'])('finds no repository for %s', (m) => {
     expect(router.serves(m)).toBe(true);
     expect(() => locate(m)).toThrow(NotFoundError);
+  });
+});
+
+describe('static rules before discovery, and discovered roots', () => {
+  const rule = config.privateModules[0];
+  it('bitbucket.org is a static three-element rule; other hosts are left to discovery', () => {
+    expect(locateStatic('bitbucket.org/ws/repo/sub', rule, hosts)).toMatchObject({ codeRoot: 'bitbucket.org/ws/repo', fetchUrl: 'https://bitbucket.org/ws/repo' });
+    expect(locateStatic('gitlab.example.com/g/s/p', rule, hosts)).toBeUndefined();
+  });
+
+  it('takes a git root from discovery; refuses mod roots, other VCS and non-HTTP URLs as not found', () => {
+    expect(locateDiscovered('go.example.com/lib/x', rule, { root: 'go.example.com/lib', vcs: 'git', repoUrl: 'https://git.example.com/lib' })).toMatchObject({
+      codeRoot: 'go.example.com/lib',
+      originUrl: 'https://git.example.com/lib',
+      fetchUrl: 'https://git.example.com/lib',
+      host: 'git.example.com',
+    });
+    expect(() => locateDiscovered('go.example.com/m', rule, { root: 'go.example.com/m', vcs: 'mod', repoUrl: 'https://p.example.com' })).toThrow(NotFoundError);
+    expect(() => locateDiscovered('go.example.com/m', rule, { root: 'go.example.com/m', vcs: 'mod', repoUrl: 'https://p.example.com' })).toThrow('no checksum database');
+    expect(() => locateDiscovered('go.example.com/h', rule, { root: 'go.example.com/h', vcs: 'hg', repoUrl: 'https://h.example.com' })).toThrow('reads only git repositories');
+    expect(() => locateDiscovered('go.example.com/s', rule, { root: 'go.example.com/s', vcs: 'git', repoUrl: 'ssh://git@h.example.com/s' })).toThrow('smart HTTP only');
   });
 });

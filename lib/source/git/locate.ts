@@ -6,9 +6,12 @@
 //     the repository root is the first three path elements;
 //   - ".git"-qualified paths on any host: the root ends at the first element
 //     ending in ".git", and the repository URL is that path without ".git".
-// Dynamic `?go-get=1` discovery is not supported: such paths are not found.
+//   - bitbucket.org: the first three path elements, a git repository;
+// every other path is found by `?go-get=1` discovery (lib/source/discovery/,
+// docs/go-rules/discovery.md), and locateDiscovered turns its answer into a location.
 import type { GitHubHostConfig, PrivateModuleConfig } from '../../config/schema.js';
 import { NotFoundError } from '../../errors.js';
+import type { DiscoveredRoot } from '../discovery/discovery.js';
 import type { GitRemote } from './objectStore.js';
 
 export interface RepoLocation {
@@ -36,6 +39,19 @@ const QUALIFIED = /^((?:[a-z0-9.-]+\.)+[a-z0-9.-]+(?::[0-9]+)?(?:\/~?[\w.-]+)+?)
 
 /** Where the module's repository is; throws NotFoundError for paths whose repository cannot be found. */
 export function locateRepository(modPath: string, rule: PrivateModuleConfig, hosts: ReadonlyMap<string, GitHubHostConfig>): RepoLocation {
+  const loc = locateStatic(modPath, rule, hosts);
+  if (loc) return loc;
+  throw new NotFoundError(
+    `module ${modPath}: cannot find its repository (only paths on ${[...hosts.keys()].join(', ') || 'github.com'} and .git-qualified paths are supported)`,
+  );
+}
+
+/**
+ * Where the module's repository is by the static rules; undefined when no
+ * static rule covers the path (then discovery decides). Throws NotFoundError
+ * for paths a static rule covers but rejects.
+ */
+export function locateStatic(modPath: string, rule: PrivateModuleConfig, hosts: ReadonlyMap<string, GitHubHostConfig>): RepoLocation | undefined {
   const elems = modPath.split('/');
   const host = elems[0];
   const hostConfig = hosts.get(host);
@@ -59,7 +75,7 @@ export function locateRepository(modPath: string, rule: PrivateModuleConfig, hos
       rule,
     };
   }
-  if (hostConfig || host === 'github.com') {
+  if (hostConfig || host === 'github.com' || host === 'bitbucket.org') {
     if (elems.length < 3 || !ELEM.test(elems[1]) || !ELEM.test(elems[2])) {
       throw new NotFoundError(`invalid ${host} import path "${modPath}"`);
     }
@@ -74,7 +90,25 @@ export function locateRepository(modPath: string, rule: PrivateModuleConfig, hos
       rule,
     };
   }
-  throw new NotFoundError(
-    `module ${modPath}: cannot find its repository (only paths on ${[...hosts.keys()].join(', ') || 'github.com'} and .git-qualified paths are supported)`,
-  );
+  return undefined;
+}
+
+/** A location from discovery's answer; other VCS and mod roots are refused (not found, so the client may go elsewhere). */
+export function locateDiscovered(modPath: string, rule: PrivateModuleConfig, d: DiscoveredRoot): RepoLocation {
+  if (d.vcs === 'mod') {
+    throw new NotFoundError(
+      `module ${modPath}: ${d.root} is served by the module proxy ${d.repoUrl} (go-import "mod"); modproxy does not read module proxies found by discovery: no checksum database could verify them`,
+    );
+  }
+  if (d.vcs !== 'git') throw new NotFoundError(`module ${modPath}: ${d.root} is a ${d.vcs} repository; modproxy reads only git repositories`);
+  let url: URL;
+  try {
+    url = new URL(d.repoUrl);
+  } catch {
+    throw new NotFoundError(`module ${modPath}: invalid repo root "${d.repoUrl}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new NotFoundError(`module ${modPath}: repository ${d.repoUrl} is not reachable over HTTP(S); modproxy reads git repositories with smart HTTP only`);
+  }
+  return { codeRoot: d.root, originUrl: d.repoUrl, fetchUrl: d.repoUrl, host: url.host, rule };
 }
