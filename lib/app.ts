@@ -267,7 +267,9 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const clientAuth = config.clientAuth.enabled ? ClientAuth.create(config.clientAuth, { secrets, log, gceCertsUrl: deps.gceCertsUrl, now: deps.now }) : undefined;
   // Surface a failure at ready(); requests also wait for (and fail with) it.
   clientAuth?.catch(() => {});
-  const serve = createHandler({ service, sumdb, log, publicCache: !config.clientAuth.enabled, zipRedirect: config.zipRedirect, clientAuth });
+  const serve = createHandler({ service, sumdb, log, publicCache: !config.clientAuth.enabled, zipRedirect: config.zipRedirect, clientAuth,
+    logHits: { mode: config.logging.hits, sampleRate: config.logging.hitSampleRate },
+  });
   // Every request's storage calls share one time budget (GCS retries each call on its own).
   const budgetMs = (config.storage.gcs?.requestBudgetSeconds ?? 0) * 1000;
   const handler: RequestHandler = budgetMs > 0 ? (req, res) => withStorageBudget(budgetMs, () => serve(req, res)) : serve;
