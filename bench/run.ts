@@ -320,7 +320,7 @@ async function findNginx(): Promise<string | undefined> {
 async function hitsScenario(git: GitHttpServer): Promise<void> {
   const conns = Number(process.env.BENCH_HIT_CONNECTIONS ?? 32);
   const secs = Number(process.env.BENCH_HIT_SECONDS ?? 4);
-  await smallModuleRepo('hits', Number(process.env.BENCH_HIT_FILES ?? 300));
+  await smallModuleRepo('hits', Number(process.env.BENCH_HIT_FILES ?? 130));
   const dir = path.join(tmp, 'proxy-hits');
   const config = testConfig(dir, { 'github.com': git.url }, ['github.com/bench']);
   const rel = '/github.com/bench/hits/@v/v1.0.0';
@@ -402,7 +402,7 @@ http.createServer((req, res) => { const b = bodies.get(req.url); if (!b) { res.w
       const ngPort = await freePort();
       fs.writeFileSync(
         path.join(ngDir, 'nginx.conf'),
-        `worker_processes 1;\ndaemon off;\npid ${ngDir}/nginx.pid;\nerror_log ${ngDir}/error.log;\nevents { worker_connections 1024; }\nhttp {\n  access_log off;\n  sendfile on;\n  tcp_nopush on;\n  keepalive_requests 1000000;\n  client_body_temp_path ${ngDir}/body; proxy_temp_path ${ngDir}/proxy; fastcgi_temp_path ${ngDir}/fcgi; uwsgi_temp_path ${ngDir}/uwsgi; scgi_temp_path ${ngDir}/scgi;\n  types { text/plain mod; application/json info; application/zip zip; }\n  server { listen 127.0.0.1:${ngPort}; root ${files}; }\n}\n`,
+        `${process.getuid?.() === 0 ? `user ${os.userInfo().username};\n` : ''}worker_processes 1;\ndaemon off;\npid ${ngDir}/nginx.pid;\nerror_log ${ngDir}/error.log;\nevents { worker_connections 1024; }\nhttp {\n  access_log off;\n  sendfile on;\n  tcp_nopush on;\n  keepalive_requests 1000000;\n  client_body_temp_path ${ngDir}/body; proxy_temp_path ${ngDir}/proxy; fastcgi_temp_path ${ngDir}/fcgi; uwsgi_temp_path ${ngDir}/uwsgi; scgi_temp_path ${ngDir}/scgi;\n  types { text/plain mod; application/json info; application/zip zip; }\n  server { listen 127.0.0.1:${ngPort}; root ${files}; }\n}\n`,
       );
       const ng = await spawnServer(nginx, ['-c', path.join(ngDir, 'nginx.conf'), '-p', ngDir], {}, `http://127.0.0.1:${ngPort}${rel}.mod`);
       stops.push(ng.stop);
