@@ -418,7 +418,11 @@ export class ModuleService {
     if ('error' in record.zip) throw new NotFoundError(record.zip.error);
     const z = record.zip;
     const storage = this.opts.storage;
-    if (z.size > this.maxZipBytes) return new StoredArtifact(storage, z.blob, z.size, z.sha256);
+    if (z.size > this.maxZipBytes) {
+      // Streamed from storage; the handle alone is kept, so its reply headers are built once.
+      const handle = await this.cache.get(`handle ${z.blob} ${z.sha256}`, async () => new StoredArtifact(storage, z.blob, z.size, z.sha256), () => 0);
+      return handle!;
+    }
     // Small zips are read whole, once, and served from memory; the record's digest is the ETag (no re-hashing).
     const a = await this.cache.get(
       ArtifactCache.bodyKey(z.blob, z.sha256),
