@@ -342,6 +342,8 @@ async function hitsScenario(git: GitHttpServer): Promise<void> {
   const rss: Record<string, number> = {};
   const measure = async (name: string, base: string, pid: number | undefined, paths: Partial<Record<(typeof exts)[number] | 'hello', string>>) => {
     rows[name] = {};
+    // A short warm-up first (JIT, connection pools), not measured.
+    await loadgen(`${base}${Object.values(paths)[0]}`, conns, 1);
     for (const [k, p] of Object.entries(paths)) {
       const r = await loadgen(`${base}${p}`, conns, secs);
       rows[name][k] = { rps: Math.round(r.rps), p99ms: Number(r.p99ms.toFixed(2)), errors: r.errors };
