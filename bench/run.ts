@@ -11,6 +11,12 @@
 //       cache/download tree, and x/mod's own checksum database server), against
 //       the go command reading the parent directly; both verify every version
 //       with the database. The ratio modproxy / parent.
+//   (e) hits: requests/s, p99 latency and RSS for cached .mod/.info/.zip from
+//       modproxy's own server and under functions-framework, side by side
+//       with a functions-framework hello world, a node:http server holding
+//       the same bytes in memory, and nginx serving them as files (installed
+//       with apt-get when missing and running as root). Load from
+//       bench/loadgen.mjs in its own process.
 import { execFile, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -229,6 +235,215 @@ async function load(url: string, concurrency: number, seconds: number): Promise<
   return { rps: done / ((performance.now() - t0) / 1000), errors };
 }
 
+/** Runs bench/loadgen.mjs in its own process against `url`. */
+async function loadgen(url: string, connections: number, seconds: number): Promise<{ rps: number; errors: number; p99ms: number }> {
+  const { stdout } = await pexec(process.execPath, [path.resolve('bench/loadgen.mjs'), url, String(connections), String(seconds)], { maxBuffer: 1 << 20 });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as { rps: number; errors: number; p99ms: number };
+}
+
+/** Current resident set size (VmRSS) of a process, bytes. */
+function rssOf(pid: number | undefined): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+type Spawned = { url: string; pid: number | undefined; stop: () => Promise<void> };
+
+/** Spawns a server process and waits until `probe` answers. */
+async function spawnServer(cmd: string, argv: string[], env: Record<string, string>, probe: string, cwd?: string): Promise<Spawned> {
+  const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'], detached: true, cwd });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${cmd} exited: ${err}`);
+    try {
+      if ((await fetch(probe)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${cmd} did not start: ${err}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url: new URL(probe).origin,
+    pid: child.pid,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGTERM');
+      const t = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  const srv = http.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+/** nginx's binary: installed, or installed now with apt-get when running as root on Debian; else undefined. */
+async function findNginx(): Promise<string | undefined> {
+  const which = async () => {
+    for (const p of ['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx']) if (fs.existsSync(p)) return p;
+    return undefined;
+  };
+  const found = await which();
+  if (found || process.getuid?.() !== 0 || !fs.existsSync('/usr/bin/apt-get')) return found;
+  for (const pkg of ['nginx-light', 'nginx']) {
+    try {
+      await pexec('apt-get', ['install', '-y', '-q', '--no-install-recommends', pkg], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, maxBuffer: 16 << 20 });
+      return await which();
+    } catch {
+      // try the next name (or apt-get update first)
+      await pexec('apt-get', ['update', '-q'], { maxBuffer: 16 << 20 }).catch(() => undefined);
+    }
+  }
+  return which();
+}
+
+/**
+ * (e) hits: the same cached .mod, .info and .zip from modproxy's own server,
+ * from modproxy under functions-framework, from a node:http server holding
+ * the bytes in memory, and from nginx serving them as files; plus a
+ * functions-framework hello-world function (the ceiling under FF). The load
+ * generator (bench/loadgen.mjs) runs in its own process.
+ */
+async function hitsScenario(git: GitHttpServer): Promise<void> {
+  const conns = Number(process.env.BENCH_HIT_CONNECTIONS ?? 32);
+  const secs = Number(process.env.BENCH_HIT_SECONDS ?? 4);
+  await smallModuleRepo('hits', Number(process.env.BENCH_HIT_FILES ?? 130));
+  const dir = path.join(tmp, 'proxy-hits');
+  const config = testConfig(dir, { 'github.com': git.url }, ['github.com/bench']);
+  const rel = '/github.com/bench/hits/@v/v1.0.0';
+  const exts = ['mod', 'info', 'zip'] as const;
+  const lean = await startBenchProxy(git, dir);
+  // Prime: the version is committed and its zip built, then every request is a hit.
+  const bodies: Record<string, Buffer> = {};
+  for (const ext of exts) {
+    const r = await fetch(`${lean.url}${rel}.${ext}`);
+    if (r.status !== 200) throw new Error(`${ext}: ${r.status} ${await r.text()}`);
+    bodies[ext] = Buffer.from(await r.arrayBuffer());
+  }
+  const gitBefore = git.requests.length;
+  const load = os.loadavg()[0];
+  console.log(
+    `(e) hits: .mod ${bodies.mod.length} B, .info ${bodies.info.length} B, .zip ${(bodies.zip.length / 1024).toFixed(0)} KiB; ${conns} connections, ${secs} s each, load generator in its own process; ${os.cpus().length} CPUs, load average ${load.toFixed(2)}`,
+  );
+  const rows: Record<string, Record<string, { rps: number; p99ms: number; errors: number } | string>> = {};
+  const rss: Record<string, number> = {};
+  const measure = async (name: string, base: string, pid: number | undefined, paths: Partial<Record<(typeof exts)[number] | 'hello', string>>) => {
+    rows[name] = {};
+    // A short warm-up first (JIT, connection pools), not measured.
+    await loadgen(`${base}${Object.values(paths)[0]}`, conns, 1);
+    for (const [k, p] of Object.entries(paths)) {
+      const r = await loadgen(`${base}${p}`, conns, secs);
+      rows[name][k] = { rps: Math.round(r.rps), p99ms: Number(r.p99ms.toFixed(2)), errors: r.errors };
+    }
+    rss[name] = rssOf(pid);
+  };
+  const proxyPaths = { mod: `${rel}.mod`, info: `${rel}.info`, zip: `${rel}.zip` };
+  await measure('modproxy (own server)', lean.url, lean.child.pid, proxyPaths);
+  await lean.stop();
+
+  // Same storage directory: everything is committed already, so these are hits too.
+  const stops: Array<() => Promise<void>> = [];
+  try {
+    await pexec('npm', ['run', 'build'], { maxBuffer: 16 << 20 });
+    const ffMain = path.resolve('node_modules/@google-cloud/functions-framework/build/src/main.js');
+    const ffPort = await freePort();
+    const ff = await spawnServer(process.execPath, [ffMain, '--target=goproxy', `--source=${process.cwd()}`], { PORT: String(ffPort), MODPROXY_CONFIG: config }, `http://127.0.0.1:${ffPort}/healthz`);
+    stops.push(ff.stop);
+    await measure('modproxy (functions-framework)', ff.url, ff.pid, proxyPaths);
+    await ff.stop();
+
+    const hello = path.join(tmp, 'hello-fn');
+    fs.mkdirSync(hello, { recursive: true });
+    fs.writeFileSync(path.join(hello, 'package.json'), '{"main":"index.js"}\n');
+    fs.writeFileSync(path.join(hello, 'index.js'), "exports.hello = (req, res) => { res.send('hello world'); };\n");
+    const helloPort = await freePort();
+    const hf = await spawnServer(process.execPath, [ffMain, '--target=hello', `--source=${hello}`], { PORT: String(helloPort) }, `http://127.0.0.1:${helloPort}/`);
+    stops.push(hf.stop);
+    await measure('functions-framework hello world', hf.url, hf.pid, { hello: '/' });
+    await hf.stop();
+
+    // node:http from memory: the same bytes and content types, no logic at all.
+    const files = path.join(tmp, 'hit-files');
+    fs.mkdirSync(path.join(files, path.dirname(rel)), { recursive: true });
+    for (const ext of exts) fs.writeFileSync(path.join(files, `${rel}.${ext}`), bodies[ext]);
+    const nodePort = await freePort();
+    const nodeScript = path.join(tmp, 'memserver.mjs');
+    fs.writeFileSync(
+      nodeScript,
+      `import http from 'node:http'; import fs from 'node:fs'; import path from 'node:path';
+const types = { mod: 'text/plain; charset=utf-8', info: 'application/json', zip: 'application/zip' };
+const bodies = new Map();
+for (const ext of Object.keys(types)) bodies.set(${JSON.stringify(rel)} + '.' + ext, { body: fs.readFileSync(path.join(${JSON.stringify(files)}, ${JSON.stringify(rel)} + '.' + ext)), type: types[ext] });
+http.createServer((req, res) => { const b = bodies.get(req.url); if (!b) { res.writeHead(404); res.end(); return; } res.writeHead(200, { 'content-type': b.type, 'content-length': b.body.length }); res.end(b.body); }).listen(${nodePort}, '127.0.0.1');
+`,
+    );
+    const mem = await spawnServer(process.execPath, [nodeScript], {}, `http://127.0.0.1:${nodePort}${rel}.mod`);
+    stops.push(mem.stop);
+    await measure('node:http from memory', mem.url, mem.pid, proxyPaths);
+    await mem.stop();
+
+    const nginx = await findNginx();
+    if (!nginx) {
+      rows.nginx = { skipped: 'nginx not installed: apt-get install nginx-light (or nginx), then run again' };
+    } else {
+      const ngDir = path.join(tmp, 'nginx');
+      fs.mkdirSync(ngDir, { recursive: true });
+      const ngPort = await freePort();
+      fs.writeFileSync(
+        path.join(ngDir, 'nginx.conf'),
+        `${process.getuid?.() === 0 ? `user ${os.userInfo().username};\n` : ''}worker_processes 1;\ndaemon off;\npid ${ngDir}/nginx.pid;\nerror_log ${ngDir}/error.log;\nevents { worker_connections 1024; }\nhttp {\n  access_log off;\n  sendfile on;\n  tcp_nopush on;\n  keepalive_requests 1000000;\n  client_body_temp_path ${ngDir}/body; proxy_temp_path ${ngDir}/proxy; fastcgi_temp_path ${ngDir}/fcgi; uwsgi_temp_path ${ngDir}/uwsgi; scgi_temp_path ${ngDir}/scgi;\n  types { text/plain mod; application/json info; application/zip zip; }\n  server { listen 127.0.0.1:${ngPort}; root ${files}; }\n}\n`,
+      );
+      const ng = await spawnServer(nginx, ['-c', path.join(ngDir, 'nginx.conf'), '-p', ngDir], {}, `http://127.0.0.1:${ngPort}${rel}.mod`);
+      stops.push(ng.stop);
+      await measure('nginx (files, 1 worker)', ng.url, ng.pid, proxyPaths);
+      await ng.stop();
+    }
+  } finally {
+    for (const s of stops) await s().catch(() => undefined);
+  }
+
+  const nodeRow = rows['node:http from memory'];
+  const helloRps = (rows['functions-framework hello world'].hello as { rps: number }).rps;
+  const rpsOf = (row: string, k: string) => (rows[row]?.[k] as { rps: number } | undefined)?.rps;
+  console.log(`    ${'server'.padEnd(34)} ${exts.map((e) => `.${e} req/s (p99 ms)`.padEnd(24)).join('')} RSS`);
+  for (const [name, row] of Object.entries(rows)) {
+    if (typeof Object.values(row)[0] === 'string') {
+      console.log(`    ${name.padEnd(34)} ${Object.values(row)[0] as string}`);
+      continue;
+    }
+    const cells = (row.hello ? ['hello'] : exts).map((k) => {
+      const c = row[k] as { rps: number; p99ms: number; errors: number };
+      return `${c.rps} (${c.p99ms})${c.errors ? ` ${c.errors} errors` : ''}`.padEnd(24);
+    });
+    console.log(`    ${name.padEnd(34)} ${cells.join('')} ${mib(rss[name])}`);
+  }
+  const ratios: Record<string, number> = {};
+  for (const ext of exts) {
+    const base = (nodeRow[ext] as { rps: number }).rps;
+    ratios[`own/node ${ext}`] = Number((rpsOf('modproxy (own server)', ext)! / base).toFixed(2));
+    ratios[`ff/hello ${ext}`] = Number((rpsOf('modproxy (functions-framework)', ext)! / helloRps).toFixed(2));
+    const ng = rpsOf('nginx (files, 1 worker)', ext);
+    if (ng) ratios[`own/nginx ${ext}`] = Number((rpsOf('modproxy (own server)', ext)! / ng).toFixed(2));
+  }
+  console.log(`    ratios: ${Object.entries(ratios).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  const gitDuring = git.requests.length - gitBefore;
+  console.log(`    git requests during the hit phase: ${gitDuring}`);
+  results.hits = { connections: conns, seconds: secs, loadAverage: load, cpus: os.cpus().length, sizes: { mod: bodies.mod.length, info: bodies.info.length, zip: bodies.zip.length }, rows, rssBytes: rss, ratios, gitRequests: gitDuring };
+}
+
 async function main() {
   const git = await startGitHttpServer({ projectRoot: repos });
   const runner = new GoRunner({ tmp: path.join(tmp, 'go'), insteadOf: { 'https://github.com/': `${git.url}/` } });
@@ -342,6 +557,8 @@ async function main() {
         await parent.close();
       }
     }
+
+    if (only('hits')) await hitsScenario(git);
 
     if (only('rss')) {
       const sizeMiB = Number(process.env.BENCH_LARGE_MIB ?? 120);

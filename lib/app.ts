@@ -198,6 +198,16 @@ export function storageFromConfig(config: Config): ObjectStorage {
   return new GcsStorage({ bucket: gcs.bucket, prefix: gcs.prefix, clientOptions });
 }
 
+/** The largest zip held in memory: none that would be answered with a redirect anyway. */
+function zipsHeldUpTo(config: Config, storage: ObjectStorage): number {
+  const max = config.cache.maxZipBytes;
+  if (!storage.signedReadUrl) return max;
+  const r = config.zipRedirect;
+  if (r.mode === 'always') return 0;
+  if (r.mode === 'auto') return Math.min(max, r.thresholdBytes - 1);
+  return max;
+}
+
 export function createApp(config: Config, deps: AppDeps = {}): App {
   const log = deps.log ?? createLogger();
   for (const key of ['maxChildProcesses', 'httpProxy'] as const) {
@@ -277,12 +287,15 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     commitHook: deps.commitHook,
     leases: useLeases ? new Leases(storage, { ttlMs: coord.leaseTtlSeconds * 1000, maxWaitMs: coord.leaseMaxWaitSeconds * 1000 }) : undefined,
     negativeCacheMs: coord.negativeCacheSeconds * 1000,
+    cache: { memoryBytes: config.cache.memoryBytes, maxZipBytes: zipsHeldUpTo(config, storage) },
     now: deps.now,
   });
   const clientAuth = config.clientAuth.enabled ? ClientAuth.create(config.clientAuth, { secrets, log, gceCertsUrl: deps.gceCertsUrl, now: deps.now }) : undefined;
   // Surface a failure at ready(); requests also wait for (and fail with) it.
   clientAuth?.catch(() => {});
-  const serve = createHandler({ service, sumdb, log, publicCache: !config.clientAuth.enabled, zipRedirect: config.zipRedirect, clientAuth });
+  const serve = createHandler({ service, sumdb, log, publicCache: !config.clientAuth.enabled, zipRedirect: config.zipRedirect, clientAuth,
+    logHits: { mode: config.logging.hits, sampleRate: config.logging.hitSampleRate },
+  });
   // Every request's storage calls share one time budget (GCS retries each call on its own).
   const budgetMs = (config.storage.gcs?.requestBudgetSeconds ?? 0) * 1000;
   const handler: RequestHandler = budgetMs > 0 ? (req, res) => withStorageBudget(budgetMs, () => serve(req, res)) : serve;

@@ -87,6 +87,32 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
+describe('hits', () => {
+  it('once cached, a hit of .info, .mod or .zip (GET, HEAD, conditional) touches neither storage nor git', async () => {
+    const paths = ['/github.com/o/p/@v/v1.0.0.info', '/github.com/o/p/@v/v1.0.0.mod', '/github.com/o/p/@v/v1.0.0.zip'];
+    const bodies = new Map<string, Buffer>();
+    for (const p of paths) {
+      const r = await raw(proxy.url, p);
+      expect(r.status).toBe(200);
+      bodies.set(p, r.body);
+    }
+    await proxy.app.service.idle();
+    for (const p of paths) await raw(proxy.url, p); // the first read after a commit fills the cache
+    const keysBefore = spy.keys.length;
+    const gitBefore = git.requests.length;
+    for (const p of paths) {
+      const r = await raw(proxy.url, p);
+      expect([p, r.status]).toEqual([p, 200]);
+      expect(r.body).toEqual(bodies.get(p));
+      expect((await raw(proxy.url, p, { method: 'HEAD' })).status).toBe(200);
+      const nm = await raw(proxy.url, p, { headers: { 'if-none-match': r.headers.etag as string } });
+      expect(nm.status).toBe(304);
+    }
+    expect(spy.keys.slice(keysBefore)).toEqual([]);
+    expect(git.requests.length).toBe(gitBefore);
+  });
+});
+
 describe('successful responses', () => {
   it('GET / answers 200 with a short text', async () => {
     const r = await raw(proxy.url, '/');

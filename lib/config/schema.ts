@@ -324,6 +324,31 @@ export const configSchema = z.strictObject({
       negativeCacheSeconds: z.number().int().nonnegative().default(30),
     })
     .default({ leaseTtlSeconds: 120, leaseMaxWaitSeconds: 15, negativeCacheSeconds: 30 }),
+  /**
+   * In-memory cache of immutable artifacts (records of committed versions,
+   * canonical .info, .mod, small zips), so a hit reads no storage.
+   */
+  cache: z
+    .strictObject({
+      /** Bytes held in memory, all entries together (0 disables). Sized for a 512 MiB instance. */
+      memoryBytes: z.number().int().nonnegative().default(64 << 20),
+      /** Zips up to this size are held in memory; larger ones stream from storage (or redirect). */
+      maxZipBytes: z.number().int().nonnegative().default(4 << 20),
+    })
+    .default({ memoryBytes: 64 << 20, maxZipBytes: 4 << 20 }),
+  /** Request logging. */
+  logging: z
+    .strictObject({
+      /**
+       * Request log lines of successful answers (status below 400): all, a
+       * sample (hitSampleRate), or none (when Cloud Run's own request log is
+       * enough). Failures (4xx/5xx) and every other line are always logged.
+       */
+      hits: z.enum(['all', 'sample', 'none']).default('all'),
+      /** With hits: sample, the fraction of hit lines written (0..1). */
+      hitSampleRate: z.number().min(0).max(1).default(0.01),
+    })
+    .default({ hits: 'all', hitSampleRate: 0.01 }),
   /** How resolution behaves; all optional. */
   resolve: z
     .strictObject({

@@ -198,3 +198,62 @@ describe('routes and ranges', () => {
     expect(parseRange('bytes=0-9', 100, 'other', 'e')).toBeNull();
   });
 });
+
+describe('conditional requests and HEAD', () => {
+  let s: Awaited<ReturnType<typeof serve>>;
+  beforeAll(async () => {
+    s = await serve();
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+
+  it('answers If-None-Match with the ETag by 304 (no body), and HEAD with the headers of GET', async () => {
+    const base = `${s.url}/example.com/m/@v/v1.0.0`;
+    for (const ext of ['info', 'mod', 'zip', 'list'] as const) {
+      const p = ext === 'list' ? `${s.url}/example.com/m/@v/list` : `${base}.${ext}`;
+      const full = await fetch(p);
+      const body = Buffer.from(await full.arrayBuffer());
+      expect(full.status).toBe(200);
+      const etag = full.headers.get('etag')!;
+      expect(etag).toMatch(/^"sha256-[0-9a-f]{64}"$/);
+      for (const inm of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+        const nm = await fetch(p, { headers: { 'if-none-match': inm } });
+        expect([ext, inm, nm.status, (await nm.arrayBuffer()).byteLength]).toEqual([ext, inm, 304, 0]);
+        expect(nm.headers.get('etag')).toBe(etag);
+        expect(nm.headers.get('cache-control')).toBe(full.headers.get('cache-control'));
+      }
+      const other = await fetch(p, { headers: { 'if-none-match': '"sha256-0"' } });
+      expect(other.status).toBe(200);
+      expect(Buffer.from(await other.arrayBuffer())).toEqual(body);
+      const head = await fetch(p, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      for (const h of ['etag', 'content-length', 'content-type', 'cache-control']) expect([ext, h, head.headers.get(h)]).toEqual([ext, h, full.headers.get(h)]);
+      expect(Number(head.headers.get('content-length'))).toBe(body.length);
+      expect((await head.arrayBuffer()).byteLength).toBe(0);
+    }
+  });
+});
+
+describe('logging.hits', () => {
+  const run = async (logHits: HandlerOptions['logHits'], random?: () => number) => {
+    const lines: string[] = [];
+    const s = await serve({ log: createLogger({ write: (l) => lines.push(l) }), logHits, random });
+    try {
+      for (let i = 0; i < 4; i++) expect((await fetch(`${s.url}/example.com/m/@v/v1.0.0.mod`)).status).toBe(200);
+      expect((await fetch(`${s.url}/example.com/m/@v/v9.0.0.mod`)).status).toBe(404);
+    } finally {
+      await s.close();
+    }
+    const requests = lines.map((l) => JSON.parse(l) as { message: string; httpRequest?: { status: number } }).filter((l) => l.httpRequest);
+    return requests.map((r) => r.httpRequest!.status);
+  };
+
+  it('logs every request by default, only failures with none, and a sample of hits with sample', async () => {
+    expect(await run(undefined)).toEqual([200, 200, 200, 200, 404]);
+    expect(await run({ mode: 'none', sampleRate: 1 })).toEqual([404]);
+    let n = 0;
+    const alternate = () => (n++ % 2 === 0 ? 0.1 : 0.9);
+    expect(await run({ mode: 'sample', sampleRate: 0.5 }, alternate)).toEqual([200, 200, 404]);
+  });
+});

@@ -26,17 +26,13 @@ export interface HandlerOptions {
   zipRedirect?: { mode: 'auto' | 'always' | 'never'; thresholdBytes: number; urlTtlSeconds: number };
   /** Client authentication and ACLs; absent when clientAuth.enabled is false. */
   clientAuth?: Promise<ClientAuth>;
+  /** Which request lines of successful answers (status < 400) are logged (default: all). */
+  logHits?: { mode: 'all' | 'sample' | 'none'; sampleRate: number };
+  /** Random numbers in [0, 1) for log sampling (tests). */
+  random?: () => number;
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
-
-/** An in-memory artifact's bytes (the small ones: list, .info, .mod). */
-async function bytesOf(a: Artifact): Promise<Uint8Array> {
-  if (a.bytes) return a.bytes;
-  const chunks: Buffer[] = [];
-  for await (const c of await a.open()) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
 
 export function createHandler(opts: HandlerOptions): RequestHandler {
   const publicCache = opts.publicCache ?? true;
@@ -77,11 +73,18 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
     }
   }
 
-  const small = async (a: Artifact, contentType: string): Promise<Reply> => ({
-    status: 200,
-    headers: { 'content-type': contentType, 'cache-control': cacheControl(a.immutable ? 'immutable' : 'short', publicCache) },
-    body: await bytesOf(a),
-  });
+  // Replies of immutable artifacts are made once per artifact (the service
+  // hands out the same cached artifact on every hit), so their headers are
+  // built once too (replies.ts).
+  const replies = new WeakMap<Artifact, Reply>();
+  const small = async (a: Artifact, contentType: string): Promise<Reply> => {
+    let r = a.immutable ? replies.get(a) : undefined;
+    if (!r) {
+      r = { status: 200, headers: { 'content-type': contentType, 'cache-control': cacheControl(a.immutable ? 'immutable' : 'short', publicCache) }, artifact: a };
+      if (a.immutable) replies.set(a, r);
+    }
+    return r;
+  };
 
   async function serve(pr: ProxyRequest): Promise<Reply> {
     switch (pr.kind) {
@@ -102,10 +105,15 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
           const location = await z.signedUrl(redirect.urlTtlSeconds);
           return { status: 302, headers: { location, 'content-type': TEXT, 'cache-control': 'no-store' }, body: '' };
         }
-        return { status: 200, headers: { 'content-type': 'application/zip', 'cache-control': cacheControl('immutable', publicCache) }, artifact: z };
+        return small(z, 'application/zip');
       }
     }
   }
+
+  const hits = opts.logHits ?? { mode: 'all', sampleRate: 1 };
+  const random = opts.random ?? Math.random;
+  /** Whether the request line of a successful answer is written (logging.hits). */
+  const logHit = (): boolean => hits.mode === 'all' || (hits.mode === 'sample' && random() < hits.sampleRate);
 
   return async (req, res) => {
     const started = process.hrtime.bigint();
@@ -130,6 +138,7 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
         res.destroy(err as Error);
       }
     }
+    if (reply.status < 400 && failure === undefined && reply.logAs === undefined && !logHit()) return;
     const latency = Number(process.hrtime.bigint() - started) / 1e9;
     const severity = reply.status >= 500 ? 'ERROR' : (reply.logAs ?? 'INFO');
     log.log(severity, failure && reply.status >= 500 ? `request failed: ${errorMessage(failure)}` : 'request', {

@@ -90,29 +90,85 @@ function sanitizeLine(s: string): string {
     .join('\n');
 }
 
-/** Writes a reply; returns the body size. Artifacts stream, with single-range support and their digest as ETag. */
+/** Whether an If-None-Match header names `etag` (or is `*`); weak validators compare equal (RFC 9110 13.1.2). */
+export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  if (ifNoneMatch === etag) return true;
+  for (const raw of ifNoneMatch.split(',')) {
+    const t = raw.trim();
+    if (t === '*' || t === etag || (t.startsWith('W/') && t.slice(2) === etag)) return true;
+  }
+  return false;
+}
+
+/**
+ * The headers of a whole-body 200 (and of its 304) for an artifact reply,
+ * built once per reply object: replies of immutable artifacts are made once
+ * and reused (handler.ts), so a hit builds no headers.
+ */
+interface PreparedHeaders {
+  etag: string;
+  full: Record<string, string>;
+  notModified: Record<string, string>;
+}
+const prepared = new WeakMap<Reply, PreparedHeaders>();
+
+function prepare(reply: Reply, a: Artifact): PreparedHeaders {
+  let p = prepared.get(reply);
+  if (!p) {
+    const etag = `"sha256-${a.sha256}"`;
+    const full = { ...reply.headers, etag, 'accept-ranges': 'bytes', 'content-length': String(a.size) };
+    // A 304 carries what a 200 would have for caches to update (RFC 9110 15.4.5), not the body's headers.
+    const notModified: Record<string, string> = { etag };
+    if (reply.headers['cache-control']) notModified['cache-control'] = reply.headers['cache-control'];
+    p = { etag, full, notModified };
+    prepared.set(reply, p);
+  }
+  return p;
+}
+
+/**
+ * Writes a reply; returns the body size. Artifacts carry their digest as
+ * ETag, answer a matching If-None-Match with 304, support a single range, and
+ * are written in one piece when in memory.
+ */
 export async function sendReply(req: IncomingMessage, res: ServerResponse, reply: Reply): Promise<number> {
   const head = req.method === 'HEAD';
   if (reply.artifact) {
     const a = reply.artifact;
-    const etag = `"sha256-${a.sha256}"`;
-    const range = parseRange(req.headers.range, a.size, req.headers['if-range'], etag);
+    const p = prepare(reply, a);
+    if (reply.status === 200 && etagMatches(req.headers['if-none-match'], p.etag)) {
+      res.writeHead(304, p.notModified);
+      res.end();
+      return 0;
+    }
+    const range = req.headers.range === undefined ? null : parseRange(req.headers.range, a.size, req.headers['if-range'], p.etag);
     if (range === 'unsatisfiable') {
       res.writeHead(416, { 'content-range': `bytes */${a.size}`, 'content-type': TEXT });
       res.end();
       return 0;
     }
-    const stream = head ? null : await a.open(range ?? undefined);
-    const headers: Record<string, string> = { ...reply.headers, etag, 'accept-ranges': 'bytes' };
-    let length = a.size;
-    let status = reply.status;
-    if (range) {
-      status = 206;
-      length = range.end - range.start + 1;
-      headers['content-range'] = `bytes ${range.start}-${range.end}/${a.size}`;
+    if (!range) {
+      if (head) {
+        res.writeHead(reply.status, p.full);
+        res.end();
+        return 0;
+      }
+      if (a.bytes) {
+        res.writeHead(reply.status, p.full);
+        res.end(a.bytes);
+        return a.size;
+      }
+      // Opened before the headers go out, so that a storage fault is still answered with a status.
+      const stream = await a.open();
+      res.writeHead(reply.status, p.full);
+      await pipeline(stream, res);
+      return a.size;
     }
-    headers['content-length'] = String(length);
-    res.writeHead(status, headers);
+    const length = range.end - range.start + 1;
+    const headers: Record<string, string> = { ...p.full, 'content-length': String(length), 'content-range': `bytes ${range.start}-${range.end}/${a.size}` };
+    const stream = head ? null : await a.open(range);
+    res.writeHead(206, headers);
     if (!stream) {
       res.end();
       return 0;

@@ -2,6 +2,7 @@
 // per line with `severity`, `message`, and for requests `httpRequest`.
 // Secrets never reach this module: callers log paths, versions and statuses only,
 // and `redact` masks anything that looks like a credential as a last line of defence.
+import fs from 'node:fs';
 
 export type Severity = 'DEBUG' | 'INFO' | 'NOTICE' | 'WARNING' | 'ERROR' | 'CRITICAL';
 
@@ -38,8 +39,52 @@ export interface LoggerOptions {
 
 const ORDER: Severity[] = ['DEBUG', 'INFO', 'NOTICE', 'WARNING', 'ERROR', 'CRITICAL'];
 
+/** Lines held before they are written regardless of the tick (bounds memory under load). */
+const FLUSH_LINES = 256;
+
+/**
+ * A line writer that does not make a write(2) per line: lines of one event
+ * loop turn are joined and written once, after it (setImmediate). Whatever is
+ * pending when the process exits (process.exit after SIGTERM, or an uncaught
+ * error) is written synchronously on 'exit', so no line is lost.
+ */
+export function bufferedWriter(fd = 1, out: (text: string) => void = (t) => void process.stdout.write(t)): { write: (line: string) => void; flush: () => void } {
+  let pending: string[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const text = pending.join('\n') + '\n';
+    pending = [];
+    out(text);
+  };
+  process.once('exit', () => {
+    if (pending.length === 0) return;
+    const text = pending.join('\n') + '\n';
+    pending = [];
+    try {
+      fs.writeSync(fd, text);
+    } catch {
+      // Nothing else can be done with a log line at exit.
+    }
+  });
+  return {
+    write: (line) => {
+      pending.push(line);
+      if (pending.length >= FLUSH_LINES) flush();
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flush,
+  };
+}
+
+let stdoutWriter: ReturnType<typeof bufferedWriter> | undefined;
+
 export function createLogger(opts: LoggerOptions = {}): Logger {
-  const write = opts.write ?? ((line: string) => process.stdout.write(line + '\n'));
+  const write = opts.write ?? (stdoutWriter ??= bufferedWriter()).write;
   const min = ORDER.indexOf(opts.minSeverity ?? ((process.env.MODPROXY_LOG_LEVEL?.toUpperCase() as Severity) || 'INFO'));
   const base = opts.fields ?? {};
   const make = (fields: Record<string, unknown>): Logger => {

@@ -30,11 +30,14 @@ export class BytesArtifact implements Artifact {
   readonly size: number;
   private digest: string | undefined;
 
+  /** `sha256`: the digest when already known (from a record), so it is not computed again. */
   constructor(
     readonly bytes: Uint8Array,
     readonly immutable: boolean,
+    sha256?: string,
   ) {
     this.size = bytes.length;
+    this.digest = sha256;
   }
 
   static text(s: string, immutable: boolean): BytesArtifact {
@@ -62,12 +65,18 @@ export class StoredArtifact implements Artifact {
     private readonly key: string,
     readonly size: number,
     readonly sha256: string,
+    /** The whole body when it is held in memory (small zips; see artifactCache.ts). */
+    readonly bytes?: Uint8Array,
   ) {
     const sign = storage.signedReadUrl?.bind(storage);
     if (sign) this.signedUrl = (ttl) => sign(key, ttl);
   }
 
   async open(range?: ByteRange): Promise<Readable> {
+    if (this.bytes) {
+      const all = Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+      return Readable.from([range ? all.subarray(range.start, range.end + 1) : all]);
+    }
     const opened = await this.storage.openRead(this.key, range);
     // Records name only bodies written before them; a missing one is a storage fault.
     if (!opened) throw new Error(`storage lost ${this.key}`);

@@ -40,6 +40,7 @@ import { NoZipError, type ModuleSource, type ResolvedVersion, type SourceRouter 
 import type { ObjectStorage } from '../storage/storage.js';
 import { withFreshStorageBudget } from '../storage/requestBudget.js';
 import { BytesArtifact, StoredArtifact, type Artifact } from './artifact.js';
+import { ArtifactCache } from './artifactCache.js';
 import { ExpiringCache } from '../util/expiringCache.js';
 import { HashingFileWriter } from '../util/hashingFileWriter.js';
 import { Limiter } from '../util/limiter.js';
@@ -67,8 +68,14 @@ export interface ModuleServiceOptions {
   leases?: Leases;
   /** How long "not found" answers are remembered (default 30 s; 0 disables). */
   negativeCacheMs?: number;
+  /** Immutable records and artifacts kept in memory (default: 64 MiB, zips up to 4 MiB). */
+  cache?: { memoryBytes: number; maxZipBytes: number };
   now?: () => number;
 }
+
+const DEFAULT_CACHE = { memoryBytes: 64 << 20, maxZipBytes: 4 << 20 };
+/** What a record holds in memory besides the strings it carries. */
+const RECORD_BYTES = 512;
 
 export class ModuleService {
   private readonly manifestFlights = new SingleFlight<Manifest>();
@@ -79,14 +86,42 @@ export class ModuleService {
   private readonly zipCopies = new Limiter(ZIP_COPIES);
   private readonly notFound: ExpiringCache<Error>;
   private readonly committedCache: ExpiringCache<string[]>;
+  private readonly cache: ArtifactCache;
+  private readonly maxZipBytes: number;
 
   constructor(private readonly opts: ModuleServiceOptions) {
+    const cache = opts.cache ?? DEFAULT_CACHE;
+    this.cache = new ArtifactCache({ maxBytes: cache.memoryBytes });
+    this.maxZipBytes = cache.maxZipBytes;
     this.zipBuilds = new Limiter(opts.zipBuildConcurrency ?? 1);
     const now = opts.now ?? Date.now;
     this.notFound = new ExpiringCache(opts.negativeCacheMs ?? 30_000, now);
     this.committedCache = new ExpiringCache(10_000, now);
     this.tmpDir = opts.tmpDir ?? path.join(os.tmpdir(), 'modproxy-zips');
     fs.mkdirSync(this.tmpDir, { recursive: true });
+  }
+
+  /** Bytes the in-memory artifact cache holds now (bounded by cache.memoryBytes). */
+  get cachedBytes(): number {
+    return this.cache.bytes;
+  }
+
+  /**
+   * A committed manifest, from memory once read: a manifest is created once
+   * (create-if-absent) and never rewritten, so a copy is never stale. Absence
+   * is not remembered.
+   */
+  private storedManifest(modPath: string, version: string): Promise<Manifest | null> {
+    return this.cache.get(
+      `manifest ${modPath}@${version}`,
+      () => readManifest(this.opts.storage, modPath, version),
+      (m) => RECORD_BYTES + m.info.length + (m.mod.data?.length ?? 0),
+    );
+  }
+
+  /** A committed zip record, from memory once read (immutable, like manifests). */
+  private storedZipRecord(modPath: string, version: string): Promise<ZipRecord | null> {
+    return this.cache.get(`zip ${modPath}@${version}`, () => readZipRecord(this.opts.storage, modPath, version), () => RECORD_BYTES);
   }
 
   /** Whether any source serves the module (no network). */
@@ -176,8 +211,8 @@ export class ModuleService {
   /** `$m/@v/$q.info` for any query: canonical versions come from storage when committed. */
   async info(modPath: string, query: string): Promise<Artifact> {
     if (semver.isValid(query) && canonicalVersion(query) === query) {
-      const stored = await readManifest(this.opts.storage, modPath, query);
-      if (stored) return BytesArtifact.text(stored.info, true);
+      const stored = await this.storedManifest(modPath, query);
+      if (stored) return this.infoArtifact(stored);
     }
     return this.negativeCached(`info ${modPath} ${query}`, async () => {
       const source = await this.sourceFor(modPath);
@@ -186,9 +221,15 @@ export class ModuleService {
     });
   }
 
+  /** The .info of a committed version, made once per manifest. */
+  private async infoArtifact(m: Manifest): Promise<Artifact> {
+    const a = await this.cache.get(`info ${m.path}@${m.version}`, async () => BytesArtifact.text(m.info, true), (a) => a.size);
+    return a!;
+  }
+
   /** The committed manifest of a canonical version (for .mod and .zip), resolving it on first use. */
   async manifest(modPath: string, version: string): Promise<Manifest> {
-    const stored = await readManifest(this.opts.storage, modPath, version);
+    const stored = await this.storedManifest(modPath, version);
     if (stored) return stored;
     return this.negativeCached(`version ${modPath} ${version}`, () =>
       this.manifestFlights.do(`${modPath}@${version}`, () =>
@@ -196,7 +237,7 @@ export class ModuleService {
           modPath,
           version,
           'manifest',
-          () => readManifest(this.opts.storage, modPath, version),
+          () => this.storedManifest(modPath, version),
           async () => {
             const source = await this.sourceFor(modPath);
             const rev = await source.query(version);
@@ -248,14 +289,14 @@ export class ModuleService {
   }
 
   private async commitResolved(modPath: string, source: ModuleSource, rev: ResolvedVersion): Promise<Manifest> {
-    const stored = await readManifest(this.opts.storage, modPath, rev.version);
+    const stored = await this.storedManifest(modPath, rev.version);
     if (stored) return stored;
     return this.manifestFlights.do(`${modPath}@${rev.version}`, () =>
       this.leased(
         modPath,
         rev.version,
         'manifest',
-        () => readManifest(this.opts.storage, modPath, rev.version),
+        () => this.storedManifest(modPath, rev.version),
         () => this.buildManifest(modPath, source, rev),
       ),
     );
@@ -311,7 +352,7 @@ export class ModuleService {
 
   /** The zip record of a manifest, building and committing it on first use. */
   private async zipRecordFor(m: Manifest, source?: ModuleSource): Promise<ZipRecord> {
-    const stored = await readZipRecord(this.opts.storage, m.path, m.version);
+    const stored = await this.storedZipRecord(m.path, m.version);
     if (stored) return stored;
     return this.zipFlights.do(`${m.path}@${m.version}`, async () => {
       const from = source ?? (await this.sourceFor(m.path));
@@ -322,7 +363,7 @@ export class ModuleService {
           m.path,
           m.version,
           'zip',
-          () => readZipRecord(this.opts.storage, m.path, m.version),
+          () => this.storedZipRecord(m.path, m.version),
           () => this.buildZip(from, m),
         ),
       );
@@ -360,14 +401,40 @@ export class ModuleService {
 
   /** The go.mod of a committed version. */
   async mod(modPath: string, version: string): Promise<Artifact> {
-    return new BytesArtifact(await readManifestMod(this.opts.storage, await this.manifest(modPath, version)), true);
+    const m = await this.manifest(modPath, version);
+    // Keyed by where the body lives (the manifest itself when inline, else its blob) and its hash.
+    const where = m.mod.blob ?? `manifest ${m.path}@${m.version}`;
+    const a = await this.cache.get(
+      ArtifactCache.bodyKey(where, m.mod.sha256),
+      async () => new BytesArtifact(await readManifestMod(this.opts.storage, m), true, m.mod.sha256),
+      (a) => a.size,
+    );
+    return a!;
   }
 
   /** The zip of a committed version, or the go command's reason there is none. */
   async zip(modPath: string, version: string): Promise<Artifact> {
     const record = await this.zipRecordFor(await this.manifest(modPath, version));
     if ('error' in record.zip) throw new NotFoundError(record.zip.error);
-    return new StoredArtifact(this.opts.storage, record.zip.blob, record.zip.size, record.zip.sha256);
+    const z = record.zip;
+    const storage = this.opts.storage;
+    if (z.size > this.maxZipBytes) {
+      // Streamed from storage; the handle alone is kept, so its reply headers are built once.
+      const handle = await this.cache.get(`handle ${z.blob} ${z.sha256}`, async () => new StoredArtifact(storage, z.blob, z.size, z.sha256), () => 0);
+      return handle!;
+    }
+    // Small zips are read whole, once, and served from memory; the record's digest is the ETag (no re-hashing).
+    const a = await this.cache.get(
+      ArtifactCache.bodyKey(z.blob, z.sha256),
+      async () => {
+        const bytes = await storage.read(z.blob);
+        // Records name only bodies written before them; a missing or truncated one is a storage fault.
+        if (!bytes || bytes.length !== z.size) throw new Error(`storage lost ${z.blob}`);
+        return new StoredArtifact(storage, z.blob, z.size, z.sha256, bytes);
+      },
+      (a) => a.size,
+    );
+    return a!;
   }
 }
 
