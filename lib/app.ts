@@ -251,6 +251,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     commitHook: deps.commitHook,
     leases: useLeases ? new Leases(storage, { ttlMs: coord.leaseTtlSeconds * 1000, maxWaitMs: coord.leaseMaxWaitSeconds * 1000 }) : undefined,
     negativeCacheMs: coord.negativeCacheSeconds * 1000,
+    offline: config.offline,
     now: deps.now,
   });
   const clientAuth = config.clientAuth.enabled ? ClientAuth.create(config.clientAuth, { secrets, log, gceCertsUrl: deps.gceCertsUrl, now: deps.now }) : undefined;

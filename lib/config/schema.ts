@@ -282,6 +282,12 @@ export const configSchema = z.strictObject({
       urlTtlSeconds: z.number().int().min(60).max(604800).default(900),
     })
     .default({ mode: 'auto', thresholdBytes: 8 << 20, urlTtlSeconds: 900 }),
+  /**
+   * Serve only what storage holds: no git host, parent proxy or GitHub API is
+   * asked; anything not stored is "not found" (so the go command may try the
+   * next GOPROXY entry).
+   */
+  offline: z.boolean().default(false),
   /** Cross-replica coordination and caching. */
   coordination: z
     .strictObject({

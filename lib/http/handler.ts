@@ -28,6 +28,11 @@ export interface HandlerOptions {
   clientAuth?: Promise<ClientAuth>;
 }
 
+/** The request asks to be served from storage only (as goproxy honours it). */
+function fetchDisabledBy(req: IncomingMessage): boolean {
+  return String(req.headers['disable-module-fetch'] ?? '').toLowerCase() === 'true';
+}
+
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 /** An in-memory artifact's bytes (the small ones: list, .info, .mod). */
@@ -72,7 +77,7 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
         // The ACL sees the decoded, validated module path: no escaping trick reaches it.
         const denied = await auth.authorize(authn.identity, pr.modPath);
         if (denied) return denied;
-        return serve(pr);
+        return serve(pr, fetchDisabledBy(req));
       }
     }
   }
@@ -83,18 +88,18 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
     body: await bytesOf(a),
   });
 
-  async function serve(pr: ProxyRequest): Promise<Reply> {
+  async function serve(pr: ProxyRequest, noFetch: boolean): Promise<Reply> {
     switch (pr.kind) {
       case 'list':
-        return small(await service.list(pr.modPath), TEXT);
+        return small(await service.list(pr.modPath, noFetch), TEXT);
       case 'latest':
-        return small(await service.latest(pr.modPath), JSON_TYPE);
+        return small(await service.latest(pr.modPath, noFetch), JSON_TYPE);
       case 'info':
-        return small(await service.info(pr.modPath, pr.version), JSON_TYPE);
+        return small(await service.info(pr.modPath, pr.version, noFetch), JSON_TYPE);
       case 'mod':
-        return small(await service.mod(pr.modPath, pr.version), TEXT);
+        return small(await service.mod(pr.modPath, pr.version, noFetch), TEXT);
       case 'zip': {
-        const z = await service.zip(pr.modPath, pr.version);
+        const z = await service.zip(pr.modPath, pr.version, noFetch);
         const redirect = opts.zipRedirect;
         if (z.signedUrl && redirect && (redirect.mode === 'always' || (redirect.mode === 'auto' && z.size >= redirect.thresholdBytes))) {
           // The go command follows redirects (and drops our credentials on the way,
@@ -117,6 +122,8 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
     } catch (err) {
       failure = err;
       reply = errorReply(err, publicCache);
+      // What one client could not have without a fetch, another may get: no cache keeps it.
+      if (fetchDisabledBy(req)) reply.headers['cache-control'] = 'no-store';
     }
     let size = 0;
     try {

@@ -65,6 +65,12 @@ export interface ModuleServiceOptions {
   zipBuildConcurrency?: number;
   /** Cross-replica leases around builds (optional; see lib/records/lease.ts). */
   leases?: Leases;
+  /**
+   * Serve only what storage holds, never asking a source (the `offline`
+   * configuration key). A request can ask the same for itself (the
+   * `Disable-Module-Fetch: true` header): see the `noFetch` arguments.
+   */
+  offline?: boolean;
   /** How long "not found" answers are remembered (default 30 s; 0 disables). */
   negativeCacheMs?: number;
   now?: () => number;
@@ -87,6 +93,11 @@ export class ModuleService {
     this.committedCache = new ExpiringCache(10_000, now);
     this.tmpDir = opts.tmpDir ?? path.join(os.tmpdir(), 'modproxy-zips');
     fs.mkdirSync(this.tmpDir, { recursive: true });
+  }
+
+  /** Whether this request may not ask a source: offline mode, or the client said not to. */
+  private fetchDisabled(noFetch: boolean): boolean {
+    return noFetch || this.opts.offline === true;
   }
 
   /** Whether any source serves the module (no network). */
@@ -130,7 +141,13 @@ export class ModuleService {
    * deleted), without pseudo-versions. When the source cannot be reached,
    * the committed versions alone.
    */
-  async list(modPath: string): Promise<Artifact> {
+  async list(modPath: string, noFetch = false): Promise<Artifact> {
+    if (this.fetchDisabled(noFetch)) {
+      const all = await this.committedVersions(modPath);
+      if (all.length === 0) throw fetchDisabledError(modPath);
+      const tagged = semver.sort(all.filter((v) => !isPseudoVersion(v)));
+      return BytesArtifact.text(tagged.map((v) => v + '\n').join(''), false);
+    }
     return this.negativeCached(`list ${modPath}`, async () => {
       let fromSource: string[] = [];
       let sourceError: unknown;
@@ -155,7 +172,13 @@ export class ModuleService {
    * Latest() gives it; when the source cannot be reached, the highest
    * committed release (or the newest committed pseudo-version).
    */
-  async latest(modPath: string): Promise<Artifact> {
+  async latest(modPath: string, noFetch = false): Promise<Artifact> {
+    if (this.fetchDisabled(noFetch)) {
+      const best = pickLatest(await this.committedVersions(modPath));
+      const m = best ? await readManifest(this.opts.storage, modPath, best) : null;
+      if (!m) throw fetchDisabledError(modPath);
+      return BytesArtifact.text(m.info, false);
+    }
     return this.negativeCached(`latest ${modPath}`, async () => {
       try {
         const source = await this.sourceFor(modPath);
@@ -174,11 +197,13 @@ export class ModuleService {
   }
 
   /** `$m/@v/$q.info` for any query: canonical versions come from storage when committed. */
-  async info(modPath: string, query: string): Promise<Artifact> {
+  async info(modPath: string, query: string, noFetch = false): Promise<Artifact> {
     if (semver.isValid(query) && canonicalVersion(query) === query) {
       const stored = await readManifest(this.opts.storage, modPath, query);
       if (stored) return BytesArtifact.text(stored.info, true);
     }
+    // Queries other than canonical versions (branches, v1, >=v1.2) need the source.
+    if (this.fetchDisabled(noFetch)) throw fetchDisabledError(`${modPath}@${query}`);
     return this.negativeCached(`info ${modPath} ${query}`, async () => {
       const source = await this.sourceFor(modPath);
       const m = await this.commitResolved(modPath, source, await source.query(query));
@@ -187,9 +212,10 @@ export class ModuleService {
   }
 
   /** The committed manifest of a canonical version (for .mod and .zip), resolving it on first use. */
-  async manifest(modPath: string, version: string): Promise<Manifest> {
+  async manifest(modPath: string, version: string, noFetch = false): Promise<Manifest> {
     const stored = await readManifest(this.opts.storage, modPath, version);
     if (stored) return stored;
+    if (this.fetchDisabled(noFetch)) throw fetchDisabledError(`${modPath}@${version}`);
     return this.negativeCached(`version ${modPath} ${version}`, () =>
       this.manifestFlights.do(`${modPath}@${version}`, () =>
         this.leased(
@@ -359,16 +385,27 @@ export class ModuleService {
   }
 
   /** The go.mod of a committed version. */
-  async mod(modPath: string, version: string): Promise<Artifact> {
-    return new BytesArtifact(await readManifestMod(this.opts.storage, await this.manifest(modPath, version)), true);
+  async mod(modPath: string, version: string, noFetch = false): Promise<Artifact> {
+    return new BytesArtifact(await readManifestMod(this.opts.storage, await this.manifest(modPath, version, noFetch)), true);
   }
 
   /** The zip of a committed version, or the go command's reason there is none. */
-  async zip(modPath: string, version: string): Promise<Artifact> {
-    const record = await this.zipRecordFor(await this.manifest(modPath, version));
+  async zip(modPath: string, version: string, noFetch = false): Promise<Artifact> {
+    const m = await this.manifest(modPath, version, noFetch);
+    // A committed version whose zip is not built yet would need the source to build it.
+    const record = this.fetchDisabled(noFetch) ? await readZipRecord(this.opts.storage, modPath, version) : await this.zipRecordFor(m);
+    if (!record) throw fetchDisabledError(`${modPath}@${version} (zip)`);
     if ('error' in record.zip) throw new NotFoundError(record.zip.error);
     return new StoredArtifact(this.opts.storage, record.zip.blob, record.zip.size, record.zip.sha256);
   }
+}
+
+/**
+ * What is not in storage while fetching is disabled: "not found" (404), so
+ * the go command tries the next GOPROXY entry, with the reason spelled out.
+ */
+function fetchDisabledError(what: string): NotFoundError {
+  return new NotFoundError(`${what}: not in storage, and module fetch is disabled (offline mode or Disable-Module-Fetch: true)`);
 }
 
 /** The version @latest falls back to from storage: the highest release, else the newest pseudo-version. */
