@@ -26,6 +26,7 @@ import { SumdbVerifier } from './source/proxy/sumdbVerifier.js';
 import { httpSumdbFetch, SUM_GOLANG_ORG_KEY, SumdbClient, type SumdbLookup } from './sumdb/client.js';
 import { StorageTreeStore } from './records/treeStore.js';
 import { SumdbProxy, type ProxiedDatabase } from './service/sumdbProxy.js';
+import { createReadiness } from './http/ops.js';
 
 /** Git credentials; `checkKeys` (GitHub Apps) reads and checks every key at start-up. */
 export type GitCredentials = CredentialProvider & { checkKeys?(): Promise<void> };
@@ -257,27 +258,24 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const clientAuth = config.clientAuth.enabled ? ClientAuth.create(config.clientAuth, { secrets, log, gceCertsUrl: deps.gceCertsUrl, now: deps.now }) : undefined;
   // Surface a failure at ready(); requests also wait for (and fail with) it.
   clientAuth?.catch(() => {});
-  const serve = createHandler({ service, sumdb, log, publicCache: !config.clientAuth.enabled, zipRedirect: config.zipRedirect, clientAuth });
+  const readiness = createReadiness({ storage, ready: () => appReady(), writeProbe: config.readiness.writeProbe, log, now: deps.now });
+  const ops = { readiness };
+  const serve = createHandler({ service, sumdb, log, publicCache: !config.clientAuth.enabled, zipRedirect: config.zipRedirect, clientAuth, ops });
   // Every request's storage calls share one time budget (GCS retries each call on its own).
   const budgetMs = (config.storage.gcs?.requestBudgetSeconds ?? 0) * 1000;
   const handler: RequestHandler = budgetMs > 0 ? (req, res) => withStorageBudget(budgetMs, () => serve(req, res)) : serve;
   // Secrets are read and checked once; a fault is logged once, as one line naming its key.
   let ready: Promise<void> | undefined;
-  return {
-    config,
-    handler,
-    service,
-    log,
-    ready: () =>
-      (ready ??= (async () => {
-        try {
-          await checkSecrets(config, secrets, credentials);
-          await clientAuth;
-        } catch (err) {
-          throw refuse((err as Error).message);
-        }
-      })()),
-  };
+  const appReady = () =>
+    (ready ??= (async () => {
+      try {
+        await checkSecrets(config, secrets, credentials);
+        await clientAuth;
+      } catch (err) {
+        throw refuse((err as Error).message);
+      }
+    })());
+  return { config, handler, service, log, ready: appReady };
 }
 
 /**

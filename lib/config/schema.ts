@@ -288,6 +288,13 @@ export const configSchema = z.strictObject({
    * next GOPROXY entry).
    */
   offline: z.boolean().default(false),
+  /** /readyz: what it checks beyond a storage read and the configuration secrets. */
+  readiness: z
+    .strictObject({
+      /** Create a small object under probes/ (at most one per replica and minute) to show storage takes writes. */
+      writeProbe: z.boolean().default(true),
+    })
+    .default({ writeProbe: true }),
   /** Cross-replica coordination and caching. */
   coordination: z
     .strictObject({

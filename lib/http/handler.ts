@@ -26,6 +26,15 @@ export interface HandlerOptions {
   zipRedirect?: { mode: 'auto' | 'always' | 'never'; thresholdBytes: number; urlTtlSeconds: number };
   /** Client authentication and ACLs; absent when clientAuth.enabled is false. */
   clientAuth?: Promise<ClientAuth>;
+  /** Operations endpoints (lib/http/ops.ts); each absent one answers 404. */
+  ops?: OpsEndpoints;
+}
+
+export interface OpsEndpoints {
+  readiness?: () => Promise<Reply>;
+  metrics?: () => Promise<Reply>;
+  /** `may` says whether the requesting identity may read a module (ACLs). */
+  index?: (query: string, may: (modPath: string) => Promise<boolean>) => Promise<Reply>;
 }
 
 /** The request asks to be served from storage only (as goproxy honours it). */
@@ -57,6 +66,8 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
         return { status: 405, headers: { 'content-type': TEXT, allow: 'GET, HEAD' }, body: 'method not allowed\n' };
       case 'health':
         return textReply(200, 'ok');
+      case 'ready':
+        return opts.ops?.readiness ? opts.ops.readiness() : textReply(404, 'not found');
     }
     const authn = await auth.authenticate(req, r.kind === 'sumdb' && (await auth.anonymousSumdb()));
     if (authn.reply) return authn.reply;
@@ -64,6 +75,12 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
     switch (r.kind) {
       case 'root':
         return textReply(200, 'modproxy: a Go module proxy. Use this URL as GOPROXY.');
+      case 'metrics':
+        return opts.ops?.metrics ? opts.ops.metrics() : textReply(404, 'not found');
+      case 'index':
+        return opts.ops?.index
+          ? opts.ops.index(r.query, async (m) => (await auth.authorize(authn.identity, m)) === undefined)
+          : textReply(404, 'not found');
       case 'sumdb':
         // Checksum database tiles mix every module's hashes: authentication
         // (unless anonymousSumdb), but no per-module ACL decision. Without a

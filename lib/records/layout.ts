@@ -5,6 +5,8 @@
 //   versions/<escaped path>/@v/<escaped version>/zip.json        zip record
 //   blobs/sha256/<first 2 hex>/<64 hex>                          content-addressed body
 //   leases/<escaped path>/@v/<escaped version>/<step>/<seq>      advisory lease
+//   probes/<YYYY-MM-DD>/<HHMM>-<process uuid>                     readiness write probe (delete with a lifecycle rule)
+//   index/<commit time, ISO 8601 UTC>/<escaped path>@<escaped version>  commit index (/index)
 //   sumdb/<database name>/tree/<size, 20 digits>                 verified tree head
 //   sumdb/<database name>/lookup/…, sumdb/<database name>/tile/… verified database answers (proxied)
 //
@@ -118,4 +120,17 @@ export function sumdbAnswerKey(dbName: string, remotePath: string): string {
     throw new Error(`checksum database path ${JSON.stringify(remotePath.slice(0, 100))} cannot name a storage object`);
   }
   return `${SUMDB_ROOT}${checkDatabaseName(dbName)}/${remotePath}`;
+}
+
+export const PROBES_ROOT = 'probes/';
+
+/**
+ * The object /readyz creates to show that storage takes writes: storage is
+ * append-only, so one name per process and minute (at most 1440 a day per
+ * replica, a few bytes each); a lifecycle rule on `probes/` deletes them.
+ */
+export function probeKey(at: Date, processId: string): string {
+  if (!/^[0-9a-f-]{36}$/.test(processId)) throw new Error('probe process id must be a UUID');
+  const iso = at.toISOString();
+  return `${PROBES_ROOT}${iso.slice(0, 10)}/${iso.slice(11, 13)}${iso.slice(14, 16)}-${processId}`;
 }
