@@ -26,7 +26,7 @@ import { SumdbVerifier } from './source/proxy/sumdbVerifier.js';
 import { httpSumdbFetch, SUM_GOLANG_ORG_KEY, SumdbClient, type SumdbLookup } from './sumdb/client.js';
 import { StorageTreeStore } from './records/treeStore.js';
 import { SumdbProxy, type ProxiedDatabase } from './service/sumdbProxy.js';
-import { createReadiness } from './http/ops.js';
+import { createIndex, createReadiness } from './http/ops.js';
 
 /** Git credentials; `checkKeys` (GitHub Apps) reads and checks every key at start-up. */
 export type GitCredentials = CredentialProvider & { checkKeys?(): Promise<void> };
@@ -259,7 +259,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   // Surface a failure at ready(); requests also wait for (and fail with) it.
   clientAuth?.catch(() => {});
   const readiness = createReadiness({ storage, ready: () => appReady(), writeProbe: config.readiness.writeProbe, log, now: deps.now });
-  const ops = { readiness };
+  const ops = { readiness, index: createIndex({ storage }) };
   const serve = createHandler({ service, sumdb, log, publicCache: !config.clientAuth.enabled, zipRedirect: config.zipRedirect, clientAuth, ops });
   // Every request's storage calls share one time budget (GCS retries each call on its own).
   const budgetMs = (config.storage.gcs?.requestBudgetSeconds ?? 0) * 1000;

@@ -308,6 +308,9 @@ export class ModuleService {
       throw err;
     }
     const { record, won } = committed;
+    if (committed.indexError !== undefined) {
+      this.opts.log.warn('version committed, but its /index entry could not be written', { module: modPath, version, reason: errorMessage(committed.indexError) });
+    }
     this.opts.log.info(won ? 'committed module version' : 'module version already committed by another writer', { module: modPath, version, source: record.source });
     this.committedCache.delete(moduleRecordsPrefix(modPath));
     if (this.opts.eagerZip !== false) this.buildZipInBackground(source, record);
