@@ -27,6 +27,8 @@ import { httpSumdbFetch, SUM_GOLANG_ORG_KEY, SumdbClient, type SumdbLookup } fro
 import { StorageTreeStore } from './records/treeStore.js';
 import { SumdbProxy, type ProxiedDatabase } from './service/sumdbProxy.js';
 import { createIndex, createReadiness } from './http/ops.js';
+import { ProxyMetrics } from './metrics/metrics.js';
+import { InstrumentedStorage } from './metrics/instrumentedStorage.js';
 
 /** Git credentials; `checkKeys` (GitHub Apps) reads and checks every key at start-up. */
 export type GitCredentials = CredentialProvider & { checkKeys?(): Promise<void> };
@@ -206,7 +208,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     );
   }
   const secrets = deps.secrets ?? createSecretLoader();
-  const storage = deps.storage ?? storageFromConfig(config);
+  const metrics = new ProxyMetrics();
+  const storage = new InstrumentedStorage(deps.storage ?? storageFromConfig(config), metrics);
   // Fail closed: a parent proxy is used only with something that verifies what it sends.
   const sumDatabase = config.publicModules?.sumDatabase;
   // One client per database: the verifier and the /sumdb/ proxy share its tree head and tiles.
@@ -259,8 +262,19 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   // Surface a failure at ready(); requests also wait for (and fail with) it.
   clientAuth?.catch(() => {});
   const readiness = createReadiness({ storage, ready: () => appReady(), writeProbe: config.readiness.writeProbe, log, now: deps.now });
-  const ops = { readiness, index: createIndex({ storage }) };
-  const serve = createHandler({ service, sumdb, log, publicCache: !config.clientAuth.enabled, zipRedirect: config.zipRedirect, clientAuth, ops });
+  const ops = {
+    readiness,
+    index: createIndex({ storage }),
+    metrics: async () => {
+      const m = await metrics.scrape();
+      return { status: 200, headers: { 'content-type': m.contentType, 'cache-control': 'no-store' }, body: m.body };
+    },
+  };
+  const observe = (route: string, status: number, seconds: number) => {
+    metrics.requests.inc({ route, status: String(status) });
+    metrics.latency.observe({ route }, seconds);
+  };
+  const serve = createHandler({ service, sumdb, log, publicCache: !config.clientAuth.enabled, zipRedirect: config.zipRedirect, clientAuth, ops, observe });
   // Every request's storage calls share one time budget (GCS retries each call on its own).
   const budgetMs = (config.storage.gcs?.requestBudgetSeconds ?? 0) * 1000;
   const handler: RequestHandler = budgetMs > 0 ? (req, res) => withStorageBudget(budgetMs, () => serve(req, res)) : serve;

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ClientAuth } from '../auth/clientAuth.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { traceField } from '../log/trace.js';
 import type { Artifact } from '../service/artifact.js';
 import type { ModuleService } from '../service/moduleService.js';
 import type { SumdbProxy } from '../service/sumdbProxy.js';
@@ -28,6 +29,8 @@ export interface HandlerOptions {
   clientAuth?: Promise<ClientAuth>;
   /** Operations endpoints (lib/http/ops.ts); each absent one answers 404. */
   ops?: OpsEndpoints;
+  /** Called once per request with its route, status and latency (metrics). */
+  observe?: (route: string, status: number, seconds: number) => void;
 }
 
 export interface OpsEndpoints {
@@ -57,8 +60,9 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
   const { service, log } = opts;
   const auth = new RequestAuth({ clientAuth: opts.clientAuth, servesModule: (m) => service.serves(m) });
 
-  async function route(req: IncomingMessage, who: { identity?: string }): Promise<Reply> {
+  async function route(req: IncomingMessage, who: { identity?: string; route?: string }): Promise<Reply> {
     const r = matchRoute(req.method ?? 'GET', req.url ?? '/');
+    who.route = r.kind;
     switch (r.kind) {
       case 'token':
         return auth.tokenEndpoint(req, r.endpoint);
@@ -91,6 +95,7 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
         return small(await opts.sumdb.serve(r.rawPath.slice('/sumdb/'.length)), TEXT);
       case 'proxy': {
         const pr = parseProxyPath(r.rawPath);
+        who.route = pr.kind;
         // The ACL sees the decoded, validated module path: no escaping trick reaches it.
         const denied = await auth.authorize(authn.identity, pr.modPath);
         if (denied) return denied;
@@ -133,7 +138,7 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
     const started = process.hrtime.bigint();
     let reply: Reply;
     let failure: unknown;
-    const who: { identity?: string } = {};
+    const who: { identity?: string; route?: string } = {};
     try {
       reply = await route(req, who);
     } catch (err) {
@@ -155,6 +160,7 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
       }
     }
     const latency = Number(process.hrtime.bigint() - started) / 1e9;
+    opts.observe?.(who.route ?? 'unknown', reply.status, latency);
     const severity = reply.status >= 500 ? 'ERROR' : (reply.logAs ?? 'INFO');
     log.log(severity, failure && reply.status >= 500 ? `request failed: ${errorMessage(failure)}` : 'request', {
       httpRequest: {
@@ -165,6 +171,7 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
         userAgent: req.headers['user-agent'],
         latency: `${latency.toFixed(3)}s`,
       },
+      ...traceField(req.headers),
       ...(who.identity ? { identity: who.identity } : {}),
       ...(failure && reply.status < 500 ? { reason: errorMessage(failure) } : {}),
     });
