@@ -256,6 +256,10 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     leases: useLeases ? new Leases(storage, { ttlMs: coord.leaseTtlSeconds * 1000, maxWaitMs: coord.leaseMaxWaitSeconds * 1000 }) : undefined,
     negativeCacheMs: coord.negativeCacheSeconds * 1000,
     offline: config.offline,
+    onBuild: (step, result, seconds) => {
+      metrics.builds.inc({ step, result });
+      metrics.buildDuration.observe({ step }, seconds);
+    },
     now: deps.now,
   });
   const clientAuth = config.clientAuth.enabled ? ClientAuth.create(config.clientAuth, { secrets, log, gceCertsUrl: deps.gceCertsUrl, now: deps.now }) : undefined;

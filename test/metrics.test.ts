@@ -56,6 +56,8 @@ it('counts requests by route and status, times them, and counts storage calls', 
   expect(sample(text, 'modproxy_http_requests_total', 'route="list",status="200"')).toBe(1);
   expect(sample(text, 'modproxy_http_request_duration_seconds_count', 'route="info"')).toBe(3);
   expect(sample(text, 'modproxy_storage_operations_total', 'op="createIfAbsent",result="ok"')).toBeGreaterThan(0);
+  expect(sample(text, 'modproxy_builds_total', 'step="manifest",result="ok"')).toBe(1);
+  expect(sample(text, 'modproxy_build_duration_seconds_count', 'step="manifest"')).toBe(1);
   expect(sample(text, 'modproxy_storage_operations_total', 'op="read",result="ok"')).toBeGreaterThan(0);
   expect(sample(text, 'modproxy_storage_operation_duration_seconds_count', 'op="read"')).toBeGreaterThan(0);
 });

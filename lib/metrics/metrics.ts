@@ -34,6 +34,20 @@ export class ProxyMetrics {
     registers: [this.registry],
   });
 
+  readonly builds = new Counter({
+    name: 'modproxy_builds_total',
+    help: 'Build steps run by this replica (manifest: resolve and commit .info/.mod; zip: make and commit the zip), by result.',
+    labelNames: ['step', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly buildDuration = new Histogram({
+    name: 'modproxy_build_duration_seconds',
+    help: 'Build step duration, including source fetches, by step.',
+    labelNames: ['step'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+    registers: [this.registry],
+  });
+
   /** The text exposition format. */
   async scrape(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };

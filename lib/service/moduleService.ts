@@ -71,6 +71,8 @@ export interface ModuleServiceOptions {
    * `Disable-Module-Fetch: true` header): see the `noFetch` arguments.
    */
   offline?: boolean;
+  /** Called after each build step that ran here (metrics): its result and duration. */
+  onBuild?: (step: BuildStep, result: 'ok' | 'error', seconds: number) => void;
   /** How long "not found" answers are remembered (default 30 s; 0 disables). */
   negativeCacheMs?: number;
   now?: () => number;
@@ -289,6 +291,24 @@ export class ModuleService {
 
   /** Asks the source for .mod and the pin of a resolved version and commits its manifest. */
   private async buildManifest(modPath: string, source: ModuleSource, rev: ResolvedVersion): Promise<Manifest> {
+    return this.measured('manifest', () => this.buildManifestUnmeasured(modPath, source, rev));
+  }
+
+  /** Runs a build step, reporting its result and duration to `onBuild`. */
+  private async measured<T>(step: BuildStep, fn: () => Promise<T>): Promise<T> {
+    const started = process.hrtime.bigint();
+    const report = (result: 'ok' | 'error') => this.opts.onBuild?.(step, result, Number(process.hrtime.bigint() - started) / 1e9);
+    try {
+      const v = await fn();
+      report('ok');
+      return v;
+    } catch (err) {
+      report('error');
+      throw err;
+    }
+  }
+
+  private async buildManifestUnmeasured(modPath: string, source: ModuleSource, rev: ResolvedVersion): Promise<Manifest> {
     const version = rev.version;
     const { mod, pin } = await source.download(rev);
     // Claim the zip step before the manifest becomes visible: replicas waiting
@@ -352,7 +372,7 @@ export class ModuleService {
           m.version,
           'zip',
           () => readZipRecord(this.opts.storage, m.path, m.version),
-          () => this.buildZip(from, m),
+          () => this.measured('zip', () => this.buildZip(from, m)),
         ),
       );
     });
