@@ -29,6 +29,9 @@ import { SumdbVerifier } from './source/proxy/sumdbVerifier.js';
 import { httpSumdbFetch, SUM_GOLANG_ORG_KEY, SumdbClient, type SumdbLookup } from './sumdb/client.js';
 import { StorageTreeStore } from './records/treeStore.js';
 import { SumdbProxy, type ProxiedDatabase } from './service/sumdbProxy.js';
+import { createIndex, createReadiness } from './http/ops.js';
+import { ProxyMetrics } from './metrics/metrics.js';
+import { InstrumentedStorage } from './metrics/instrumentedStorage.js';
 
 /** Git credentials; `checkKeys` (GitHub Apps) reads and checks every key at start-up. */
 export type GitCredentials = CredentialProvider & { checkKeys?(): Promise<void> };
@@ -223,7 +226,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     );
   }
   const secrets = deps.secrets ?? createSecretLoader();
-  const storage = deps.storage ?? storageFromConfig(config);
+  const metrics = new ProxyMetrics();
+  const storage = new InstrumentedStorage(deps.storage ?? storageFromConfig(config), metrics);
   // Fail closed: a parent proxy is used only with something that verifies what it sends.
   const sumDatabase = config.publicModules?.sumDatabase;
   // One client per database: the verifier and the /sumdb/ proxy share its tree head and tiles.
@@ -288,12 +292,30 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     leases: useLeases ? new Leases(storage, { ttlMs: coord.leaseTtlSeconds * 1000, maxWaitMs: coord.leaseMaxWaitSeconds * 1000 }) : undefined,
     negativeCacheMs: coord.negativeCacheSeconds * 1000,
     cache: { memoryBytes: config.cache.memoryBytes, maxZipBytes: zipsHeldUpTo(config, storage) },
+    offline: config.offline,
+    onBuild: (step, result, seconds) => {
+      metrics.builds.inc({ step, result });
+      metrics.buildDuration.observe({ step }, seconds);
+    },
     now: deps.now,
   });
   const clientAuth = config.clientAuth.enabled ? ClientAuth.create(config.clientAuth, { secrets, log, gceCertsUrl: deps.gceCertsUrl, now: deps.now }) : undefined;
   // Surface a failure at ready(); requests also wait for (and fail with) it.
   clientAuth?.catch(() => {});
-  const serve = createHandler({ service, sumdb, log, publicCache: !config.clientAuth.enabled, zipRedirect: config.zipRedirect, clientAuth,
+  const readiness = createReadiness({ storage, ready: () => appReady(), writeProbe: config.readiness.writeProbe, log, now: deps.now });
+  const ops = {
+    readiness,
+    index: createIndex({ storage }),
+    metrics: async () => {
+      const m = await metrics.scrape();
+      return { status: 200, headers: { 'content-type': m.contentType, 'cache-control': 'no-store' }, body: m.body };
+    },
+  };
+  const observe = (route: string, status: number, seconds: number) => {
+    metrics.requests.inc({ route, status: String(status) });
+    metrics.latency.observe({ route }, seconds);
+  };
+  const serve = createHandler({ service, sumdb, log, publicCache: !config.clientAuth.enabled, zipRedirect: config.zipRedirect, clientAuth, ops, observe,
     logHits: { mode: config.logging.hits, sampleRate: config.logging.hitSampleRate },
   });
   // Every request's storage calls share one time budget (GCS retries each call on its own).
@@ -301,21 +323,16 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const handler: RequestHandler = budgetMs > 0 ? (req, res) => withStorageBudget(budgetMs, () => serve(req, res)) : serve;
   // Secrets are read and checked once; a fault is logged once, as one line naming its key.
   let ready: Promise<void> | undefined;
-  return {
-    config,
-    handler,
-    service,
-    log,
-    ready: () =>
-      (ready ??= (async () => {
-        try {
-          await checkSecrets(config, secrets, credentials);
-          await clientAuth;
-        } catch (err) {
-          throw refuse((err as Error).message);
-        }
-      })()),
-  };
+  const appReady = () =>
+    (ready ??= (async () => {
+      try {
+        await checkSecrets(config, secrets, credentials);
+        await clientAuth;
+      } catch (err) {
+        throw refuse((err as Error).message);
+      }
+    })());
+  return { config, handler, service, log, ready: appReady };
 }
 
 /**

@@ -309,6 +309,19 @@ export const configSchema = z.strictObject({
       urlTtlSeconds: z.number().int().min(60).max(604800).default(900),
     })
     .default({ mode: 'auto', thresholdBytes: 8 << 20, urlTtlSeconds: 900 }),
+  /**
+   * Serve only what storage holds: no git host, parent proxy or GitHub API is
+   * asked; anything not stored is "not found" (so the go command may try the
+   * next GOPROXY entry).
+   */
+  offline: z.boolean().default(false),
+  /** /readyz: what it checks beyond a storage read and the configuration secrets. */
+  readiness: z
+    .strictObject({
+      /** Create a small object under probes/ (at most one per replica and minute) to show storage takes writes. */
+      writeProbe: z.boolean().default(true),
+    })
+    .default({ writeProbe: true }),
   /** Cross-replica coordination and caching. */
   coordination: z
     .strictObject({

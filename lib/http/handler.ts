@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ClientAuth } from '../auth/clientAuth.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { traceField } from '../log/trace.js';
 import type { Artifact } from '../service/artifact.js';
 import type { ModuleService } from '../service/moduleService.js';
 import type { SumdbProxy } from '../service/sumdbProxy.js';
@@ -30,6 +31,22 @@ export interface HandlerOptions {
   logHits?: { mode: 'all' | 'sample' | 'none'; sampleRate: number };
   /** Random numbers in [0, 1) for log sampling (tests). */
   random?: () => number;
+  /** Operations endpoints (lib/http/ops.ts); each absent one answers 404. */
+  ops?: OpsEndpoints;
+  /** Called once per request with its route, status and latency (metrics). */
+  observe?: (route: string, status: number, seconds: number) => void;
+}
+
+export interface OpsEndpoints {
+  readiness?: () => Promise<Reply>;
+  metrics?: () => Promise<Reply>;
+  /** `may` says whether the requesting identity may read a module (ACLs). */
+  index?: (query: string, may: (modPath: string) => Promise<boolean>) => Promise<Reply>;
+}
+
+/** The request asks to be served from storage only (as goproxy honours it). */
+function fetchDisabledBy(req: IncomingMessage): boolean {
+  return String(req.headers['disable-module-fetch'] ?? '').toLowerCase() === 'true';
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -39,8 +56,9 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
   const { service, log } = opts;
   const auth = new RequestAuth({ clientAuth: opts.clientAuth, servesModule: (m) => service.serves(m) });
 
-  async function route(req: IncomingMessage, who: { identity?: string }): Promise<Reply> {
+  async function route(req: IncomingMessage, who: { identity?: string; route?: string }): Promise<Reply> {
     const r = matchRoute(req.method ?? 'GET', req.url ?? '/');
+    who.route = r.kind;
     switch (r.kind) {
       case 'token':
         return auth.tokenEndpoint(req, r.endpoint);
@@ -48,6 +66,8 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
         return { status: 405, headers: { 'content-type': TEXT, allow: 'GET, HEAD' }, body: 'method not allowed\n' };
       case 'health':
         return textReply(200, 'ok');
+      case 'ready':
+        return opts.ops?.readiness ? opts.ops.readiness() : textReply(404, 'not found');
     }
     const authn = await auth.authenticate(req, r.kind === 'sumdb' && (await auth.anonymousSumdb()));
     if (authn.reply) return authn.reply;
@@ -55,6 +75,12 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
     switch (r.kind) {
       case 'root':
         return textReply(200, 'modproxy: a Go module proxy. Use this URL as GOPROXY.');
+      case 'metrics':
+        return opts.ops?.metrics ? opts.ops.metrics() : textReply(404, 'not found');
+      case 'index':
+        return opts.ops?.index
+          ? opts.ops.index(r.query, async (m) => (await auth.authorize(authn.identity, m)) === undefined)
+          : textReply(404, 'not found');
       case 'sumdb':
         // Checksum database tiles mix every module's hashes: authentication
         // (unless anonymousSumdb), but no per-module ACL decision. Without a
@@ -65,10 +91,11 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
         return small(await opts.sumdb.serve(r.rawPath.slice('/sumdb/'.length)), TEXT);
       case 'proxy': {
         const pr = parseProxyPath(r.rawPath);
+        who.route = pr.kind;
         // The ACL sees the decoded, validated module path: no escaping trick reaches it.
         const denied = await auth.authorize(authn.identity, pr.modPath);
         if (denied) return denied;
-        return serve(pr);
+        return serve(pr, fetchDisabledBy(req));
       }
     }
   }
@@ -86,18 +113,18 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
     return r;
   };
 
-  async function serve(pr: ProxyRequest): Promise<Reply> {
+  async function serve(pr: ProxyRequest, noFetch: boolean): Promise<Reply> {
     switch (pr.kind) {
       case 'list':
-        return small(await service.list(pr.modPath), TEXT);
+        return small(await service.list(pr.modPath, noFetch), TEXT);
       case 'latest':
-        return small(await service.latest(pr.modPath), JSON_TYPE);
+        return small(await service.latest(pr.modPath, noFetch), JSON_TYPE);
       case 'info':
-        return small(await service.info(pr.modPath, pr.version), JSON_TYPE);
+        return small(await service.info(pr.modPath, pr.version, noFetch), JSON_TYPE);
       case 'mod':
-        return small(await service.mod(pr.modPath, pr.version), TEXT);
+        return small(await service.mod(pr.modPath, pr.version, noFetch), TEXT);
       case 'zip': {
-        const z = await service.zip(pr.modPath, pr.version);
+        const z = await service.zip(pr.modPath, pr.version, noFetch);
         const redirect = opts.zipRedirect;
         if (z.signedUrl && redirect && (redirect.mode === 'always' || (redirect.mode === 'auto' && z.size >= redirect.thresholdBytes))) {
           // The go command follows redirects (and drops our credentials on the way,
@@ -119,12 +146,14 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
     const started = process.hrtime.bigint();
     let reply: Reply;
     let failure: unknown;
-    const who: { identity?: string } = {};
+    const who: { identity?: string; route?: string } = {};
     try {
       reply = await route(req, who);
     } catch (err) {
       failure = err;
       reply = errorReply(err, publicCache);
+      // What one client could not have without a fetch, another may get: no cache keeps it.
+      if (fetchDisabledBy(req)) reply.headers['cache-control'] = 'no-store';
     }
     let size = 0;
     try {
@@ -138,8 +167,10 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
         res.destroy(err as Error);
       }
     }
-    if (reply.status < 400 && failure === undefined && reply.logAs === undefined && !logHit()) return;
     const latency = Number(process.hrtime.bigint() - started) / 1e9;
+    // Every request is counted, also those whose line logging.hits leaves out.
+    opts.observe?.(who.route ?? 'unknown', reply.status, latency);
+    if (reply.status < 400 && failure === undefined && reply.logAs === undefined && !logHit()) return;
     const severity = reply.status >= 500 ? 'ERROR' : (reply.logAs ?? 'INFO');
     log.log(severity, failure && reply.status >= 500 ? `request failed: ${errorMessage(failure)}` : 'request', {
       httpRequest: {
@@ -150,6 +181,7 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
         userAgent: req.headers['user-agent'],
         latency: `${latency.toFixed(3)}s`,
       },
+      ...traceField(req.headers),
       ...(who.identity ? { identity: who.identity } : {}),
       ...(failure && reply.status < 500 ? { reason: errorMessage(failure) } : {}),
     });

@@ -6,6 +6,11 @@ export type Route =
   | { kind: 'token'; endpoint: 'userpassword' | 'gce' }
   /** Health checks: no credentials, nothing about modules. */
   | { kind: 'health' }
+  /** Readiness: storage and configuration checked; no credentials. */
+  | { kind: 'ready' }
+  /** Operations endpoints behind client authentication (lib/http/ops.ts). */
+  | { kind: 'metrics' }
+  | { kind: 'index'; query: string }
   | { kind: 'root' }
   /** Checksum database proxying (/sumdb/…). */
   | { kind: 'sumdb'; rawPath: string }
@@ -20,6 +25,9 @@ export function matchRoute(method: string, rawUrl: string): Route {
   if (method === 'POST' && rawPath === '/auth/gce') return { kind: 'token', endpoint: 'gce' };
   if (method !== 'GET' && method !== 'HEAD') return { kind: 'method-not-allowed' };
   if (rawPath === '/healthz') return { kind: 'health' };
+  if (rawPath === '/readyz') return { kind: 'ready' };
+  if (rawPath === '/metrics') return { kind: 'metrics' };
+  if (rawPath === '/index') return { kind: 'index', query: q >= 0 ? rawUrl.slice(q + 1) : '' };
   if (rawPath === '/' || rawPath === '') return { kind: 'root' };
   if (rawPath.startsWith('/sumdb/')) return { kind: 'sumdb', rawPath };
   return { kind: 'proxy', rawPath };

@@ -5,6 +5,8 @@
 //   versions/<escaped path>/@v/<escaped version>/zip.json        zip record
 //   blobs/sha256/<first 2 hex>/<64 hex>                          content-addressed body
 //   leases/<escaped path>/@v/<escaped version>/<step>/<seq>      advisory lease
+//   probes/<YYYY-MM-DD>/<HHMM>-<process uuid>                     readiness write probe (delete with a lifecycle rule)
+//   index/<YYYY-MM>/<commit time, ISO 8601 UTC>/<escaped path>@<escaped version>  commit index (/index)
 //   sumdb/<database name>/tree/<size, 20 digits>                 verified tree head
 //   sumdb/<database name>/lookup/…, sumdb/<database name>/tile/… verified database answers (proxied)
 //
@@ -118,4 +120,52 @@ export function sumdbAnswerKey(dbName: string, remotePath: string): string {
     throw new Error(`checksum database path ${JSON.stringify(remotePath.slice(0, 100))} cannot name a storage object`);
   }
   return `${SUMDB_ROOT}${checkDatabaseName(dbName)}/${remotePath}`;
+}
+
+export const PROBES_ROOT = 'probes/';
+
+/**
+ * The object /readyz creates to show that storage takes writes: storage is
+ * append-only, so one name per process and minute (at most 1440 a day per
+ * replica, a few bytes each); a lifecycle rule on `probes/` deletes them.
+ */
+export function probeKey(at: Date, processId: string): string {
+  if (!/^[0-9a-f-]{36}$/.test(processId)) throw new Error('probe process id must be a UUID');
+  const iso = at.toISOString();
+  return `${PROBES_ROOT}${iso.slice(0, 10)}/${iso.slice(11, 13)}${iso.slice(14, 16)}-${processId}`;
+}
+
+export const INDEX_ROOT = 'index/';
+
+/** The prefix of the index entries of one month ("2026-11"): listings stay bounded by a month's commits. */
+export function indexMonthPrefix(month: string): string {
+  if (!/^\d{4}-\d{2}$/.test(month)) throw new Error(`bad index month ${JSON.stringify(month)}`);
+  return `${INDEX_ROOT}${month}/`;
+}
+
+/**
+ * The index entry of a committed version: names sort by commit time
+ * (toISOString is fixed-width), then module and version, so a listing with
+ * startAfter reads the index in commit order from any instant.
+ */
+export function indexKey(committedAt: Date, modPath: string, version: string): string {
+  const iso = committedAt.toISOString();
+  return `${indexMonthPrefix(iso.slice(0, 7))}${iso}/${escapePath(modPath)}@${escapeVersion(version)}`;
+}
+
+/** Where a listing of the index from `since` (inclusive) starts: every entry at or after it sorts after this. */
+export function indexStartAfter(since: Date): string {
+  const iso = since.toISOString();
+  return `${indexMonthPrefix(iso.slice(0, 7))}${iso}`;
+}
+
+/** What an index entry's name says; null for names this layout does not make. */
+export function parseIndexKey(key: string): { timestamp: string; path: string; version: string } | null {
+  const m = /^index\/\d{4}-\d{2}\/(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)\/(.+)@([^@/]+)$/.exec(key);
+  if (!m) return null;
+  try {
+    return { timestamp: m[1], path: unescapePath(m[2]), version: unescapeVersion(m[3]) };
+  } catch {
+    return null;
+  }
 }

@@ -19,7 +19,7 @@
 import crypto from 'node:crypto';
 import type { SourcePin } from '../source/moduleSource.js';
 import type { ObjectStorage } from '../storage/storage.js';
-import { blobKey, manifestKey, zipRecordKey } from './layout.js';
+import { blobKey, indexKey, manifestKey, zipRecordKey } from './layout.js';
 
 /**
  * Schema 1: git pins. Records written before pins were tagged hold
@@ -130,6 +130,11 @@ export interface CommitResult<T> {
   record: T;
   /** False when another writer committed first; its record is returned. */
   won: boolean;
+  /**
+   * Why the index entry of a won manifest commit could not be written (the
+   * version is committed all the same; it is only missing from /index).
+   */
+  indexError?: unknown;
 }
 
 /** Creates `key` unless it exists; either way returns the record that is now there. */
@@ -179,7 +184,16 @@ export async function commitManifest(storage: ObjectStorage, a: ManifestInput, h
     source: a.source,
     committedAt: new Date().toISOString(),
   };
-  return createRecord(storage, manifestKey(a.path, a.version), manifest, hook, 'manifest');
+  const result: CommitResult<Manifest> = await createRecord(storage, manifestKey(a.path, a.version), manifest, hook, 'manifest');
+  // Only the writer that won lists the version in the index, so each version is listed once.
+  if (result.won) {
+    try {
+      await storage.createIfAbsent(indexKey(new Date(manifest.committedAt), a.path, a.version), Buffer.from(''), { contentType: 'text/plain' });
+    } catch (err) {
+      result.indexError = err;
+    }
+  }
+  return result;
 }
 
 export interface ZipInput {

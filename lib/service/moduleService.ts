@@ -66,6 +66,14 @@ export interface ModuleServiceOptions {
   zipBuildConcurrency?: number;
   /** Cross-replica leases around builds (optional; see lib/records/lease.ts). */
   leases?: Leases;
+  /**
+   * Serve only what storage holds, never asking a source (the `offline`
+   * configuration key). A request can ask the same for itself (the
+   * `Disable-Module-Fetch: true` header): see the `noFetch` arguments.
+   */
+  offline?: boolean;
+  /** Called after each build step that ran here (metrics): its result and duration. */
+  onBuild?: (step: BuildStep, result: 'ok' | 'error', seconds: number) => void;
   /** How long "not found" answers are remembered (default 30 s; 0 disables). */
   negativeCacheMs?: number;
   /** Immutable records and artifacts kept in memory (default: 64 MiB, zips up to 4 MiB). */
@@ -124,6 +132,11 @@ export class ModuleService {
     return this.cache.get(`zip ${modPath}@${version}`, () => readZipRecord(this.opts.storage, modPath, version), () => RECORD_BYTES);
   }
 
+  /** Whether this request may not ask a source: offline mode, or the client said not to. */
+  private fetchDisabled(noFetch: boolean): boolean {
+    return noFetch || this.opts.offline === true;
+  }
+
   /** Whether any source serves the module (no network). */
   serves(modPath: string): boolean {
     return this.opts.sources.serves(modPath);
@@ -165,7 +178,13 @@ export class ModuleService {
    * deleted), without pseudo-versions. When the source cannot be reached,
    * the committed versions alone.
    */
-  async list(modPath: string): Promise<Artifact> {
+  async list(modPath: string, noFetch = false): Promise<Artifact> {
+    if (this.fetchDisabled(noFetch)) {
+      const all = await this.committedVersions(modPath);
+      if (all.length === 0) throw fetchDisabledError(modPath);
+      const tagged = semver.sort(all.filter((v) => !isPseudoVersion(v)));
+      return BytesArtifact.text(tagged.map((v) => v + '\n').join(''), false);
+    }
     return this.negativeCached(`list ${modPath}`, async () => {
       let fromSource: string[] = [];
       let sourceError: unknown;
@@ -190,7 +209,13 @@ export class ModuleService {
    * Latest() gives it; when the source cannot be reached, the highest
    * committed release (or the newest committed pseudo-version).
    */
-  async latest(modPath: string): Promise<Artifact> {
+  async latest(modPath: string, noFetch = false): Promise<Artifact> {
+    if (this.fetchDisabled(noFetch)) {
+      const best = pickLatest(await this.committedVersions(modPath));
+      const m = best ? await readManifest(this.opts.storage, modPath, best) : null;
+      if (!m) throw fetchDisabledError(modPath);
+      return BytesArtifact.text(m.info, false);
+    }
     return this.negativeCached(`latest ${modPath}`, async () => {
       try {
         const source = await this.sourceFor(modPath);
@@ -209,11 +234,13 @@ export class ModuleService {
   }
 
   /** `$m/@v/$q.info` for any query: canonical versions come from storage when committed. */
-  async info(modPath: string, query: string): Promise<Artifact> {
+  async info(modPath: string, query: string, noFetch = false): Promise<Artifact> {
     if (semver.isValid(query) && canonicalVersion(query) === query) {
       const stored = await this.storedManifest(modPath, query);
       if (stored) return this.infoArtifact(stored);
     }
+    // Queries other than canonical versions (branches, v1, >=v1.2) need the source.
+    if (this.fetchDisabled(noFetch)) throw fetchDisabledError(`${modPath}@${query}`);
     return this.negativeCached(`info ${modPath} ${query}`, async () => {
       const source = await this.sourceFor(modPath);
       const m = await this.commitResolved(modPath, source, await source.query(query));
@@ -228,9 +255,10 @@ export class ModuleService {
   }
 
   /** The committed manifest of a canonical version (for .mod and .zip), resolving it on first use. */
-  async manifest(modPath: string, version: string): Promise<Manifest> {
+  async manifest(modPath: string, version: string, noFetch = false): Promise<Manifest> {
     const stored = await this.storedManifest(modPath, version);
     if (stored) return stored;
+    if (this.fetchDisabled(noFetch)) throw fetchDisabledError(`${modPath}@${version}`);
     return this.negativeCached(`version ${modPath} ${version}`, () =>
       this.manifestFlights.do(`${modPath}@${version}`, () =>
         this.leased(
@@ -304,6 +332,24 @@ export class ModuleService {
 
   /** Asks the source for .mod and the pin of a resolved version and commits its manifest. */
   private async buildManifest(modPath: string, source: ModuleSource, rev: ResolvedVersion): Promise<Manifest> {
+    return this.measured('manifest', () => this.buildManifestUnmeasured(modPath, source, rev));
+  }
+
+  /** Runs a build step, reporting its result and duration to `onBuild`. */
+  private async measured<T>(step: BuildStep, fn: () => Promise<T>): Promise<T> {
+    const started = process.hrtime.bigint();
+    const report = (result: 'ok' | 'error') => this.opts.onBuild?.(step, result, Number(process.hrtime.bigint() - started) / 1e9);
+    try {
+      const v = await fn();
+      report('ok');
+      return v;
+    } catch (err) {
+      report('error');
+      throw err;
+    }
+  }
+
+  private async buildManifestUnmeasured(modPath: string, source: ModuleSource, rev: ResolvedVersion): Promise<Manifest> {
     const version = rev.version;
     const { mod, pin } = await source.download(rev);
     // Claim the zip step before the manifest becomes visible: replicas waiting
@@ -323,6 +369,9 @@ export class ModuleService {
       throw err;
     }
     const { record, won } = committed;
+    if (committed.indexError !== undefined) {
+      this.opts.log.warn('version committed, but its /index entry could not be written', { module: modPath, version, reason: errorMessage(committed.indexError) });
+    }
     this.opts.log.info(won ? 'committed module version' : 'module version already committed by another writer', { module: modPath, version, source: record.source });
     this.committedCache.delete(moduleRecordsPrefix(modPath));
     if (this.opts.eagerZip !== false) this.buildZipInBackground(source, record);
@@ -364,7 +413,7 @@ export class ModuleService {
           m.version,
           'zip',
           () => this.storedZipRecord(m.path, m.version),
-          () => this.buildZip(from, m),
+          () => this.measured('zip', () => this.buildZip(from, m)),
         ),
       );
     });
@@ -400,8 +449,8 @@ export class ModuleService {
   }
 
   /** The go.mod of a committed version. */
-  async mod(modPath: string, version: string): Promise<Artifact> {
-    const m = await this.manifest(modPath, version);
+  async mod(modPath: string, version: string, noFetch = false): Promise<Artifact> {
+    const m = await this.manifest(modPath, version, noFetch);
     // Keyed by where the body lives (the manifest itself when inline, else its blob) and its hash.
     const where = m.mod.blob ?? `manifest ${m.path}@${m.version}`;
     const a = await this.cache.get(
@@ -413,8 +462,11 @@ export class ModuleService {
   }
 
   /** The zip of a committed version, or the go command's reason there is none. */
-  async zip(modPath: string, version: string): Promise<Artifact> {
-    const record = await this.zipRecordFor(await this.manifest(modPath, version));
+  async zip(modPath: string, version: string, noFetch = false): Promise<Artifact> {
+    const m = await this.manifest(modPath, version, noFetch);
+    // A committed version whose zip is not built yet would need the source to build it.
+    const record = this.fetchDisabled(noFetch) ? await this.storedZipRecord(modPath, version) : await this.zipRecordFor(m);
+    if (!record) throw fetchDisabledError(`${modPath}@${version} (zip)`);
     if ('error' in record.zip) throw new NotFoundError(record.zip.error);
     const z = record.zip;
     const storage = this.opts.storage;
@@ -436,6 +488,14 @@ export class ModuleService {
     );
     return a!;
   }
+}
+
+/**
+ * What is not in storage while fetching is disabled: "not found" (404), so
+ * the go command tries the next GOPROXY entry, with the reason spelled out.
+ */
+function fetchDisabledError(what: string): NotFoundError {
+  return new NotFoundError(`${what}: not in storage, and module fetch is disabled (offline mode or Disable-Module-Fetch: true)`);
 }
 
 /** The version @latest falls back to from storage: the highest release, else the newest pseudo-version. */

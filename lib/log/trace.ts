@@ -1,0 +1,22 @@
+// The Cloud Trace id of a request, for Cloud Logging's
+// `logging.googleapis.com/trace` field (projects/<project>/traces/<id>), so
+// request log lines group under their trace. From the W3C `traceparent`
+// header, else Google's `X-Cloud-Trace-Context: <id>/<span>;o=<flag>`.
+import type { IncomingHttpHeaders } from 'node:http';
+
+export const TRACE_FIELD = 'logging.googleapis.com/trace';
+
+export function traceId(headers: IncomingHttpHeaders): string | undefined {
+  const tp = headers['traceparent'];
+  const m = typeof tp === 'string' ? /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(tp.trim().toLowerCase()) : null;
+  if (m && !/^0+$/.test(m[1])) return m[1];
+  const xc = headers['x-cloud-trace-context'];
+  const x = typeof xc === 'string' ? /^([0-9a-fA-F]{32})(\/|$)/.exec(xc.trim()) : null;
+  return x ? x[1].toLowerCase() : undefined;
+}
+
+/** The log field for a request, when both the project (GOOGLE_CLOUD_PROJECT) and a trace id are known. */
+export function traceField(headers: IncomingHttpHeaders, project = process.env.GOOGLE_CLOUD_PROJECT): Record<string, string> {
+  const id = traceId(headers);
+  return id && project && /^[a-z0-9:.-]{1,100}$/i.test(project) ? { [TRACE_FIELD]: `projects/${project}/traces/${id}` } : {};
+}
