@@ -7,6 +7,7 @@
 import type { Writable } from 'node:stream';
 import { NoZipError, type ModuleSource, type ResolvedVersion, type SourcePin } from '../moduleSource.js';
 import type { CodeRepo, RevInfo } from './codeRepo.js';
+import { ArchiveRefusedError } from './gitRepo.js';
 import { buildModuleZip, ZipCreateError } from './moduleZip.js';
 
 export class GitModuleSource implements ModuleSource {
@@ -43,14 +44,15 @@ export class GitModuleSource implements ModuleSource {
   async writeZip(version: string, pin: SourcePin, out: Writable): Promise<{ h1: string; files: number }> {
     const { modPath } = this.repo;
     if (pin.kind !== 'git') throw new Error(`${modPath}@${version}: the git source cannot make a zip from a ${pin.kind} pin`);
-    const src = await this.repo.zipSource(pin);
     try {
+      const src = await this.repo.zipSource(pin);
       return await buildModuleZip(
         { modPath, version, files: src.files, attributes: src.attributes, readBlob: (oid) => this.repo.code.readBlob(oid) },
         out,
       );
     } catch (err) {
       if (err instanceof ZipCreateError) throw new NoZipError(`${modPath}@${version}: create zip: ${err.message}`);
+      if (err instanceof ArchiveRefusedError) throw new NoZipError(`${modPath}@${version}: ${err.message}`);
       throw err;
     }
   }
