@@ -15,16 +15,24 @@ export async function fastImport(root: string, name: string, write: (out: (s: st
   const bare = path.join(root, name);
   fs.mkdirSync(path.dirname(bare), { recursive: true });
   await pexec('git', ['init', '-q', '--bare', bare]);
-  const child = spawn('git', ['-C', bare, 'fast-import', '--quiet'], { stdio: ['pipe', 'inherit', 'inherit'] });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  let pending: Promise<void> = Promise.resolve();
-  await write((s) => {
-    if (!child.stdin.write(s)) pending = new Promise((resolve) => child.stdin.once('drain', () => resolve()));
-  });
-  await pending;
-  child.stdin.end();
-  const code = await exited;
-  if (code !== 0) throw new Error(`git fast-import exited ${code}`);
+  // The script is written to a file first and given to git as its standard
+  // input: read from a Node pipe (a socket), fast-import is ten times slower.
+  const script = `${bare}.fast-import`;
+  const fd = fs.openSync(script, 'w');
+  try {
+    await write((s) => fs.writeSync(fd, typeof s === 'string' ? Buffer.from(s) : s));
+  } finally {
+    fs.closeSync(fd);
+  }
+  const input = fs.openSync(script, 'r');
+  try {
+    const child = spawn('git', ['-C', bare, 'fast-import', '--quiet'], { stdio: [input, 'inherit', 'inherit'] });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    if (code !== 0) throw new Error(`git fast-import exited ${code}`);
+  } finally {
+    fs.closeSync(input);
+    fs.rmSync(script, { force: true });
+  }
   await pexec('git', ['-C', bare, 'symbolic-ref', 'HEAD', 'refs/heads/main']);
   return bare;
 }
@@ -92,4 +100,26 @@ export async function deepTreeRepo(root: string, name: string, modPath: string, 
   await pexec('git', ['-C', bare, 'update-ref', 'refs/tags/v1.0.0', commit]);
   await pexec('git', ['-C', bare, 'symbolic-ref', 'HEAD', 'refs/heads/main']);
   return bare;
+}
+
+/**
+ * A linear history of `commits` commits on main (one small file changed by
+ * each), with tag v0.1.0 on the first commit and `go.mod` from the start.
+ * Returns the hash of commit number `pick` (1-based).
+ */
+export async function longHistoryRepo(root: string, name: string, modPath: string, commits: number, pick: number): Promise<string> {
+  const bare = await fastImport(root, name, (out) => {
+    const t0 = 1577836800;
+    for (let c = 1; c <= commits; c++) {
+      const ts = t0 + c * 60;
+      let s = `commit refs/heads/main\nmark :${c}\nauthor A <a@example.com> ${ts} +0000\ncommitter A <a@example.com> ${ts} +0000\ndata 0\n`;
+      if (c > 1) s += `from :${c - 1}\n`;
+      if (c === 1) s += `M 100644 inline go.mod\ndata ${Buffer.byteLength(`module ${modPath}\n`)}\nmodule ${modPath}\n`;
+      const body = `${c}\n`;
+      s += `M 100644 inline n.txt\ndata ${body.length}\n${body}\n`;
+      if (c === 1) s += `reset refs/tags/v0.1.0\nfrom :1\n\n`;
+      out(s);
+    }
+  });
+  return (await pexec('git', ['-C', bare, 'rev-parse', `main~${commits - pick}`])).stdout.trim();
 }

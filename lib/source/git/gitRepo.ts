@@ -262,7 +262,11 @@ export class RemoteGitRepo implements GitRepo {
     if (refs.size === 0) throw new UnknownRevisionError(rev);
     await this.fetchAllHistory();
     const matches = new Set<string>();
-    for (const oid of await this.reachableCommits()) if (oid.startsWith(rev)) matches.add(oid);
+    const slice = new TimeSlice();
+    for (const oid of await this.reachableCommits()) {
+      if (oid.startsWith(rev)) matches.add(oid);
+      await slice.yieldIfDue();
+    }
     for (const r of refs.values()) if (r.oid !== r.peeled && r.oid.startsWith(rev)) matches.add(r.peeled);
     // `git log <prefix>` refuses an ambiguous prefix, which the go command reports as unknown.
     if (matches.size !== 1) throw new UnknownRevisionError(rev);
@@ -292,7 +296,10 @@ export class RemoteGitRepo implements GitRepo {
   private async ancestors(starts: string[]): Promise<Set<string>> {
     const seen = new Set<string>();
     const stack = [...starts];
+    // A history may hold millions of commits, read without I/O: give the event loop its turns.
+    const slice = new TimeSlice();
     while (stack.length > 0) {
+      await slice.yieldIfDue();
       const oid = stack.pop()!;
       if (seen.has(oid)) continue;
       let meta;
