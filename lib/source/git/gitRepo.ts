@@ -7,7 +7,7 @@
 // (docs/go-rules/repository.md#tags-of-a-commit): the tags of a commit are all
 // tags whose peeled target is that commit, and only commits reachable from
 // HEAD, refs/heads/* and refs/tags/* can be resolved.
-import { NotFoundError } from '../../errors.js';
+import { NotFoundError, ProxyError } from '../../errors.js';
 import { GoError } from '../../gomod/module.js';
 import type { Origin } from '../../gomod/infoJson.js';
 import * as semver from '../../gomod/semver.js';
@@ -233,7 +233,8 @@ export class RemoteGitRepo implements GitRepo {
     let meta;
     try {
       meta = await this.store.readCommit(hash);
-    } catch {
+    } catch (err) {
+      if (err instanceof ProxyError) throw err; // a fault (the store could not be read), not an answer
       // A tag on a tree or blob: `git log -n1 <ref>` succeeds with no output,
       // which the go command reports as such.
       throw new GoError('unexpected response from git log: ""');
@@ -305,7 +306,8 @@ export class RemoteGitRepo implements GitRepo {
       let meta;
       try {
         meta = await this.store.readCommit(oid);
-      } catch {
+      } catch (err) {
+        if (err instanceof ProxyError) throw err;
         continue;
       }
       seen.add(oid);

@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import git from 'isomorphic-git';
 import type { HttpClient } from 'isomorphic-git';
-import { NotFoundError, UpstreamAuthError, UpstreamError } from '../../errors.js';
+import { NotFoundError, StorageError, UpstreamAuthError, UpstreamError } from '../../errors.js';
 import { SingleFlight } from '../../util/singleflight.js';
 import { fetchCapabilities, fetchPack, GitRemoteError, indexPack } from './packFetch.js';
 import { ObjectReader } from './packReader.js';
@@ -54,6 +54,51 @@ export interface TreeEntry {
 
 const TREE_CACHE_ENTRIES = 4096;
 const TEMP_PREFIX = '.tmp-';
+/**
+ * Replicas on one host may share the work directory, so a temporary file
+ * may be another process's fetch in flight. Only files this old are taken
+ * for a crash's leftovers and removed; no fetch takes nearly as long.
+ */
+export const STALE_TEMP_MS = 6 * 60 * 60 * 1000;
+
+/** A temporary name no other process uses: it says whose it is (pid) and is random besides. */
+function tempName(): string {
+  return `${TEMP_PREFIX}${process.pid}-${crypto.randomUUID()}`;
+}
+
+/** Removes temporary files untouched for STALE_TEMP_MS: a crashed fetch's, never one in flight. */
+async function removeStaleTemps(packDir: string, now: number): Promise<void> {
+  for (const e of await fs.promises.readdir(packDir)) {
+    if (!e.startsWith(TEMP_PREFIX)) continue;
+    const file = path.join(packDir, e);
+    const st = await fs.promises.stat(file).catch(() => undefined);
+    if (st && now - st.mtimeMs > STALE_TEMP_MS) await fs.promises.rm(file, { force: true });
+  }
+}
+
+/** Whether an error is a failed system call (file system, not network): a local fault. */
+function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  const e = err as NodeJS.ErrnoException;
+  return e instanceof Error && typeof e.code === 'string' && typeof e.syscall === 'string';
+}
+
+/**
+ * A local I/O failure is a fault of this replica (503, never remembered),
+ * not an answer about the module: it must not reach the resolution rules as
+ * "not found".
+ */
+function asLocalFault(what: string, err: unknown): unknown {
+  if (isSystemError(err)) return new StorageError(`git object store: cannot ${what}: ${err.code}`, { cause: err });
+  return err;
+}
+
+async function localIo<T>(what: string, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    throw asLocalFault(what, err);
+  }
+}
 /** Objects asked for in one lazy fetch request. */
 const WANT_BATCH = 4096;
 
@@ -81,15 +126,16 @@ export class GitObjectStore {
   }
 
   private init(): Promise<void> {
-    this.initialized ??= (async () => {
+    this.initialized ??= localIo('open the object store', async () => {
       const packDir = path.join(this.gitdir, 'objects', 'pack');
       await fs.promises.mkdir(packDir, { recursive: true });
-      // Temporary files left by a crash were never registered.
-      for (const e of await fs.promises.readdir(packDir)) {
-        if (e.startsWith(TEMP_PREFIX)) await fs.promises.rm(path.join(packDir, e), { force: true });
-      }
+      await removeStaleTemps(packDir, Date.now());
       this.reader.refresh();
-    })();
+    }).catch((err: unknown) => {
+      // A local fault may pass (a full disk, a directory in the way): try again next time.
+      this.initialized = undefined;
+      throw err;
+    });
     return this.initialized;
   }
 
@@ -161,18 +207,20 @@ export class GitObjectStore {
     }
     const packDir = path.join(this.gitdir, 'objects', 'pack');
     const name = `pack-${indexed.checksum}`;
-    const tmp = path.join(packDir, `${TEMP_PREFIX}${crypto.randomUUID()}`);
-    try {
-      await fs.promises.writeFile(`${tmp}.pack`, pack);
-      await fs.promises.writeFile(`${tmp}.idx`, indexed.idx);
-      // pack before index: the reader only registers an index whose pack exists
-      await fs.promises.rename(`${tmp}.pack`, path.join(packDir, `${name}.pack`));
-      await fs.promises.rename(`${tmp}.idx`, path.join(packDir, `${name}.idx`));
-    } finally {
-      await fs.promises.rm(`${tmp}.pack`, { force: true });
-      await fs.promises.rm(`${tmp}.idx`, { force: true });
-    }
-    this.reader.refresh();
+    const tmp = path.join(packDir, tempName());
+    await localIo('store a fetched pack', async () => {
+      try {
+        await fs.promises.writeFile(`${tmp}.pack`, pack);
+        await fs.promises.writeFile(`${tmp}.idx`, indexed.idx);
+        // pack before index: the reader only registers an index whose pack exists
+        await fs.promises.rename(`${tmp}.pack`, path.join(packDir, `${name}.pack`));
+        await fs.promises.rename(`${tmp}.idx`, path.join(packDir, `${name}.idx`));
+      } finally {
+        await fs.promises.rm(`${tmp}.pack`, { force: true });
+        await fs.promises.rm(`${tmp}.idx`, { force: true });
+      }
+      this.reader.refresh();
+    });
   }
 
   /**
@@ -239,8 +287,12 @@ export class GitObjectStore {
 
   async readObject(oid: string): Promise<{ type: string; object: Uint8Array }> {
     await this.init();
-    const r = this.reader.read(oid);
-    return { type: r.type, object: r.data };
+    try {
+      const r = this.reader.read(oid);
+      return { type: r.type, object: r.data };
+    } catch (err) {
+      throw asLocalFault('read a stored object', err);
+    }
   }
 
   async readCommit(oid: string): Promise<CommitMeta> {
