@@ -230,8 +230,10 @@ export const configSchema = z.strictObject({
       gitWorkDir: z.string().min(1).optional(),
       /** Idle timeout for git HTTP requests. */
       gitIdleTimeoutSeconds: z.number().positive().default(60),
+      /** Most bytes of one file a zip build holds in memory (converted by .gitattributes, or stored as a delta); 256 MiB. */
+      maxBuildMemoryBytes: z.number().int().positive().default(268435456),
     })
-    .default({ gitIdleTimeoutSeconds: 60 }),
+    .default({ gitIdleTimeoutSeconds: 60, maxBuildMemoryBytes: 268435456 }),
   // Seed keys accepted for compatibility, unused here.
   maxChildProcesses: z.number().int().positive().optional(),
   httpProxy: z.record(z.string(), z.unknown()).optional(),

@@ -66,6 +66,12 @@ export interface GitRepo {
   /** Raw blob bytes of `file` at a full commit hash, or null. */
   readFileAtCommit(commit: string, file: string): Promise<Uint8Array | null>;
   readBlob(oid: string): Promise<Uint8Array>;
+  /** A blob's size, without reading it. */
+  blobSize(oid: string): Promise<number>;
+  /** Whether reading the blob means holding it whole (rather than streaming it). */
+  blobIsHeld(oid: string): Promise<boolean>;
+  /** A blob's content in pieces. */
+  streamBlob(oid: string): AsyncIterable<Uint8Array>;
 }
 
 export class UnknownRevisionError extends NotFoundError {
@@ -106,6 +112,9 @@ const MAX_GIT_ZIP = 500 << 20;
 const ZIP_ENTRY_BYTES = 30 + 46;
 /** The end of central directory record. */
 const ZIP_END_BYTES = 22;
+
+/** attr.c: attribute files this large are ignored whole. */
+const ATTR_MAX_FILE_SIZE = 100 * 1024 * 1024;
 
 const MIN_HASH_DIGITS = 7;
 
@@ -497,12 +506,12 @@ export class RemoteGitRepo implements GitRepo {
       if (where === 'outside') continue;
       if (where === 'above') {
         // .gitattributes of the directories above the archived subtree also apply.
-        if (e.name === '.gitattributes' && kind === 'file') attributes.push({ dir: f.dir, content: await this.store.readBlob(e.oid) });
+        if (e.name === '.gitattributes' && kind === 'file') attributes.push({ dir: f.dir, content: await this.attributesBlob(e.oid) });
         continue;
       }
       writeDirs(f);
       write(kind === 'gitlink' ? `prefix/${p}/` : `prefix/${p}`, e.oid);
-      if (kind === 'file' && e.name === '.gitattributes') attributes.push({ dir: f.dir, content: await this.store.readBlob(e.oid) });
+      if (kind === 'file' && e.name === '.gitattributes') attributes.push({ dir: f.dir, content: await this.attributesBlob(e.oid) });
       // A submodule (gitlink): git archive writes an empty directory entry, which the go command drops.
       if (kind === 'gitlink' || writeError) continue;
       entries.push({ path: p, kind: kind === 'symlink' ? 'symlink' : 'file', oid: e.oid });
@@ -511,8 +520,26 @@ export class RemoteGitRepo implements GitRepo {
     return { entries, attributes };
   }
 
+  /** A .gitattributes blob; git ignores one of ATTR_MAX_FILE_SIZE or more (attr.c), so it is not even read. */
+  private async attributesBlob(oid: string): Promise<Uint8Array> {
+    if ((await this.store.blobSize(oid)) >= ATTR_MAX_FILE_SIZE) return new Uint8Array(0);
+    return this.store.readBlob(oid);
+  }
+
   readBlob(oid: string): Promise<Uint8Array> {
     return this.store.readBlob(oid);
+  }
+
+  blobSize(oid: string): Promise<number> {
+    return this.store.blobSize(oid);
+  }
+
+  blobIsHeld(oid: string): Promise<boolean> {
+    return this.store.blobIsHeld(oid);
+  }
+
+  streamBlob(oid: string): AsyncIterable<Uint8Array> {
+    return this.store.streamBlob(oid);
   }
 }
 

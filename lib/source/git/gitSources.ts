@@ -27,6 +27,7 @@ export class GitSources {
   });
   private readonly hosts: ReadonlyMap<string, GitHubHostConfig>;
   private readonly workDir: string;
+  private readonly maxBuildMemory: number;
 
   constructor(
     config: Config,
@@ -35,6 +36,7 @@ export class GitSources {
   ) {
     this.hosts = new Map(config.gitHub.map((h) => [h.host, h]));
     this.workDir = config.resolve.gitWorkDir ?? path.join(os.tmpdir(), 'modproxy-git');
+    this.maxBuildMemory = config.resolve.maxBuildMemoryBytes;
   }
 
   locate(modPath: string, rule: PrivateModuleConfig): RepoLocation {
@@ -44,7 +46,7 @@ export class GitSources {
   /** A fresh per-request source for a module (its ref table is read once, lazily). */
   open(modPath: string, rule: PrivateModuleConfig): GitModuleSource {
     const loc = this.locate(modPath, rule);
-    return new GitModuleSource(new CodeRepo(new RemoteGitRepo(this.storeFor(loc), loc.originUrl), loc.codeRoot, modPath));
+    return new GitModuleSource(new CodeRepo(new RemoteGitRepo(this.storeFor(loc), loc.originUrl), loc.codeRoot, modPath), this.maxBuildMemory);
   }
 
   /** Stores currently held strongly (tests). */

@@ -15,6 +15,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import git from 'isomorphic-git';
 import type { HttpClient } from 'isomorphic-git';
 import { NotFoundError, StorageError, UpstreamAuthError, UpstreamError } from '../../errors.js';
@@ -316,6 +317,55 @@ export class GitObjectStore {
     if (this.trees.size >= TREE_CACHE_ENTRIES) this.trees.delete(this.trees.keys().next().value!);
     this.trees.set(oid, entries);
     return entries;
+  }
+
+  /** The size of a blob, from its pack entry (nothing inflated). */
+  async blobSize(oid: string): Promise<number> {
+    await this.ensureObjects([oid], 'blob');
+    const stored = this.reader.stored(oid);
+    if (!stored) throw new Error(`object ${oid} not found`);
+    if (stored.whole && stored.whole.type !== 'blob') throw new Error(`object ${oid} is a ${stored.whole.type}, not a blob`);
+    return stored.size;
+  }
+
+  /**
+   * Whether reading a blob means holding it whole: true for one stored as a
+   * delta (its base and result are built in memory), false for one that
+   * {@link streamBlob} inflates piece by piece from the pack.
+   */
+  async blobIsHeld(oid: string): Promise<boolean> {
+    await this.ensureObjects([oid], 'blob');
+    return !this.reader.stored(oid)?.whole;
+  }
+
+  /** A blob's content in pieces, streamed from its pack when it is stored whole (else read whole). */
+  async *streamBlob(oid: string): AsyncGenerator<Uint8Array> {
+    await this.ensureObjects([oid], 'blob');
+    const stored = this.reader.stored(oid);
+    if (!stored?.whole) {
+      yield await this.readBlob(oid);
+      return;
+    }
+    const { type, packPath, start, end } = stored.whole;
+    if (type !== 'blob') throw new Error(`object ${oid} is a ${type}, not a blob`);
+    const source = fs.createReadStream(packPath, { start, end: end - 1, highWaterMark: 1 << 20 });
+    const inflate = zlib.createInflate();
+    source.on('error', (err) => inflate.destroy(err));
+    source.pipe(inflate);
+    let n = 0;
+    try {
+      for await (const chunk of inflate as AsyncIterable<Buffer>) {
+        n += chunk.length;
+        if (n > stored.size) throw new Error(`blob ${oid} inflates past its size ${stored.size}`);
+        yield chunk;
+      }
+    } catch (err) {
+      throw asLocalFault('read a stored object', err);
+    } finally {
+      source.destroy();
+      inflate.destroy();
+    }
+    if (n !== stored.size) throw new Error(`blob ${oid} inflated to ${n} bytes, expected ${stored.size}`);
   }
 
   async readBlob(oid: string): Promise<Uint8Array> {
