@@ -82,19 +82,33 @@ function splitDir(p: string): string {
 /** x/mod collisionChecker: case-fold collisions and file/directory clashes. */
 export class CollisionChecker {
   private seen = new Map<string, { path: string; isDir: boolean }>();
+  /**
+   * Directories whose whole chain of parents checked clean. x/mod checks the
+   * parents again for every file, always with the same (clean) result; here a
+   * check stops at the first such directory, so a deep tree costs its depth
+   * once rather than once per file, and no recursion follows the depth.
+   */
+  private cleanDirs = new Set<string>();
 
   check(p: string, isDir: boolean): string | undefined {
-    const fold = strToFold(p);
-    const other = this.seen.get(fold);
-    if (other) {
-      if (p !== other.path) return `case-insensitive file name collision: ${goQuoteString(other.path)} and ${goQuoteString(p)}`;
-      if (isDir !== other.isDir) return `entry ${goQuoteString(p)} is both a file and a directory`;
-      if (!isDir) return `multiple entries for file ${goQuoteString(p)}`;
-    } else {
-      this.seen.set(fold, { path: p, isDir });
+    const visited: string[] = [];
+    for (let cur = p, dir = isDir; ; dir = true) {
+      if (dir && this.cleanDirs.has(cur)) break;
+      const fold = strToFold(cur);
+      const other = this.seen.get(fold);
+      if (other) {
+        if (cur !== other.path) return `case-insensitive file name collision: ${goQuoteString(other.path)} and ${goQuoteString(cur)}`;
+        if (dir !== other.isDir) return `entry ${goQuoteString(cur)} is both a file and a directory`;
+        if (!dir) return `multiple entries for file ${goQuoteString(cur)}`;
+      } else {
+        this.seen.set(fold, { path: cur, isDir: dir });
+      }
+      if (dir) visited.push(cur);
+      const i = cur.lastIndexOf('/');
+      if (i <= 0) break;
+      cur = cur.slice(0, i);
     }
-    const i = p.lastIndexOf('/');
-    if (i > 0) return this.check(p.slice(0, i), true);
+    for (const d of visited) this.cleanDirs.add(d);
     return undefined;
   }
 }
@@ -118,13 +132,29 @@ export function classifyNames<F extends NamedFile>(files: F[], goVersion: string
     // strings.EqualFold(base, "go.mod"); only a regular file marks a module boundary.
     if (strToFold(base) === 'go.mod' && f.kind === 'file') haveGoMod.add(splitDir(f.path));
   }
+  // Answers per directory ("a/b/"), so files in a deep tree do not walk their parents again and again.
+  const dirInSubmodule = new Map<string, boolean>();
   const inSubmodule = (p: string): boolean => {
+    const pending: string[] = [];
+    let answer = false;
     for (;;) {
       const dir = splitDir(p);
-      if (dir === '') return false;
-      if (haveGoMod.has(dir)) return true;
+      if (dir === '') break;
+      const known = dirInSubmodule.get(dir);
+      if (known !== undefined) {
+        answer = known;
+        break;
+      }
+      pending.push(dir);
+      if (haveGoMod.has(dir)) {
+        answer = true;
+        break;
+      }
       p = dir.slice(0, -1);
     }
+    // Every directory passed on the way up shares the answer of the one where the walk stopped.
+    for (const d of pending) dirInSubmodule.set(d, answer);
+    return answer;
   };
 
   const lang = goVersion === '' ? '' : goLang(goVersion);

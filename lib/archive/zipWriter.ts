@@ -17,6 +17,13 @@ export interface ZipEntrySource {
   name: string;
   /** Produces the entry's bytes when the writer reaches it. */
   read(): Promise<Uint8Array>;
+  /**
+   * Produces the entry's bytes in pieces instead (a large file, never held
+   * whole): the writer deflates them as they come and describes the entry
+   * after its data (a data descriptor), since sizes and CRC are known only
+   * at the end.
+   */
+  stream?(): AsyncIterable<Uint8Array>;
 }
 
 export type ZipWriter = (entries: ZipEntrySource[], out: Writable) => Promise<void>;
@@ -101,9 +108,66 @@ export const nativeZipWriter: ZipWriter = async (entries, out) => {
     await write(p.name);
     await write(compressed);
   };
+  /** Writes one streamed entry: local header without sizes, deflated data as it comes, data descriptor. */
+  const writeStreamed = async (e: ZipEntrySource & { stream(): AsyncIterable<Uint8Array> }) => {
+    const name = Buffer.from(e.name, 'utf8');
+    const flags = (/[^\x00-\x7f]/.test(e.name) ? 0x0800 : 0) | 0x0008;
+    const entryOffset = offset;
+    const header = Buffer.alloc(30);
+    header.writeUInt32LE(0x04034b50, 0);
+    header.writeUInt16LE(20, 4);
+    header.writeUInt16LE(flags, 6);
+    header.writeUInt16LE(8, 8);
+    header.writeUInt16LE(DOS_TIME, 10);
+    header.writeUInt16LE(DOS_DATE, 12);
+    // CRC and sizes stay 0 here: they follow the data.
+    header.writeUInt16LE(name.length, 26);
+    await write(header);
+    await write(name);
+    const deflate = zlib.createDeflateRaw({ level: DEFLATE_LEVEL });
+    let crc = 0;
+    let size = 0;
+    let compressedSize = 0;
+    const drained = (async () => {
+      for await (const chunk of deflate as AsyncIterable<Buffer>) {
+        compressedSize += chunk.length;
+        await write(chunk);
+      }
+    })();
+    drained.catch(() => {}); // awaited below; avoid an unhandled rejection meanwhile
+    try {
+      for await (const piece of e.stream()) {
+        const chunk = Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+        crc = zlib.crc32(chunk, crc);
+        size += chunk.length;
+        if (!deflate.write(chunk)) await once(deflate, 'drain');
+      }
+      deflate.end();
+    } catch (err) {
+      deflate.destroy();
+      throw err;
+    }
+    await drained;
+    if (size > 0xfffffffe) throw new Error(`zip entry ${e.name} is too large`);
+    const descriptor = Buffer.alloc(16);
+    descriptor.writeUInt32LE(0x08074b50, 0);
+    descriptor.writeUInt32LE(crc >>> 0, 4);
+    descriptor.writeUInt32LE(compressedSize, 8);
+    descriptor.writeUInt32LE(size, 12);
+    await write(descriptor);
+    central.push({ name, flags, crc: crc >>> 0, compressedSize, size, offset: entryOffset });
+  };
   try {
     for (const e of entries) {
-      const data = Buffer.from(await e.read());
+      if (e.stream) {
+        // In order: what is queued goes out first.
+        while (queue.length > 0) await flushOne();
+        await writeStreamed(e as ZipEntrySource & { stream(): AsyncIterable<Uint8Array> });
+        continue;
+      }
+      const raw = await e.read();
+      // A view, not a copy: a large file is held once.
+      const data = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
       const compressed = deflateRaw(data, { level: DEFLATE_LEVEL });
       compressed.catch(() => {}); // awaited in order by flushOne; avoid an unhandled rejection meanwhile
       queue.push({ name: Buffer.from(e.name, 'utf8'), flags: /[^\x00-\x7f]/.test(e.name) ? 0x0800 : 0, size: data.length, crc: zlib.crc32(data), compressed });

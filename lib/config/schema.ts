@@ -386,6 +386,8 @@ export const configSchema = z.strictObject({
       discoveryTimeoutSeconds: z.number().positive().default(15),
       /** How long a discovered repository root (or a discovery failure) is remembered. */
       discoveryCacheSeconds: z.number().nonnegative().default(60),
+      /** Most bytes of one file a zip build holds in memory (converted by .gitattributes, or stored as a delta); 256 MiB. */
+      maxBuildMemoryBytes: z.number().int().positive().default(268435456),
     })
     .default({
       gitIdleTimeoutSeconds: 60,
@@ -394,6 +396,7 @@ export const configSchema = z.strictObject({
       gitRefListingTtlSeconds: 5,
       discoveryTimeoutSeconds: 15,
       discoveryCacheSeconds: 60,
+      maxBuildMemoryBytes: 268435456,
     }),
   /** HTTPS for the modproxy server entry, and the lowest TLS version (the seed's key). */
   tls: tlsConfig.optional(),

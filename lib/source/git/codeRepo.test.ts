@@ -72,6 +72,15 @@ class MemoryGitRepo implements GitRepo {
     const [commit, path] = oid.split(':');
     return (await this.readFile(commit, path))!;
   }
+  async blobSize(oid: string): Promise<number> {
+    return (await this.readBlob(oid)).length;
+  }
+  async blobIsHeld(): Promise<boolean> {
+    return true;
+  }
+  async *streamBlob(oid: string): AsyncIterable<Uint8Array> {
+    yield await this.readBlob(oid);
+  }
 }
 
 const t0 = 1577836800;

@@ -14,7 +14,7 @@ import { formatPseudoVersionTime, isPseudoVersion, pseudoVersion, pseudoVersionB
 import { modulePath as modfileModulePath } from '../../gomod/modfile/read.js';
 import { autoQuote, parseLax, type Retraction } from '../../gomod/modfile/rule.js';
 import { GoError, invalidVersion, moduleError } from '../../gomod/moduleErrors.js';
-import { NotFoundError, UpstreamAuthError, UpstreamError } from '../../errors.js';
+import { NotFoundError, ProxyError, UpstreamAuthError, UpstreamError } from '../../errors.js';
 
 /** What .info serves: Version, Time and Origin of a resolved revision. */
 export interface RevInfo {
@@ -73,9 +73,16 @@ export function legacyGoMod(modPath: string): Uint8Array {
   return Buffer.from(`module ${autoQuote(modPath)}\n`);
 }
 
-/** Errors that report a fault rather than a property of the module. */
+/**
+ * Errors that report a fault rather than a property of the module: upstream
+ * and storage faults, refused credentials, and failed system calls (a local
+ * disk, never "not found").
+ */
 function isFault(err: unknown): boolean {
-  return err instanceof UpstreamError || err instanceof UpstreamAuthError;
+  if (err instanceof UpstreamError || err instanceof UpstreamAuthError) return true;
+  if (err instanceof ProxyError) return err.kind === 'unavailable';
+  const e = err as NodeJS.ErrnoException;
+  return e instanceof Error && typeof e.code === 'string' && typeof e.syscall === 'string';
 }
 
 export class CodeRepo {

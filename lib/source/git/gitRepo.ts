@@ -9,10 +9,12 @@
 // (docs/go-rules/repository.md#tags-of-a-commit): the tags of a commit are all
 // tags whose peeled target is that commit, and only commits reachable from
 // HEAD, refs/heads/* and refs/tags/* can be resolved.
-import { NotFoundError } from '../../errors.js';
+import { NotFoundError, ProxyError } from '../../errors.js';
 import { GoError } from '../../gomod/module.js';
 import type { Origin } from '../../gomod/infoJson.js';
 import * as semver from '../../gomod/semver.js';
+import { TimeSlice } from '../../util/timeSlice.js';
+import { MAX_TREE_DEPTH, MAX_ZIP_PATH, verifyPath } from './gitPaths.js';
 import type { AdvertisedRef, GitObjectStore, TreeEntry } from './objectStore.js';
 import { unsharedRefSource, type RefListing, type RefSource, type RefTable } from './refListings.js';
 
@@ -67,6 +69,12 @@ export interface GitRepo {
   /** Raw blob bytes of `file` at a full commit hash, or null. */
   readFileAtCommit(commit: string, file: string): Promise<Uint8Array | null>;
   readBlob(oid: string): Promise<Uint8Array>;
+  /** A blob's size, without reading it. */
+  blobSize(oid: string): Promise<number>;
+  /** Whether reading the blob means holding it whole (rather than streaming it). */
+  blobIsHeld(oid: string): Promise<boolean>;
+  /** A blob's content in pieces. */
+  streamBlob(oid: string): AsyncIterable<Uint8Array>;
 }
 
 export class UnknownRevisionError extends NotFoundError {
@@ -82,6 +90,34 @@ export class NoCommitsError extends NotFoundError {
     super('no commits');
   }
 }
+
+/**
+ * The go command refuses to make a zip when `git archive` fails, or when the
+ * archive it wrote is over 500 MiB: the message is the go command's
+ * (docs/go-rules/zip.md#what-git-archive-refuses).
+ */
+export class ArchiveRefusedError extends Error {
+  override name = 'ArchiveRefusedError';
+}
+
+/** `git archive` itself failed: the go command reports the command line, its exit status and git's stderr. */
+export class GitArchiveError extends ArchiveRefusedError {
+  override name = 'GitArchiveError';
+  constructor(commit: string, subdir: string, stderr: string) {
+    // The go command also says where its cache clone is (" in <dir>"), which says nothing about the module.
+    super(`git -c core.autocrlf=input -c core.eol=lf archive --format=zip --prefix=prefix/ ${commit}${subdir ? ` -- ${subdir}` : ''}: exit status 255:\n\t${stderr}`);
+  }
+}
+
+/** codehost.MaxZipFile: the go command reads at most this much of git's archive. */
+const MAX_GIT_ZIP = 500 << 20;
+/** Fixed bytes of one zip entry besides its name (written twice): local header 30, central header 46. */
+const ZIP_ENTRY_BYTES = 30 + 46;
+/** The end of central directory record. */
+const ZIP_END_BYTES = 22;
+
+/** attr.c: attribute files this large are ignored whole. */
+const ATTR_MAX_FILE_SIZE = 100 * 1024 * 1024;
 
 const MIN_HASH_DIGITS = 7;
 
@@ -237,7 +273,8 @@ export class RemoteGitRepo implements GitRepo {
     let meta;
     try {
       meta = await this.store.readCommit(hash);
-    } catch {
+    } catch (err) {
+      if (err instanceof ProxyError) throw err; // a fault (the store could not be read), not an answer
       // A tag on a tree or blob: `git log -n1 <ref>` succeeds with no output,
       // which the go command reports as such.
       throw new GoError('unexpected response from git log: ""');
@@ -266,7 +303,11 @@ export class RemoteGitRepo implements GitRepo {
     if (refs.size === 0) throw new UnknownRevisionError(rev);
     await this.fetchAllHistory();
     const matches = new Set<string>();
-    for (const oid of await this.reachableCommits()) if (oid.startsWith(rev)) matches.add(oid);
+    const slice = new TimeSlice();
+    for (const oid of await this.reachableCommits()) {
+      if (oid.startsWith(rev)) matches.add(oid);
+      await slice.yieldIfDue();
+    }
     for (const r of refs.values()) if (r.oid !== r.peeled && r.oid.startsWith(rev)) matches.add(r.peeled);
     // `git log <prefix>` refuses an ambiguous prefix, which the go command reports as unknown.
     if (matches.size !== 1) throw new UnknownRevisionError(rev);
@@ -296,13 +337,17 @@ export class RemoteGitRepo implements GitRepo {
   private async ancestors(starts: string[]): Promise<Set<string>> {
     const seen = new Set<string>();
     const stack = [...starts];
+    // A history may hold millions of commits, read without I/O: give the event loop its turns.
+    const slice = new TimeSlice();
     while (stack.length > 0) {
+      await slice.yieldIfDue();
       const oid = stack.pop()!;
       if (seen.has(oid)) continue;
       let meta;
       try {
         meta = await this.store.readCommit(oid);
-      } catch {
+      } catch (err) {
+        if (err instanceof ProxyError) throw err;
         continue;
       }
       seen.add(oid);
@@ -396,7 +441,7 @@ export class RemoteGitRepo implements GitRepo {
   async archiveCommit(commit: string, subdir: string): Promise<Archive> {
     await this.ensureCommit(commit);
     const meta = await this.store.readCommit(commit);
-    const archive = await this.listArchive(meta.tree, subdir);
+    const archive = await this.listArchive(meta.tree, subdir, commit);
     // One request for every blob the archive needs (a partial clone has none yet).
     await this.store.ensureObjects(
       archive.entries.filter((e) => e.kind === 'file').map((e) => e.oid),
@@ -405,50 +450,129 @@ export class RemoteGitRepo implements GitRepo {
     return archive;
   }
 
-  private async listArchive(rootTree: string, subdir: string): Promise<Archive> {
+  /**
+   * What `git archive <commit> -- <subdir>` does before and while writing, in
+   * its order (docs/go-rules/zip.md#what-git-archive-refuses):
+   *
+   * 1. It loads the whole commit tree into an index: the first entry (in tree
+   *    order, depth first) whose path git refuses, or the first tree nested
+   *    deeper than MAX_TREE_DEPTH, fails the archive.
+   * 2. It writes the entries under `subdir`, each directory just before the
+   *    first entry inside it: a name longer than the zip format allows fails.
+   * 3. The go command refuses an archive over 500 MiB; names alone (written
+   *    twice, in the local and the central header) may already make it so.
+   *
+   * One walk over the whole tree with an explicit stack (trees may nest as
+   * deep as a hostile repository makes them), yielding the event loop now
+   * and then. Only entries under `subdir` are kept, and none once the names
+   * alone are over the zip limit.
+   */
+  private async listArchive(rootTree: string, subdir: string, commit: string): Promise<Archive> {
     const entries: ArchiveEntry[] = [];
     const attributes: Archive['attributes'] = [];
     const dirParts = subdir.split('/').filter(Boolean);
+    const moduleDir = dirParts.join('/');
+    const fail = (stderr: string) => new GitArchiveError(commit, subdir, stderr);
+    /** Whether `dir` is the module directory or above it (its .gitattributes apply), or inside it. */
+    const relation = (dir: string): 'above' | 'inside' | 'outside' => {
+      if (moduleDir === '' || dir === moduleDir || dir.startsWith(moduleDir + '/')) return 'inside';
+      if (dir === '' || moduleDir.startsWith(dir + '/')) return 'above';
+      return 'outside';
+    };
 
-    // .gitattributes of the directories above the archived subtree also apply.
-    let tree: string | undefined = rootTree;
-    let dir = '';
-    for (let i = 0; i <= dirParts.length && tree; i++) {
-      const list = await this.store.readTree(tree);
-      if (i === dirParts.length) {
-        await this.walk(tree, dir, list, entries, attributes);
-        break;
-      }
-      const attr = list.find((e) => e.name === '.gitattributes' && isBlobMode(e.mode) && e.mode !== '120000');
-      if (attr) attributes.push({ dir, content: await this.store.readBlob(attr.oid) });
-      const next = list.find((e) => e.name === dirParts[i] && e.mode === '040000');
-      tree = next?.oid;
-      dir = dir === '' ? dirParts[i] : `${dir}/${dirParts[i]}`;
+    interface Frame {
+      entries: TreeEntry[];
+      next: number;
+      dir: string;
+      oid: string;
+      level: number;
+      /** Whether git archive has written this directory's entry yet (module directories only). */
+      written: boolean;
+      parent: Frame | undefined;
     }
+    const open = async (oid: string, dir: string, level: number, parent: Frame | undefined): Promise<Frame> => {
+      if (level > MAX_TREE_DEPTH) throw fail('error: exceeded maximum allowed tree depth');
+      return { entries: await this.store.readTree(oid), next: 0, dir, oid, level, written: false, parent };
+    };
+
+    // Step 2 and 3 verdicts wait until step 1 has seen the whole tree.
+    let writeError: Error | undefined;
+    let zipBytes = ZIP_END_BYTES;
+    const write = (zipPath: string, oid: string) => {
+      if (writeError) return;
+      const len = Buffer.byteLength(zipPath);
+      if (len > MAX_ZIP_PATH) {
+        writeError = fail(`error: path too long (${len} chars, SHA1: ${oid}): ${zipPath}`);
+        return;
+      }
+      zipBytes += ZIP_ENTRY_BYTES + 2 * len;
+      if (zipBytes > MAX_GIT_ZIP) writeError = new ArchiveRefusedError('downloaded zip file too large');
+    };
+    const writeDirs = (f: Frame | undefined) => {
+      const pending: Frame[] = [];
+      for (let d = f; d && !d.written && relation(d.dir) !== 'outside'; d = d.parent) pending.push(d);
+      for (let k = pending.length - 1; k >= 0; k--) {
+        pending[k].written = true;
+        // The archive's root entry is "prefix/"; directories above subdir only lead to it.
+        write(pending[k].dir === '' ? 'prefix/' : `prefix/${pending[k].dir}/`, pending[k].oid);
+      }
+    };
+
+    const slice = new TimeSlice();
+    const stack: Frame[] = [await open(rootTree, '', 0, undefined)];
+    while (stack.length > 0) {
+      await slice.yieldIfDue();
+      const f = stack[stack.length - 1];
+      if (f.next >= f.entries.length) {
+        stack.pop();
+        continue;
+      }
+      const e = f.entries[f.next++];
+      const p = f.dir === '' ? e.name : `${f.dir}/${e.name}`;
+      if (e.mode === '040000') {
+        stack.push(await open(e.oid, p, f.level + 1, f));
+        continue;
+      }
+      const kind = e.mode === '120000' ? 'symlink' : e.mode === '160000' ? 'gitlink' : 'file';
+      if (!verifyPath(p, kind)) throw fail(`error: invalid path '${p}'`);
+      const where = relation(f.dir);
+      if (where === 'outside') continue;
+      if (where === 'above') {
+        // .gitattributes of the directories above the archived subtree also apply.
+        if (e.name === '.gitattributes' && kind === 'file') attributes.push({ dir: f.dir, content: await this.attributesBlob(e.oid) });
+        continue;
+      }
+      writeDirs(f);
+      write(kind === 'gitlink' ? `prefix/${p}/` : `prefix/${p}`, e.oid);
+      if (kind === 'file' && e.name === '.gitattributes') attributes.push({ dir: f.dir, content: await this.attributesBlob(e.oid) });
+      // A submodule (gitlink): git archive writes an empty directory entry, which the go command drops.
+      if (kind === 'gitlink' || writeError) continue;
+      entries.push({ path: p, kind: kind === 'symlink' ? 'symlink' : 'file', oid: e.oid });
+    }
+    if (writeError) throw writeError;
     return { entries, attributes };
   }
 
-  /** Depth-first in tree order, as git archive writes entries. */
-  private async walk(treeOid: string, dir: string, list: TreeEntry[] | undefined, out: ArchiveEntry[], attributes: Archive['attributes']): Promise<void> {
-    const entries = list ?? (await this.store.readTree(treeOid));
-    for (const e of entries) {
-      const p = dir === '' ? e.name : `${dir}/${e.name}`;
-      if (e.mode === '040000') {
-        await this.walk(e.oid, p, undefined, out, attributes);
-      } else if (e.mode === '120000') {
-        out.push({ path: p, kind: 'symlink', oid: e.oid });
-      } else if (e.mode === '160000') {
-        // A submodule (gitlink): git archive writes an empty directory entry,
-        // which the go command drops.
-      } else {
-        if (e.name === '.gitattributes') attributes.push({ dir, content: await this.store.readBlob(e.oid) });
-        out.push({ path: p, kind: 'file', oid: e.oid });
-      }
-    }
+  /** A .gitattributes blob; git ignores one of ATTR_MAX_FILE_SIZE or more (attr.c), so it is not even read. */
+  private async attributesBlob(oid: string): Promise<Uint8Array> {
+    if ((await this.store.blobSize(oid)) >= ATTR_MAX_FILE_SIZE) return new Uint8Array(0);
+    return this.store.readBlob(oid);
   }
 
   readBlob(oid: string): Promise<Uint8Array> {
     return this.store.readBlob(oid);
+  }
+
+  blobSize(oid: string): Promise<number> {
+    return this.store.blobSize(oid);
+  }
+
+  blobIsHeld(oid: string): Promise<boolean> {
+    return this.store.blobIsHeld(oid);
+  }
+
+  streamBlob(oid: string): AsyncIterable<Uint8Array> {
+    return this.store.streamBlob(oid);
   }
 }
 

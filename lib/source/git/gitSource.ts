@@ -7,13 +7,18 @@
 import type { Writable } from 'node:stream';
 import { NoZipError, type ModuleSource, type ResolvedVersion, type SourcePin } from '../moduleSource.js';
 import type { CodeRepo, RevInfo } from './codeRepo.js';
-import { buildModuleZip, ZipCreateError } from './moduleZip.js';
+import { ArchiveRefusedError } from './gitRepo.js';
+import { BuildLimitError, buildModuleZip, DEFAULT_MAX_BUILD_MEMORY, ZipCreateError } from './moduleZip.js';
 
 export class GitModuleSource implements ModuleSource {
   /** What each answer of this view resolved to, for download(). */
   private readonly resolved = new WeakMap<ResolvedVersion, RevInfo>();
 
-  constructor(private readonly repo: CodeRepo) {}
+  constructor(
+    private readonly repo: CodeRepo,
+    /** resolve.maxBuildMemoryBytes: most bytes of one file held in memory while building a zip. */
+    private readonly maxHeldBytes = DEFAULT_MAX_BUILD_MEMORY,
+  ) {}
 
   list(): Promise<string[]> {
     return this.repo.versions('');
@@ -43,14 +48,27 @@ export class GitModuleSource implements ModuleSource {
   async writeZip(version: string, pin: SourcePin, out: Writable): Promise<{ h1: string; files: number }> {
     const { modPath } = this.repo;
     if (pin.kind !== 'git') throw new Error(`${modPath}@${version}: the git source cannot make a zip from a ${pin.kind} pin`);
-    const src = await this.repo.zipSource(pin);
+    const code = this.repo.code;
     try {
+      const src = await this.repo.zipSource(pin);
       return await buildModuleZip(
-        { modPath, version, files: src.files, attributes: src.attributes, readBlob: (oid) => this.repo.code.readBlob(oid) },
+        {
+          modPath,
+          version,
+          files: src.files,
+          attributes: src.attributes,
+          readBlob: (oid) => code.readBlob(oid),
+          blobSize: (oid) => code.blobSize(oid),
+          blobIsHeld: (oid) => code.blobIsHeld(oid),
+          streamBlob: (oid) => code.streamBlob(oid),
+          maxHeldBytes: this.maxHeldBytes,
+        },
         out,
       );
     } catch (err) {
       if (err instanceof ZipCreateError) throw new NoZipError(`${modPath}@${version}: create zip: ${err.message}`);
+      if (err instanceof ArchiveRefusedError) throw new NoZipError(`${modPath}@${version}: ${err.message}`);
+      if (err instanceof BuildLimitError) throw new BuildLimitError(`${modPath}@${version}: ${err.message}`);
       throw err;
     }
   }

@@ -32,6 +32,7 @@ export class GitSources {
   private readonly hosts: ReadonlyMap<string, GitHubHostConfig>;
   private readonly workDir: string;
   private readonly refListings: RefListings;
+  private readonly maxBuildMemory: number;
 
   constructor(
     config: Config,
@@ -47,6 +48,7 @@ export class GitSources {
     this.hosts = new Map(config.gitHub.map((h) => [h.host, h]));
     this.workDir = config.resolve.gitWorkDir ?? path.join(os.tmpdir(), 'modproxy-git');
     this.refListings = new RefListings(config.resolve.gitRefListingTtlSeconds * 1000, now);
+    this.maxBuildMemory = config.resolve.maxBuildMemoryBytes;
   }
 
   async locate(modPath: string, rule: PrivateModuleConfig): Promise<RepoLocation> {
@@ -59,7 +61,7 @@ export class GitSources {
     const loc = await this.locate(modPath, rule);
     const store = this.storeFor(loc);
     const refs = this.refListings.source(loc.fetchUrl, () => store.listRemoteRefs());
-    return new GitModuleSource(new CodeRepo(new RemoteGitRepo(store, loc.originUrl, refs), loc.codeRoot, modPath));
+    return new GitModuleSource(new CodeRepo(new RemoteGitRepo(store, loc.originUrl, refs), loc.codeRoot, modPath), this.maxBuildMemory);
   }
 
   /** Stores currently held strongly (tests). */

@@ -15,9 +15,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import git from 'isomorphic-git';
 import type { HttpClient } from 'isomorphic-git';
-import { NotFoundError, UpstreamAuthError, UpstreamError } from '../../errors.js';
+import { NotFoundError, StorageError, UpstreamAuthError, UpstreamError } from '../../errors.js';
 import { SingleFlight } from '../../util/singleflight.js';
 import { fetchCapabilities, fetchPack, GitRemoteError, indexPackFile } from './packFetch.js';
 import { ObjectReader } from './packReader.js';
@@ -54,6 +55,51 @@ export interface TreeEntry {
 
 const TREE_CACHE_ENTRIES = 4096;
 const TEMP_PREFIX = '.tmp-';
+/**
+ * Replicas on one host may share the work directory, so a temporary file
+ * may be another process's fetch in flight. Only files this old are taken
+ * for a crash's leftovers and removed; no fetch takes nearly as long.
+ */
+export const STALE_TEMP_MS = 6 * 60 * 60 * 1000;
+
+/** A temporary name no other process uses: it says whose it is (pid) and is random besides. */
+function tempName(): string {
+  return `${TEMP_PREFIX}${process.pid}-${crypto.randomUUID()}`;
+}
+
+/** Removes temporary files untouched for STALE_TEMP_MS: a crashed fetch's, never one in flight. */
+async function removeStaleTemps(packDir: string, now: number): Promise<void> {
+  for (const e of await fs.promises.readdir(packDir)) {
+    if (!e.startsWith(TEMP_PREFIX)) continue;
+    const file = path.join(packDir, e);
+    const st = await fs.promises.stat(file).catch(() => undefined);
+    if (st && now - st.mtimeMs > STALE_TEMP_MS) await fs.promises.rm(file, { force: true });
+  }
+}
+
+/** Whether an error is a failed system call (file system, not network): a local fault. */
+function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  const e = err as NodeJS.ErrnoException;
+  return e instanceof Error && typeof e.code === 'string' && typeof e.syscall === 'string';
+}
+
+/**
+ * A local I/O failure is a fault of this replica (503, never remembered),
+ * not an answer about the module: it must not reach the resolution rules as
+ * "not found".
+ */
+function asLocalFault(what: string, err: unknown): unknown {
+  if (isSystemError(err)) return new StorageError(`git object store: cannot ${what}: ${err.code}`, { cause: err });
+  return err;
+}
+
+async function localIo<T>(what: string, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    throw asLocalFault(what, err);
+  }
+}
 /** Objects asked for in one lazy fetch request. */
 const WANT_BATCH = 4096;
 
@@ -81,15 +127,16 @@ export class GitObjectStore {
   }
 
   private init(): Promise<void> {
-    this.initialized ??= (async () => {
+    this.initialized ??= localIo('open the object store', async () => {
       const packDir = path.join(this.gitdir, 'objects', 'pack');
       await fs.promises.mkdir(packDir, { recursive: true });
-      // Temporary files left by a crash were never registered.
-      for (const e of await fs.promises.readdir(packDir)) {
-        if (e.startsWith(TEMP_PREFIX)) await fs.promises.rm(path.join(packDir, e), { force: true });
-      }
+      await removeStaleTemps(packDir, Date.now());
       this.reader.refresh();
-    })();
+    }).catch((err: unknown) => {
+      // A local fault may pass (a full disk, a directory in the way): try again next time.
+      this.initialized = undefined;
+      throw err;
+    });
     return this.initialized;
   }
 
@@ -152,21 +199,24 @@ export class GitObjectStore {
   /** Fetches a pack for `wants` (written to disk as it arrives), indexes it and moves both into the store. */
   private async fetchInto(wants: string[], depth?: number, filter?: string): Promise<void> {
     const packDir = path.join(this.gitdir, 'objects', 'pack');
-    const tmp = path.join(packDir, `${TEMP_PREFIX}${crypto.randomUUID()}`);
+    const tmp = path.join(packDir, tempName());
     try {
+      // The network part: its faults are the host's (fetchPack maps them).
       await this.withRemote((headers) => fetchPack({ http: this.remote.http, url: this.remote.url, headers, wants, depth, filter, file: `${tmp}.pack` }));
       let indexed;
       try {
         indexed = await indexPackFile(`${tmp}.pack`);
       } catch (err) {
         if (err instanceof GitRemoteError) throw new UpstreamError(`bad pack from ${this.remote.url}: ${err.message}`);
-        throw err;
+        throw asLocalFault('index a fetched pack', err);
       }
       const name = `pack-${indexed.checksum}`;
-      await fs.promises.writeFile(`${tmp}.idx`, indexed.idx);
-      // pack before index: the reader only registers an index whose pack exists
-      await fs.promises.rename(`${tmp}.pack`, path.join(packDir, `${name}.pack`));
-      await fs.promises.rename(`${tmp}.idx`, path.join(packDir, `${name}.idx`));
+      await localIo('store a fetched pack', async () => {
+        await fs.promises.writeFile(`${tmp}.idx`, indexed.idx);
+        // pack before index: the reader only registers an index whose pack exists
+        await fs.promises.rename(`${tmp}.pack`, path.join(packDir, `${name}.pack`));
+        await fs.promises.rename(`${tmp}.idx`, path.join(packDir, `${name}.idx`));
+      });
     } finally {
       await fs.promises.rm(`${tmp}.pack`, { force: true });
       await fs.promises.rm(`${tmp}.idx`, { force: true });
@@ -238,8 +288,12 @@ export class GitObjectStore {
 
   async readObject(oid: string): Promise<{ type: string; object: Uint8Array }> {
     await this.init();
-    const r = this.reader.read(oid);
-    return { type: r.type, object: r.data };
+    try {
+      const r = this.reader.read(oid);
+      return { type: r.type, object: r.data };
+    } catch (err) {
+      throw asLocalFault('read a stored object', err);
+    }
   }
 
   async readCommit(oid: string): Promise<CommitMeta> {
@@ -263,6 +317,55 @@ export class GitObjectStore {
     if (this.trees.size >= TREE_CACHE_ENTRIES) this.trees.delete(this.trees.keys().next().value!);
     this.trees.set(oid, entries);
     return entries;
+  }
+
+  /** The size of a blob, from its pack entry (nothing inflated). */
+  async blobSize(oid: string): Promise<number> {
+    await this.ensureObjects([oid], 'blob');
+    const stored = this.reader.stored(oid);
+    if (!stored) throw new Error(`object ${oid} not found`);
+    if (stored.whole && stored.whole.type !== 'blob') throw new Error(`object ${oid} is a ${stored.whole.type}, not a blob`);
+    return stored.size;
+  }
+
+  /**
+   * Whether reading a blob means holding it whole: true for one stored as a
+   * delta (its base and result are built in memory), false for one that
+   * {@link streamBlob} inflates piece by piece from the pack.
+   */
+  async blobIsHeld(oid: string): Promise<boolean> {
+    await this.ensureObjects([oid], 'blob');
+    return !this.reader.stored(oid)?.whole;
+  }
+
+  /** A blob's content in pieces, streamed from its pack when it is stored whole (else read whole). */
+  async *streamBlob(oid: string): AsyncGenerator<Uint8Array> {
+    await this.ensureObjects([oid], 'blob');
+    const stored = this.reader.stored(oid);
+    if (!stored?.whole) {
+      yield await this.readBlob(oid);
+      return;
+    }
+    const { type, packPath, start, end } = stored.whole;
+    if (type !== 'blob') throw new Error(`object ${oid} is a ${type}, not a blob`);
+    const source = fs.createReadStream(packPath, { start, end: end - 1, highWaterMark: 1 << 20 });
+    const inflate = zlib.createInflate();
+    source.on('error', (err) => inflate.destroy(err));
+    source.pipe(inflate);
+    let n = 0;
+    try {
+      for await (const chunk of inflate as AsyncIterable<Buffer>) {
+        n += chunk.length;
+        if (n > stored.size) throw new Error(`blob ${oid} inflates past its size ${stored.size}`);
+        yield chunk;
+      }
+    } catch (err) {
+      throw asLocalFault('read a stored object', err);
+    } finally {
+      source.destroy();
+      inflate.destroy();
+    }
+    if (n !== stored.size) throw new Error(`blob ${oid} inflated to ${n} bytes, expected ${stored.size}`);
   }
 
   async readBlob(oid: string): Promise<Uint8Array> {

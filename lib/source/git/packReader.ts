@@ -284,6 +284,36 @@ export class ObjectReader {
     throw new ObjectNotFoundError(oid);
   }
 
+  /**
+   * How `oid` is stored, from its pack entry alone (nothing is inflated but a
+   * delta's first bytes): the object's size, and for an object stored whole,
+   * its type and where its zlib data lies, so that it can be streamed rather
+   * than held (moduleZip.ts reads large blobs this way).
+   */
+  stored(oid: string): StoredObject | undefined {
+    const bin = Buffer.from(oid, 'hex');
+    for (const p of this.packs) {
+      const off = p.index.offsetOf(bin);
+      if (off < 0) continue;
+      const [start, end] = p.range(off);
+      const h = parseEntryHeader(p.read(start, Math.min(end, start + 64)), 0);
+      const dataStart = start + h.dataStart;
+      if (h.typeCode !== OFS_DELTA && h.typeCode !== REF_DELTA) {
+        const type = TYPES[h.typeCode];
+        if (!type) throw new Error(`unknown pack object type ${h.typeCode} in ${p.packPath}`);
+        return { size: h.size, whole: { type, packPath: p.packPath, start: dataStart, end } };
+      }
+      // A delta starts with the sizes of its base and of its result (two varints).
+      for (let n = 256; ; n *= 4) {
+        const head = zlib.inflateSync(p.read(dataStart, Math.min(end, dataStart + n)), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+        const sizes = readVarints(head, 2);
+        if (sizes) return { size: sizes[1] };
+        if (dataStart + n >= end) throw new Error(`truncated delta in ${p.packPath}`);
+      }
+    }
+    return undefined;
+  }
+
   private readPacked(pack: Pack, offset: number): GitObject {
     const key = `${pack.packPath}:${offset}`;
     const cached = this.cache.get(key);
@@ -304,6 +334,33 @@ export class ObjectReader {
     this.cache.set(key, obj);
     return obj;
   }
+}
+
+/** What {@link ObjectReader.stored} tells about an object. */
+export interface StoredObject {
+  /** Size of the object's content. */
+  size: number;
+  /** For an object stored whole (not as a delta): its type and the [start, end) range of its zlib data. */
+  whole?: { type: ObjectType; packPath: string; start: number; end: number };
+}
+
+/** The first `count` little-endian base-128 varints of `buf`, or undefined if it ends first. */
+function readVarints(buf: Buffer, count: number): number[] | undefined {
+  const out: number[] = [];
+  let pos = 0;
+  while (out.length < count) {
+    let v = 0;
+    let shift = 0;
+    for (;;) {
+      if (pos >= buf.length) return undefined;
+      const b = buf[pos++];
+      v += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+      if (!(b & 0x80)) break;
+    }
+    out.push(v);
+  }
+  return out;
 }
 
 function inflate(data: Buffer, size: number): Buffer {

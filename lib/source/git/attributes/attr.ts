@@ -32,7 +32,7 @@ export interface GitattributesFile {
 export class AttrStack {
   private readonly frames = new Map<string, Rule[]>();
   private readonly macros = new Map<string, AttrAssign[]>();
-  private readonly stackCache = new Map<string, Frame[]>();
+  private readonly stackCache = new Map<string, StackNode | null>();
 
   /** @param files every `.gitattributes` blob in the archived commit's tree.
    *  In index mode git 2.39 reads the blob of a `.gitattributes` *symlink*
@@ -59,19 +59,33 @@ export class AttrStack {
     }
   }
 
-  /** Frames for the directory of `path`, deepest first (attr.c prepare_attr_stack()). */
-  private stackFor(dir: string): Frame[] {
-    const cached = this.stackCache.get(dir);
-    if (cached) return cached;
-    const frames: Frame[] = [];
-    const parts = dir === '' ? [] : dir.split('/');
-    for (let n = parts.length; n >= 0; n--) {
-      const origin = parts.slice(0, n).join('/');
-      const rules = this.frames.get(origin);
-      if (rules && rules.length > 0) frames.push({ origin, rules });
+  /**
+   * Frames for the directory of `path`, deepest first (attr.c
+   * prepare_attr_stack()), as a list shared with the parent directory's: a
+   * directory costs one lookup on top of its parent's, however deep the tree.
+   */
+  private stackFor(dir: string): StackNode | null {
+    const pending: string[] = [];
+    let d = dir;
+    let node: StackNode | null | undefined;
+    for (;;) {
+      node = this.stackCache.get(d);
+      if (node !== undefined) break;
+      pending.push(d);
+      if (d === '') {
+        node = null;
+        break;
+      }
+      const slash = d.lastIndexOf('/');
+      d = slash < 0 ? '' : d.slice(0, slash);
     }
-    this.stackCache.set(dir, frames);
-    return frames;
+    for (let k = pending.length - 1; k >= 0; k--) {
+      const origin = pending[k];
+      const rules = this.frames.get(origin);
+      if (rules && rules.length > 0) node = { frame: { origin, rules }, next: node };
+      this.stackCache.set(origin, node);
+    }
+    return node;
   }
 
   /** attr.c collect_some_attrs()/fill(): walk from the highest-precedence
@@ -86,7 +100,9 @@ export class AttrStack {
     const dir = lastSlash < 0 ? '' : bpath.slice(0, lastSlash);
     const basenameOffset = lastSlash + 1;
     const values = new Map<string, AttrValue>();
-    const stack = [...this.stackFor(dir), { origin: '', rules: BUILTIN_RULES }];
+    const stack: Frame[] = [];
+    for (let n = this.stackFor(dir); n; n = n.next) stack.push(n.frame);
+    stack.push({ origin: '', rules: BUILTIN_RULES });
     for (const frame of stack) {
       for (let i = frame.rules.length - 1; i >= 0; i--) {
         const rule = frame.rules[i];
@@ -148,6 +164,11 @@ export type Rule =
 interface Frame {
   origin: string;
   rules: Rule[];
+}
+
+interface StackNode {
+  frame: Frame;
+  next: StackNode | null;
 }
 
 const ATTR_MAX_LINE_LENGTH = 2048;
