@@ -462,6 +462,29 @@ http.createServer((req, res) => { const b = bodies.get(req.url); if (!b) { res.w
   results.hits = { connections: conns, seconds: secs, loadAverage: load, cpus: os.cpus().length, sizes: { mod: bodies.mod.length, info: bodies.info.length, zip: bodies.zip.length }, rows, rssBytes: rss, ratios, gitRequests: gitDuring };
 }
 
+/**
+ * Peak RSS (VmHWM) of a fresh modproxy process building the zip of
+ * github.com/bench/<name>@v1.0.0 (sizeMiB of files), against the documented
+ * bound 2 × size + 200 MiB. `label` names the run, %s standing for the size.
+ */
+async function zipPeakRss(git: GitHttpServer, name: string, sizeMiB: number, label: string): Promise<Record<string, number>> {
+  const proxy = await startBenchProxy(git, path.join(tmp, `proxy-${name}`));
+  const before = proxy.peakRss();
+  const t0 = performance.now();
+  const res = await fetch(`${proxy.url}/github.com/bench/${name}/@v/v1.0.0.zip`);
+  const body = Buffer.from(await res.arrayBuffer());
+  const ms = performance.now() - t0;
+  if (res.status !== 200) throw new Error(`zip: ${res.status} ${body.toString()}`);
+  const peak = proxy.peakRss();
+  await proxy.stop();
+  const uncompressed = sizeMiB << 20;
+  const bound = 2 * uncompressed + (200 << 20);
+  console.log(
+    `${label.replace('%s', mib(uncompressed))}: zip ${mib(body.length)}, built in ${(ms / 1000).toFixed(1)} s; peak RSS ${mib(peak)} (process start ${mib(before)}); bound 2×size+200 MiB = ${mib(bound)} → ${peak <= bound ? 'within' : 'OVER'}`,
+  );
+  return { uncompressedBytes: uncompressed, zipBytes: body.length, peakRssBytes: peak, startRssBytes: before, boundBytes: bound, seconds: ms / 1000 };
+}
+
 async function main() {
   const git = await startGitHttpServer({ projectRoot: repos });
   const runner = new GoRunner({ tmp: path.join(tmp, 'go'), insteadOf: { 'https://github.com/': `${git.url}/` } });
@@ -581,40 +604,12 @@ async function main() {
     if (only('rss')) {
       const sizeMiB = Number(process.env.BENCH_LARGE_MIB ?? 120);
       await largeModuleRepo('large', sizeMiB);
-      const proxy = await startBenchProxy(git, path.join(tmp, 'proxy-rss'));
-      const before = proxy.peakRss();
-      const t0 = performance.now();
-      const res = await fetch(`${proxy.url}/github.com/bench/large/@v/v1.0.0.zip`);
-      const body = Buffer.from(await res.arrayBuffer());
-      const ms = performance.now() - t0;
-      if (res.status !== 200) throw new Error(`zip: ${res.status} ${body.toString()}`);
-      const peak = proxy.peakRss();
-      const uncompressed = sizeMiB << 20;
-      const bound = 2 * uncompressed + (200 << 20);
-      results.rss = { uncompressedBytes: uncompressed, zipBytes: body.length, peakRssBytes: peak, startRssBytes: before, boundBytes: bound, seconds: ms / 1000 };
-      console.log(
-        `(c) large module: ${mib(uncompressed)} of files, zip ${mib(body.length)}, built in ${(ms / 1000).toFixed(1)} s; peak RSS ${mib(peak)} (process start ${mib(before)}); bound 2×size+200 MiB = ${mib(bound)} → ${peak <= bound ? 'within' : 'OVER'}`,
-      );
-      await proxy.stop();
+      results.rss = await zipPeakRss(git, 'large', sizeMiB, '(c) large module: %s of files');
     }
     if (only('zeros')) {
       const sizeMiB = Number(process.env.BENCH_ZEROS_MIB ?? 400);
       await zerosModuleRepo('zeros', sizeMiB);
-      const proxy = await startBenchProxy(git, path.join(tmp, 'proxy-zeros'));
-      const before = proxy.peakRss();
-      const t0 = performance.now();
-      const res = await fetch(`${proxy.url}/github.com/bench/zeros/@v/v1.0.0.zip`);
-      const body = Buffer.from(await res.arrayBuffer());
-      const ms = performance.now() - t0;
-      if (res.status !== 200) throw new Error(`zip: ${res.status} ${body.toString()}`);
-      const peak = proxy.peakRss();
-      const uncompressed = sizeMiB << 20;
-      const bound = 2 * uncompressed + (200 << 20);
-      results.zeros = { uncompressedBytes: uncompressed, zipBytes: body.length, peakRssBytes: peak, startRssBytes: before, boundBytes: bound, seconds: ms / 1000 };
-      console.log(
-        `(f) ${mib(uncompressed)} of zeros in one file: zip ${mib(body.length)}, built in ${(ms / 1000).toFixed(1)} s; peak RSS ${mib(peak)} (process start ${mib(before)}); bound 2×size+200 MiB = ${mib(bound)} → ${peak <= bound ? 'within' : 'OVER'}`,
-      );
-      await proxy.stop();
+      results.zeros = await zipPeakRss(git, 'zeros', sizeMiB, '(f) %s of zeros in one file');
     }
   } finally {
     await git.close();
