@@ -13,6 +13,8 @@
 //       with the database. The ratio modproxy / parent.
 //   (f) peak RSS (VmHWM) of a modproxy process building the zip of a module
 //       holding one 400 MiB file of zeros (a 0.4 MB pack).
+//   (g) peak RSS of a modproxy process while a git host streams a fetch
+//       answer that never ends (refused at resolve.gitMaxPackBytes).
 //   (e) hits: requests/s, p99 latency and RSS for cached .mod/.info/.zip from
 //       modproxy's own server and under functions-framework, side by side
 //       with a functions-framework hello world, a node:http server holding
@@ -32,6 +34,7 @@ import { prng } from '../test/support/prng.js';
 import { testConfig } from '../test/support/proxyFixture.js';
 import { startProxyProcess, type ProxyProcess } from '../test/support/proxyProcess.js';
 import { startFileProxyServer } from '../test/support/fileProxyServer.js';
+import { startHostileGitServer } from '../test/support/hostileGitServer.js';
 import { SumdbServer } from '../test/support/sumdbServer.js';
 
 const pexec = promisify(execFile);
@@ -605,6 +608,26 @@ async function main() {
       const sizeMiB = Number(process.env.BENCH_LARGE_MIB ?? 120);
       await largeModuleRepo('large', sizeMiB);
       results.rss = await zipPeakRss(git, 'large', sizeMiB, '(c) large module: %s of files');
+    }
+    if (only('endless')) {
+      // A git host whose fetch answer never ends: the pack is spilled to disk and refused at resolve.gitMaxPackBytes.
+      await smallModuleRepo('endless', 10);
+      const hostile = await startHostileGitServer({ projectRoot: repos });
+      hostile.fault = (r) => (r.command === 'fetch' ? { endlessPack: {} } : undefined);
+      const proxy = await startProxyProcess(testConfig(path.join(tmp, 'proxy-endless'), { 'github.com': hostile.url }, ['github.com/bench']));
+      try {
+        const before = proxy.peakRss();
+        const t0 = performance.now();
+        const res = await fetch(`${proxy.url}/github.com/bench/endless/@v/v1.0.0.info`);
+        const text = (await res.text()).trim();
+        const ms = performance.now() - t0;
+        const peak = proxy.peakRss();
+        results.endless = { status: res.status, peakRssBytes: peak, startRssBytes: before, seconds: ms / 1000 };
+        console.log(`(g) endless fetch answer: ${res.status} after ${(ms / 1000).toFixed(1)} s (${text.slice(0, 120)}); peak RSS ${mib(peak)} (process start ${mib(before)})`);
+      } finally {
+        await proxy.stop();
+        await hostile.close();
+      }
     }
     if (only('zeros')) {
       const sizeMiB = Number(process.env.BENCH_ZEROS_MIB ?? 400);
