@@ -27,6 +27,7 @@ export class StorageBudgetError extends StorageError {
 
 export class StorageBudget {
   private spentMs = 0;
+  private exhausted = false;
   private inFlight = 0;
   private since = 0;
 
@@ -38,6 +39,9 @@ export class StorageBudget {
 
   /** Milliseconds left (negative once overspent). */
   remainingMs(): number {
+    // A call abandoned at the deadline spends the budget, whatever the clock read then: the
+    // timer's clock (the event loop's) and performance.now() may disagree by a millisecond.
+    if (this.exhausted) return 0;
     return this.limitMs - this.spentMs - (this.inFlight > 0 ? this.now() - this.since : 0);
   }
 
@@ -57,7 +61,10 @@ export class StorageBudget {
       return await Promise.race([
         running,
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(this.exceeded(what)), Math.ceil(remaining));
+          timer = setTimeout(() => {
+            this.exhausted = true;
+            reject(this.exceeded(what));
+          }, Math.ceil(remaining));
         }),
       ]);
     } finally {

@@ -95,13 +95,18 @@ it('succeeds or fails cleanly under storage faults, and stores nothing inconsist
 });
 
 it('answers 503 when storage keeps failing after the client retries', { timeout: 60_000 }, async () => {
+  // A replica that has not read the version yet (the one above holds it in memory, and a hit never asks storage).
+  const fresh = await startProxy(testConfig(path.join(tmp, 'fresh'), { 'github.com': git.url }, ['github.com/faults']), { storage });
   gcs.setFaults({ rate: 1, kinds: [503], match: /manifest\.json/ });
   try {
-    const res = await fetch(`${proxy.url}/${MODULE}/@v/${VERSIONS[0]}.info`);
+    const res = await fetch(`${fresh.url}/${MODULE}/@v/${VERSIONS[0]}.info`);
     expect(res.status).toBe(503);
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(await res.text()).toBe('storage unavailable, try again\n');
+    // The replica that holds it keeps answering from memory.
+    expect((await fetch(`${proxy.url}/${MODULE}/@v/${VERSIONS[0]}.info`)).status).toBe(200);
   } finally {
     gcs.setFaults(undefined);
+    await fresh.close();
   }
 });
