@@ -72,6 +72,8 @@ export class RequestAuth {
    * go on (401 without or with wrong credentials, 429 when throttled).
    */
   async authenticate(req: IncomingMessage, anonymousOk: boolean): Promise<{ identity?: string; reply?: Reply }> {
+    // Client auth off (the common case on the hit path): nothing to wait for.
+    if (!this.opts.clientAuth) return {};
     const auth = await this.opts.clientAuth;
     if (!auth) return {};
     const outcome = await auth.authenticate(req);
@@ -90,6 +92,7 @@ export class RequestAuth {
 
   /** The ACL's decision for an identity and a module (undefined: no module named); a reply when denied. */
   async authorize(identity: string | undefined, modPath: string | undefined): Promise<Reply | undefined> {
+    if (!this.opts.clientAuth || identity === undefined) return undefined;
     const auth = await this.opts.clientAuth;
     if (!auth || identity === undefined) return undefined;
     if (auth.allows(identity, modPath)) return undefined;
