@@ -11,12 +11,13 @@ import path from 'node:path';
 import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { GcsStorage } from '../lib/storage/gcsStorage.js';
+import { startMetadataServer, type MetadataServer } from './support/metadataServer.js';
 import { startGcsDouble, type GcsDouble } from './support/gcsDouble.js';
 import { testServiceAccount, type TestServiceAccount } from './support/replicas.js';
 
 let account: TestServiceAccount;
 let gcs: GcsDouble;
-let metadata: http.Server;
+let metadata: MetadataServer;
 let iam: http.Server;
 const iamCalls: string[] = [];
 const listen = async (s: http.Server) => {
@@ -29,23 +30,7 @@ beforeAll(async () => {
   gcs = await startGcsDouble({ signers: { [account.email]: account.publicKey } });
   gcs.createBucket('signed');
   // The GCE/Cloud Run metadata server (only what google-auth-library asks).
-  metadata = http.createServer((req, res) => {
-    if (req.headers['metadata-flavor'] !== 'Google') {
-      res.writeHead(403).end();
-      return;
-    }
-    const send = (body: string, type = 'application/text') => {
-      res.writeHead(200, { 'metadata-flavor': 'Google', 'content-type': type });
-      res.end(body);
-    };
-    const p = (req.url ?? '').split('?')[0];
-    if (p === '/computeMetadata/v1/instance/service-accounts/default/email') return send(account.email);
-    if (p === '/computeMetadata/v1/instance/service-accounts/default/token') return send(JSON.stringify({ access_token: 'metadata-token', expires_in: 3600, token_type: 'Bearer' }), 'application/json');
-    if (p === '/computeMetadata/v1/project/project-id') return send('test-project');
-    if (p === '/computeMetadata/v1/universe/universe-domain') return send('googleapis.com');
-    if (p === '/computeMetadata/v1/instance' || p === '/computeMetadata/v1/') return send('');
-    res.writeHead(404, { 'metadata-flavor': 'Google' }).end();
-  });
+  metadata = await startMetadataServer({ email: account.email, accessToken: 'metadata-token' });
   // IAM Credentials signBlob: signs with the account's key, as Google does.
   iam = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -58,14 +43,14 @@ beforeAll(async () => {
       res.end(JSON.stringify({ keyId: 'k1', signedBlob }));
     });
   });
-  process.env.GCE_METADATA_HOST = await listen(metadata);
+  process.env.GCE_METADATA_HOST = metadata.host;
   process.env.METADATA_SERVER_DETECTION = 'assume-present';
   delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
 });
 
 afterAll(async () => {
   await gcs?.close();
-  metadata?.close();
+  await metadata?.close();
   iam?.close();
 });
 
