@@ -346,7 +346,10 @@ async function hitsScenario(git: GitHttpServer): Promise<void> {
   const config = testConfig(dir, { 'github.com': git.url }, ['github.com/bench']);
   const rel = '/github.com/bench/hits/@v/v1.0.0';
   const exts = ['mod', 'info', 'zip'] as const;
-  const lean = await startBenchProxy(git, dir);
+  // modproxy's lean server exactly as `npm start` and Cloud Run run it (dist/functions/server.js).
+  await pexec('npm', ['run', 'build'], { maxBuffer: 16 << 20 });
+  const leanPort = await freePort();
+  const lean = await spawnServer(process.execPath, ['dist/functions/server.js'], { PORT: String(leanPort), MODPROXY_CONFIG: config }, `http://127.0.0.1:${leanPort}/healthz`);
   // Prime: the version is committed and its zip built, then every request is a hit.
   const bodies: Record<string, Buffer> = {};
   for (const ext of exts) {
@@ -372,13 +375,12 @@ async function hitsScenario(git: GitHttpServer): Promise<void> {
     rss[name] = rssOf(pid);
   };
   const proxyPaths = { mod: `${rel}.mod`, info: `${rel}.info`, zip: `${rel}.zip` };
-  await measure('modproxy (own server)', lean.url, lean.child.pid, proxyPaths);
+  await measure('modproxy (own server)', lean.url, lean.pid, proxyPaths);
   await lean.stop();
 
   // Same storage directory: everything is committed already, so these are hits too.
   const stops: Array<() => Promise<void>> = [];
   try {
-    await pexec('npm', ['run', 'build'], { maxBuffer: 16 << 20 });
     const ffMain = path.resolve('node_modules/@google-cloud/functions-framework/build/src/main.js');
     const ffPort = await freePort();
     const ff = await spawnServer(process.execPath, [ffMain, '--target=goproxy', `--source=${process.cwd()}`], { PORT: String(ffPort), MODPROXY_CONFIG: config }, `http://127.0.0.1:${ffPort}/healthz`);

@@ -9,6 +9,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadRequestError, ForbiddenError, NotFoundError, StorageError, UpstreamAuthError, UpstreamError } from '../errors.js';
 import { GoError } from '../gomod/module.js';
+import { ClientAuth } from '../auth/clientAuth.js';
+import { configSchema } from '../config/schema.js';
+import type { SecretLoader } from '../config/secrets.js';
 import { createLogger } from '../log/logger.js';
 import { ModuleService } from '../service/moduleService.js';
 import { MemoryStorage } from '../storage/memoryStorage.js';
@@ -255,5 +258,48 @@ describe('logging.hits', () => {
     let n = 0;
     const alternate = () => (n++ % 2 === 0 ? 0.1 : 0.9);
     expect(await run({ mode: 'sample', sampleRate: 0.5 }, alternate)).toEqual([200, 200, 404]);
+  });
+});
+
+describe('answers remembered for the hit path', () => {
+  it('still pass the ACL: a URL answered for one identity is not answered for one the ACL denies', async () => {
+    const cfg = configSchema.parse({
+      clientAuth: {
+        enabled: true,
+        identities: [{ name: 'alice', password: 'alice-password' }, { name: 'mallory', password: 'mallory-password' }],
+        acl: [{ identities: ['alice'], access: 'allow' }],
+      },
+    }).clientAuth;
+    const clientAuth = ClientAuth.create(cfg, { secrets: {} as SecretLoader, log: nullLogger, env: {} });
+    const s = await serve({ clientAuth, publicCache: false });
+    const as = (user: string) => ({ headers: { authorization: `Basic ${Buffer.from(`${user}:${user}-password`).toString('base64')}` } });
+    try {
+      for (const ext of ['mod', 'info', 'zip']) {
+        const p = `${s.url}/${M}/@v/v1.0.0.${ext}`;
+        for (let i = 0; i < 2; i++) expect((await fetch(p, as('alice'))).status).toBe(200);
+        expect([ext, (await fetch(p, as('mallory'))).status]).toEqual([ext, 403]);
+        expect([ext, (await fetch(p)).status]).toEqual([ext, 401]);
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('are the same bytes and headers as the first answer, and a HEAD or a range of one is still a HEAD or a range', async () => {
+    const s = await serve();
+    try {
+      const p = `${s.url}/${M}/@v/v1.0.0.zip`;
+      const first = await fetch(p);
+      const body = Buffer.from(await first.arrayBuffer());
+      const again = await fetch(p);
+      expect(Buffer.from(await again.arrayBuffer())).toEqual(body);
+      for (const h of ['etag', 'content-type', 'cache-control', 'content-length']) expect(again.headers.get(h)).toBe(first.headers.get(h));
+      const head = await fetch(p, { method: 'HEAD' });
+      expect([head.status, (await head.arrayBuffer()).byteLength]).toEqual([200, 0]);
+      const part = await fetch(p, { headers: { range: 'bytes=0-3' } });
+      expect([part.status, Buffer.from(await part.arrayBuffer())]).toEqual([206, body.subarray(0, 4)]);
+    } finally {
+      await s.close();
+    }
   });
 });

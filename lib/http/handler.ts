@@ -49,6 +49,12 @@ function fetchDisabledBy(req: IncomingMessage): boolean {
   return String(req.headers['disable-module-fetch'] ?? '').toLowerCase() === 'true';
 }
 
+/** What a URL was answered with, once its answer is immutable. */
+interface KnownAnswer {
+  request: ProxyRequest;
+  reply: Reply;
+}
+
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 export function createHandler(opts: HandlerOptions): RequestHandler {
@@ -90,12 +96,18 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
         }
         return small(await opts.sumdb.serve(r.rawPath.slice('/sumdb/'.length)), TEXT);
       case 'proxy': {
-        const pr = parseProxyPath(r.rawPath);
+        // A URL answered before with an immutable artifact is answered the
+        // same way again: no parsing, no record lookups (service.answers).
+        const known = service.answers.get<KnownAnswer>(r.rawPath);
+        const pr = known?.request ?? parseProxyPath(r.rawPath);
         who.route = pr.kind;
         // The ACL sees the decoded, validated module path: no escaping trick reaches it.
         const denied = await auth.authorize(authn.identity, pr.modPath);
         if (denied) return denied;
-        return serve(pr, fetchDisabledBy(req));
+        if (known) return known.reply;
+        const reply = await serve(pr, fetchDisabledBy(req));
+        if (reply.status === 200 && reply.artifact?.immutable) service.answers.set(r.rawPath, { request: pr, reply } satisfies KnownAnswer, reply.artifact);
+        return reply;
       }
     }
   }

@@ -18,3 +18,19 @@ it('masks credentials that reach a log line by mistake', () => {
   const out = redact(JSON.stringify({ a: 'Authorization: Bearer abc.def-ghi', b: 'token ghs_abcdefghijklmnopqrstuvwxyz0123', c: key, d: 'https://x-access-token:s3cr3t@github.com/o/r' }));
   expect(out).not.toMatch(/abc\.def-ghi|ghs_abcdef|MIIEpAIBAAKCAQEA|s3cr3t/);
 });
+
+it('masks each kind of credential on its own (the quick marker check lets none through)', () => {
+  const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjaSJ9abc.c2lnbmF0dXJlc2ln';
+  for (const [line, secret] of [
+    ['{"h":"authorization: token abcdef123"}', 'abcdef123'],
+    ['{"h":"Authorization=Basic dXNlcjpwYXNz"}', 'dXNlcjpwYXNz'],
+    ['{"t":"ghp_abcdefghijklmnop"}', 'ghp_abcdefghijklmnop'],
+    ['{"k":"-----BEGIN PRIVATE KEY-----\\nMIIsecret\\n-----END PRIVATE KEY-----"}', 'MIIsecret'],
+    ['{"u":"https://X-Access-Token:s3cr3t@git.example/o/r"}', 's3cr3t'],
+    [`{"q":"/x?t=${jwt}"}`, jwt],
+  ] as const) {
+    expect(redact(line)).not.toContain(secret);
+  }
+  const plain = '{"httpRequest":{"requestUrl":"/github.com/acme/lib/@v/v1.0.0.mod"}}';
+  expect(redact(plain)).toBe(plain);
+});

@@ -16,7 +16,10 @@ export function traceId(headers: IncomingHttpHeaders): string | undefined {
 }
 
 /** The log field for a request, when both the project (GOOGLE_CLOUD_PROJECT) and a trace id are known. */
-export function traceField(headers: IncomingHttpHeaders, project = process.env.GOOGLE_CLOUD_PROJECT): Record<string, string> {
+export function traceField(headers: IncomingHttpHeaders, project?: string): Record<string, string> | undefined {
   const id = traceId(headers);
-  return id && project && /^[a-z0-9:.-]{1,100}$/i.test(project) ? { [TRACE_FIELD]: `projects/${project}/traces/${id}` } : {};
+  if (!id) return undefined;
+  // The environment is read only for a traced request: each read is a call into C++.
+  project ??= process.env.GOOGLE_CLOUD_PROJECT;
+  return project && /^[a-z0-9:.-]{1,100}$/i.test(project) ? { [TRACE_FIELD]: `projects/${project}/traces/${id}` } : undefined;
 }

@@ -168,4 +168,21 @@ describe('ModuleService with the cache', () => {
     await s.idle();
     expect(s.cachedBytes).toBeGreaterThan(0);
   });
+
+  it('counts the answers the HTTP layer remembers in the same bound, at the full size of the body they hold', async () => {
+    sources = new MemorySources({ [M]: { versions: versions(30) } });
+    const bound = 8 * 1024;
+    const s = service({ memoryBytes: bound, maxZipBytes: 4096 });
+    for (let i = 0; i < 30; i++) {
+      for (const ext of ['info', 'mod', 'zip'] as const) {
+        const a = await s[ext](M, `v1.${i}.0`);
+        s.answers.set(`/${M}/@v/v1.${i}.0.${ext}`, { held: a }, a);
+      }
+      expect(s.cachedBytes).toBeLessThanOrEqual(bound);
+    }
+    // The oldest answers were let go with the bodies; the newest is kept.
+    expect(s.answers.get(`/${M}/@v/v1.0.0.zip`)).toBeUndefined();
+    expect(s.answers.get(`/${M}/@v/v1.29.0.mod`)).toBeDefined();
+    await s.idle();
+  });
 });

@@ -46,6 +46,11 @@ export class ArtifactCache {
     return this.lru.get(key) as T | undefined;
   }
 
+  /** Keeps a value made elsewhere (`size` bytes against the bound). */
+  keep(key: string, value: unknown, size: number): void {
+    this.lru.set(key, value, size + key.length + ENTRY_OVERHEAD);
+  }
+
   /** The key of a body: the storage name it is read from and the sha256 its record names. */
   static bodyKey(storageName: string, sha256: string): string {
     return `body ${storageName} ${sha256}`;

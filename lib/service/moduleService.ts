@@ -132,6 +132,21 @@ export class ModuleService {
     return this.cache.get(`zip ${modPath}@${version}`, () => readZipRecord(this.opts.storage, modPath, version), () => RECORD_BYTES);
   }
 
+  /**
+   * What answered a URL with an immutable artifact, for the HTTP layer's hit
+   * path (lib/http/handler.ts): a URL whose answer is immutable keeps it, so a
+   * hit skips parsing and the record lookups. Held in the same memory bound as
+   * the artifacts and counted at the artifact's full size again, so an answer
+   * never keeps alive a body the bound no longer counts.
+   */
+  readonly answers = {
+    get: <T>(url: string): T | undefined => this.cache.peek<T>(`answer ${url}`),
+    set: (url: string, answer: unknown, artifact: Artifact): void => {
+      // Streamed artifacts hold no body: only their handle is kept.
+      if (artifact.immutable) this.cache.keep(`answer ${url}`, answer, artifact.bytes ? artifact.size : 0);
+    },
+  };
+
   /** Whether this request may not ask a source: offline mode, or the client said not to. */
   private fetchDisabled(noFetch: boolean): boolean {
     return noFetch || this.opts.offline === true;
