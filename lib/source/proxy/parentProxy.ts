@@ -52,7 +52,7 @@ export interface BodyLimits {
   zip: number;
 }
 
-const DEFAULT_LIMITS: BodyLimits = { list: 4 << 20, info: 64 << 10, mod: MAX_GO_MOD, zip: MAX_ZIP_FILE };
+export const DEFAULT_LIMITS: BodyLimits = { list: 4 << 20, info: 64 << 10, mod: MAX_GO_MOD, zip: MAX_ZIP_FILE };
 /** How much of an error response is read for its first line. */
 const ERROR_BODY_LIMIT = 8 << 10;
 
@@ -63,8 +63,23 @@ export function sanitizeLine(text: string): string {
   return clean.length > 300 ? clean.slice(0, 300) + '…' : clean;
 }
 
+/**
+ * Where a ParentProxySource reads a GOPROXY's files from (escaped paths
+ * relative to its root), and what vouches for them: the parent over HTTP, or
+ * a directory tree (fileTreeProxy.ts, for `modproxy-admin import`).
+ */
+export interface ProxyFiles {
+  readonly verifier: ModuleVerifier;
+  /** Where zips are spooled for checking. */
+  readonly tmpDir: string;
+  /** A whole file, capped at the limit for its kind; not-found when absent. */
+  getBytes(rel: string, what: string, limit: keyof BodyLimits): Promise<Uint8Array>;
+  /** Copies a zip to `file` (created), capped at the zip limit. */
+  getFile(rel: string, what: string, file: string): Promise<void>;
+}
+
 /** The parent of all public modules: opens one source per module path. */
-export class ParentProxy {
+export class ParentProxy implements ProxyFiles {
   private readonly base: URL;
   private readonly limits: BodyLimits;
   readonly tmpDir: string;
@@ -74,6 +89,10 @@ export class ParentProxy {
     if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') throw new Error(`parentProxy.url must be http or https: ${opts.url}`);
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.tmpDir = opts.tmpDir ?? path.join(os.tmpdir(), 'modproxy-parent');
+  }
+
+  get verifier(): ModuleVerifier {
+    return this.opts.verifier;
   }
 
   open(modPath: string): ParentProxySource {
@@ -222,7 +241,7 @@ export class ParentProxySource implements ModuleSource {
   private readonly escaped: string;
 
   constructor(
-    private readonly parent: ParentProxy,
+    private readonly parent: ProxyFiles,
     readonly modPath: string,
   ) {
     this.escaped = escapePath(modPath);
@@ -304,10 +323,10 @@ export class ParentProxySource implements ModuleSource {
     const v = rev.version;
     const what = this.what(`@v/${v}.mod`);
     // Ask the verifier (the checksum database) while the go.mod downloads.
-    const zipH1For = this.parent.opts.verifier.zipH1For(this.modPath, v);
+    const zipH1For = this.parent.verifier.zipH1For(this.modPath, v);
     zipH1For.catch(() => {});
     const mod = await this.parent.getBytes(`${this.escaped}/@v/${escapeVersion(v)}.mod`, what, 'mod');
-    await this.parent.opts.verifier.verifyMod(this.modPath, v, mod);
+    await this.parent.verifier.verifyMod(this.modPath, v, mod);
     const zipH1 = await zipH1For;
     return { mod, pin: { kind: 'proxy', modH1: hashGoMod(mod), zipH1 } };
   }
