@@ -141,6 +141,13 @@ describe.each<Backend>(['disk', 'gcs'])('on %s storage', (backend) => {
     expect(missing.code).toBe(1);
     expect(missing.err).toContain(`FAILED ${PUBLIC_A}@v9.9.9`);
 
+    // A go.sum that disagrees with what was committed (verified) is reported, not obeyed.
+    const wrong = `h1:${'A'.repeat(43)}=`;
+    fs.writeFileSync(path.join(dir, 'wrong.sum'), `${PUBLIC_A} v1.1.0 ${wrong}\n${sumLines(PUBLIC_A, 'v1.1.0')[1]}\n`);
+    const mismatch = await admin(cfg, 'prefetch', path.join(dir, 'wrong.sum'));
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.err).toContain(`MISMATCH ${PUBLIC_A}@v1.1.0: committed ${fx.direct.get(`${PUBLIC_A}@v1.1.0`)!.Sum}, go.sum ${wrong}`);
+
     const ls = await admin(cfg, 'ls');
     expect(ls.code).toBe(0);
     expect(ls.out.sort()).toEqual(ALL);
