@@ -21,6 +21,7 @@ export interface FileTreeProxyOptions {
 }
 
 export class FileTreeProxy implements ProxyFiles {
+  readonly name = 'GOPROXY tree';
   readonly root: string;
   readonly verifier: ModuleVerifier;
   readonly tmpDir: string;

@@ -69,6 +69,8 @@ export function sanitizeLine(text: string): string {
  * a directory tree (fileTreeProxy.ts, for `modproxy-admin import`).
  */
 export interface ProxyFiles {
+  /** What errors call it ("parent proxy", "GOPROXY tree"). */
+  readonly name: string;
   readonly verifier: ModuleVerifier;
   /** Where zips are spooled for checking. */
   readonly tmpDir: string;
@@ -80,6 +82,7 @@ export interface ProxyFiles {
 
 /** The parent of all public modules: opens one source per module path. */
 export class ParentProxy implements ProxyFiles {
+  readonly name = 'parent proxy';
   private readonly base: URL;
   private readonly limits: BodyLimits;
   readonly tmpDir: string;
@@ -299,23 +302,23 @@ export class ParentProxySource implements ModuleSource {
     try {
       j = JSON.parse(body) as InfoJson;
     } catch {
-      throw new UpstreamError(`parent proxy: ${what}: invalid .info JSON`);
+      throw new UpstreamError(`${this.parent.name}: ${what}: invalid .info JSON`);
     }
-    if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new UpstreamError(`parent proxy: ${what}: invalid .info JSON`);
+    if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new UpstreamError(`${this.parent.name}: ${what}: invalid .info JSON`);
     const v = j.Version;
     if (typeof v !== 'string' || !semver.isValid(v) || canonicalVersion(v) !== v) {
-      throw new UpstreamError(`parent proxy: ${what}: .info has an invalid version ${JSON.stringify(v)}`);
+      throw new UpstreamError(`${this.parent.name}: ${what}: .info has an invalid version ${JSON.stringify(v)}`);
     }
     try {
       checkModuleVersion(this.modPath, v);
     } catch (err) {
-      throw new UpstreamError(`parent proxy: ${what}: .info version ${v}: ${(err as Error).message}`);
+      throw new UpstreamError(`${this.parent.name}: ${what}: .info version ${v}: ${(err as Error).message}`);
     }
     if (query !== undefined && semver.isValid(query) && canonicalVersion(query) === query && v !== query) {
-      throw new UpstreamError(`parent proxy: ${what}: returned info for version ${v} instead of requested version ${query}`);
+      throw new UpstreamError(`${this.parent.name}: ${what}: returned info for version ${v} instead of requested version ${query}`);
     }
     const t = typeof j.Time === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(j.Time) ? new Date(j.Time) : undefined;
-    if (!t || Number.isNaN(t.getTime())) throw new UpstreamError(`parent proxy: ${what}: .info has an invalid time`);
+    if (!t || Number.isNaN(t.getTime())) throw new UpstreamError(`${this.parent.name}: ${what}: .info has an invalid time`);
     return { version: v, time: t, origin: parseOrigin(j.Origin) };
   }
 
@@ -332,7 +335,7 @@ export class ParentProxySource implements ModuleSource {
   }
 
   async writeZip(version: string, pin: SourcePin, out: Writable): Promise<{ h1: string; files: number }> {
-    if (pin.kind !== 'proxy') throw new Error(`${this.modPath}@${version}: the parent proxy cannot make a zip from a ${pin.kind} pin`);
+    if (pin.kind !== 'proxy') throw new Error(`${this.modPath}@${version}: the ${this.parent.name} cannot make a zip from a ${pin.kind} pin`);
     const what = this.what(`@v/${version}.zip`);
     await fs.promises.mkdir(this.parent.tmpDir, { recursive: true });
     const file = path.join(this.parent.tmpDir, `${crypto.randomUUID()}.zip`);
@@ -342,11 +345,11 @@ export class ParentProxySource implements ModuleSource {
       try {
         checked = await checkModuleZipFile(file, this.modPath, version);
       } catch (err) {
-        if (err instanceof ZipCheckError) throw new UpstreamError(`parent proxy: ${what}: invalid module zip: ${sanitizeLine(err.message)}`);
+        if (err instanceof ZipCheckError) throw new UpstreamError(`${this.parent.name}: ${what}: invalid module zip: ${sanitizeLine(err.message)}`);
         throw err;
       }
       if (checked.h1 !== pin.zipH1) {
-        throw new UpstreamError(`parent proxy: ${what}: checksum mismatch: downloaded ${checked.h1}, verified ${pin.zipH1}`);
+        throw new UpstreamError(`${this.parent.name}: ${what}: checksum mismatch: downloaded ${checked.h1}, verified ${pin.zipH1}`);
       }
       await pipeline(fs.createReadStream(file), out);
       return { h1: checked.h1, files: checked.files };
