@@ -25,6 +25,7 @@ import { withStorageBudget } from './storage/requestBudget.js';
 import type { CommitHook } from './records/manifest.js';
 import { ParentProxy } from './source/proxy/parentProxy.js';
 import type { ModuleVerifier } from './source/proxy/verifier.js';
+import type { SourceRouter } from './source/moduleSource.js';
 import { SumdbVerifier } from './source/proxy/sumdbVerifier.js';
 import { httpSumdbFetch, SUM_GOLANG_ORG_KEY, SumdbClient, type SumdbLookup } from './sumdb/client.js';
 import { StorageTreeStore } from './records/treeStore.js';
@@ -54,6 +55,18 @@ export interface AppDeps {
    * refuses to start: nothing unverified is ever served or stored.
    */
   verifier?: ModuleVerifier;
+  /**
+   * Replaces the module sources the service asks (`modproxy-admin import`
+   * reads a GOPROXY tree instead): given the configured router and the
+   * checksum database verifier (publicModules.sumDatabase, when configured).
+   */
+  sources?: (wired: WiredSources) => SourceRouter;
+}
+
+/** What createApp wired for module sources, for AppDeps.sources. */
+export interface WiredSources {
+  router: PrivateModulesRouter;
+  databaseVerifier?: ModuleVerifier;
 }
 
 /** The one-line reason modproxy refuses a parentProxy it cannot verify. */
@@ -239,7 +252,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     : undefined;
   // The lookup that verified a public module is the one its client asks /sumdb/ for next: keep it meanwhile.
   const keepLookup = sumdb && sumDatabase ? (l: SumdbLookup) => sumdb.keepLookup(sumDatabase.name, l) : undefined;
-  const verifier = deps.verifier ?? (config.parentProxy && sumDatabase ? new SumdbVerifier(sumdbClients.get(sumDatabase.name)!, keepLookup) : undefined);
+  const verifier = deps.verifier ?? (sumDatabase ? new SumdbVerifier(sumdbClients.get(sumDatabase.name)!, keepLookup) : undefined);
   if (config.parentProxy && !verifier) throw refuse(NO_VERIFIER_ERROR);
   const http =
     deps.http ??
@@ -276,11 +289,12 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           tmpDir: deps.tmpDir ? path.join(deps.tmpDir, 'parent') : undefined,
         })
       : undefined;
-  const sources = new PrivateModulesRouter(
+  const router = new PrivateModulesRouter(
     config.privateModules,
     (modPath, rule) => git.open(modPath, rule),
     parent ? (modPath) => parent.open(modPath) : undefined,
   );
+  const sources = deps.sources ? deps.sources({ router, databaseVerifier: verifier }) : router;
   const coord = config.coordination;
   const useLeases = coord.leases ?? config.storage.gcs !== undefined;
   const service = new ModuleService({

@@ -3,6 +3,11 @@
 //
 //   modproxy-admin ls [<module path prefix>]   committed versions, one "path version" per line
 //   modproxy-admin verify [<prefix>]           re-read every body, check sha256 and h1 against its record
+//   modproxy-admin prefetch <go.mod|go.sum|list|path@version>...
+//                                              commit versions through the server's path (admin/prefetch.ts)
+//   modproxy-admin export <dir> [<prefix>]     write a GOPROXY tree (admin/transfer.ts)
+//   modproxy-admin import <dir> [--sums <go.sum>]
+//                                              verify and commit a GOPROXY tree's versions (admin/transfer.ts)
 //
 // verify exits 1 when any body is missing or differs from its record (each
 // named on stderr), 2 on usage or configuration errors.
@@ -14,10 +19,13 @@ import { pipeline } from 'node:stream/promises';
 import { storageFromConfig } from '../app.js';
 import { checkModuleZipFile } from '../archive/zipReader.js';
 import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 import { hashGoMod } from '../gomod/dirhash.js';
 import { parseRecordKey, VERSIONS_ROOT } from '../records/layout.js';
 import { readManifest, readManifestMod, readZipRecord, sha256Hex } from '../records/manifest.js';
 import type { ObjectStorage } from '../storage/storage.js';
+import { runPrefetch } from './admin/prefetch.js';
+import { runExport, runImport } from './admin/transfer.js';
 
 export interface AdminIo {
   out: (line: string) => void;
@@ -70,9 +78,16 @@ async function verifyVersion(storage: ObjectStorage, modPath: string, version: s
   return problems;
 }
 
-/** Runs one command; returns the exit code. */
-export async function runAdmin(args: string[], storage: ObjectStorage, io: AdminIo): Promise<number> {
+/** Runs one command; returns the exit code. `config` (the server's) is needed by prefetch and import. */
+export async function runAdmin(args: string[], storage: ObjectStorage, io: AdminIo, config?: Config): Promise<number> {
   const [cmd, prefix = ''] = args;
+  if (cmd === 'export') return runExport(args.slice(1), storage, io);
+  if ((cmd === 'prefetch' || cmd === 'import') && !config) {
+    io.err(`modproxy-admin ${cmd}: needs the server's configuration (MODPROXY_CONFIG)`);
+    return 2;
+  }
+  if (cmd === 'prefetch') return runPrefetch(args.slice(1), config!, storage, io);
+  if (cmd === 'import') return runImport(args.slice(1), config!, storage, io);
   if (cmd === 'ls') {
     for (const v of await committed(storage, prefix)) io.out(`${v.path} ${v.version}`);
     return 0;
@@ -96,17 +111,21 @@ export async function runAdmin(args: string[], storage: ObjectStorage, io: Admin
     return bad === 0 ? 0 : 1;
   }
   io.err('usage: modproxy-admin ls [<module path prefix>] | verify [<module path prefix>]  (configuration: MODPROXY_CONFIG)');
+  io.err('       modproxy-admin prefetch <go.mod | go.sum | list file | path@version>...');
+  io.err('       modproxy-admin export <directory> [<module path prefix>] | import <directory> [--sums <go.sum>]');
   return 2;
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<void> {
   let storage: ObjectStorage;
+  let config: Config;
   try {
-    storage = storageFromConfig(loadConfig().config);
+    config = loadConfig().config;
+    storage = storageFromConfig(config);
   } catch (err) {
     process.stderr.write(`modproxy-admin: ${(err as Error).message}\n`);
     process.exitCode = 2;
     return;
   }
-  process.exitCode = await runAdmin(argv, storage, { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') });
+  process.exitCode = await runAdmin(argv, storage, { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') }, config);
 }

@@ -238,3 +238,32 @@ function directiveComment(block: LineBlock | undefined, line: Line): string {
   }
   return lines.join('\n');
 }
+
+/** A require directive: module path and canonical version. */
+export interface Requirement {
+  path: string;
+  version: string;
+}
+
+/**
+ * The require directives of a go.mod, in file order (for `modproxy-admin
+ * prefetch`). The file is first checked as parseLax checks it, so a go.mod
+ * the go command would reject throws ModFileError here too.
+ */
+export function parseRequires(data: Uint8Array): Requirement[] {
+  parseLax(data);
+  const p = new Parser(decodeBytes(data));
+  p.readToken();
+  p.parseFile();
+  const out: Requirement[] = [];
+  const add = (args: string[]) => {
+    const s = parseString(args[0] ?? '');
+    const v = parseVersion('require', typeof s === 'string' ? s : '', args[1] ?? '');
+    if (typeof s === 'string' && typeof v === 'string') out.push({ path: outText(s), version: v });
+  };
+  for (const x of p.stmts) {
+    if (x.kind === 'line' && x.token[0] === 'require') add(x.token.slice(1));
+    else if (x.kind === 'block' && x.token.length === 1 && x.token[0] === 'require') for (const l of x.line) add(l.token);
+  }
+  return out;
+}

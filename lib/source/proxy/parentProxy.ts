@@ -52,7 +52,7 @@ export interface BodyLimits {
   zip: number;
 }
 
-const DEFAULT_LIMITS: BodyLimits = { list: 4 << 20, info: 64 << 10, mod: MAX_GO_MOD, zip: MAX_ZIP_FILE };
+export const DEFAULT_LIMITS: BodyLimits = { list: 4 << 20, info: 64 << 10, mod: MAX_GO_MOD, zip: MAX_ZIP_FILE };
 /** How much of an error response is read for its first line. */
 const ERROR_BODY_LIMIT = 8 << 10;
 
@@ -63,8 +63,26 @@ export function sanitizeLine(text: string): string {
   return clean.length > 300 ? clean.slice(0, 300) + '…' : clean;
 }
 
+/**
+ * Where a ParentProxySource reads a GOPROXY's files from (escaped paths
+ * relative to its root), and what vouches for them: the parent over HTTP, or
+ * a directory tree (fileTreeProxy.ts, for `modproxy-admin import`).
+ */
+export interface ProxyFiles {
+  /** What errors call it ("parent proxy", "GOPROXY tree"). */
+  readonly name: string;
+  readonly verifier: ModuleVerifier;
+  /** Where zips are spooled for checking. */
+  readonly tmpDir: string;
+  /** A whole file, capped at the limit for its kind; not-found when absent. */
+  getBytes(rel: string, what: string, limit: keyof BodyLimits): Promise<Uint8Array>;
+  /** Copies a zip to `file` (created), capped at the zip limit. */
+  getFile(rel: string, what: string, file: string): Promise<void>;
+}
+
 /** The parent of all public modules: opens one source per module path. */
-export class ParentProxy {
+export class ParentProxy implements ProxyFiles {
+  readonly name = 'parent proxy';
   private readonly base: URL;
   private readonly limits: BodyLimits;
   readonly tmpDir: string;
@@ -74,6 +92,10 @@ export class ParentProxy {
     if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') throw new Error(`parentProxy.url must be http or https: ${opts.url}`);
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.tmpDir = opts.tmpDir ?? path.join(os.tmpdir(), 'modproxy-parent');
+  }
+
+  get verifier(): ModuleVerifier {
+    return this.opts.verifier;
   }
 
   open(modPath: string): ParentProxySource {
@@ -222,7 +244,7 @@ export class ParentProxySource implements ModuleSource {
   private readonly escaped: string;
 
   constructor(
-    private readonly parent: ParentProxy,
+    private readonly parent: ProxyFiles,
     readonly modPath: string,
   ) {
     this.escaped = escapePath(modPath);
@@ -280,23 +302,23 @@ export class ParentProxySource implements ModuleSource {
     try {
       j = JSON.parse(body) as InfoJson;
     } catch {
-      throw new UpstreamError(`parent proxy: ${what}: invalid .info JSON`);
+      throw new UpstreamError(`${this.parent.name}: ${what}: invalid .info JSON`);
     }
-    if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new UpstreamError(`parent proxy: ${what}: invalid .info JSON`);
+    if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new UpstreamError(`${this.parent.name}: ${what}: invalid .info JSON`);
     const v = j.Version;
     if (typeof v !== 'string' || !semver.isValid(v) || canonicalVersion(v) !== v) {
-      throw new UpstreamError(`parent proxy: ${what}: .info has an invalid version ${JSON.stringify(v)}`);
+      throw new UpstreamError(`${this.parent.name}: ${what}: .info has an invalid version ${JSON.stringify(v)}`);
     }
     try {
       checkModuleVersion(this.modPath, v);
     } catch (err) {
-      throw new UpstreamError(`parent proxy: ${what}: .info version ${v}: ${(err as Error).message}`);
+      throw new UpstreamError(`${this.parent.name}: ${what}: .info version ${v}: ${(err as Error).message}`);
     }
     if (query !== undefined && semver.isValid(query) && canonicalVersion(query) === query && v !== query) {
-      throw new UpstreamError(`parent proxy: ${what}: returned info for version ${v} instead of requested version ${query}`);
+      throw new UpstreamError(`${this.parent.name}: ${what}: returned info for version ${v} instead of requested version ${query}`);
     }
     const t = typeof j.Time === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(j.Time) ? new Date(j.Time) : undefined;
-    if (!t || Number.isNaN(t.getTime())) throw new UpstreamError(`parent proxy: ${what}: .info has an invalid time`);
+    if (!t || Number.isNaN(t.getTime())) throw new UpstreamError(`${this.parent.name}: ${what}: .info has an invalid time`);
     return { version: v, time: t, origin: parseOrigin(j.Origin) };
   }
 
@@ -304,16 +326,16 @@ export class ParentProxySource implements ModuleSource {
     const v = rev.version;
     const what = this.what(`@v/${v}.mod`);
     // Ask the verifier (the checksum database) while the go.mod downloads.
-    const zipH1For = this.parent.opts.verifier.zipH1For(this.modPath, v);
+    const zipH1For = this.parent.verifier.zipH1For(this.modPath, v);
     zipH1For.catch(() => {});
     const mod = await this.parent.getBytes(`${this.escaped}/@v/${escapeVersion(v)}.mod`, what, 'mod');
-    await this.parent.opts.verifier.verifyMod(this.modPath, v, mod);
+    await this.parent.verifier.verifyMod(this.modPath, v, mod);
     const zipH1 = await zipH1For;
     return { mod, pin: { kind: 'proxy', modH1: hashGoMod(mod), zipH1 } };
   }
 
   async writeZip(version: string, pin: SourcePin, out: Writable): Promise<{ h1: string; files: number }> {
-    if (pin.kind !== 'proxy') throw new Error(`${this.modPath}@${version}: the parent proxy cannot make a zip from a ${pin.kind} pin`);
+    if (pin.kind !== 'proxy') throw new Error(`${this.modPath}@${version}: the ${this.parent.name} cannot make a zip from a ${pin.kind} pin`);
     const what = this.what(`@v/${version}.zip`);
     await fs.promises.mkdir(this.parent.tmpDir, { recursive: true });
     const file = path.join(this.parent.tmpDir, `${crypto.randomUUID()}.zip`);
@@ -323,11 +345,11 @@ export class ParentProxySource implements ModuleSource {
       try {
         checked = await checkModuleZipFile(file, this.modPath, version);
       } catch (err) {
-        if (err instanceof ZipCheckError) throw new UpstreamError(`parent proxy: ${what}: invalid module zip: ${sanitizeLine(err.message)}`);
+        if (err instanceof ZipCheckError) throw new UpstreamError(`${this.parent.name}: ${what}: invalid module zip: ${sanitizeLine(err.message)}`);
         throw err;
       }
       if (checked.h1 !== pin.zipH1) {
-        throw new UpstreamError(`parent proxy: ${what}: checksum mismatch: downloaded ${checked.h1}, verified ${pin.zipH1}`);
+        throw new UpstreamError(`${this.parent.name}: ${what}: checksum mismatch: downloaded ${checked.h1}, verified ${pin.zipH1}`);
       }
       await pipeline(fs.createReadStream(file), out);
       return { h1: checked.h1, files: checked.files };

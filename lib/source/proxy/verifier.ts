@@ -44,6 +44,11 @@ export class GoSumVerifier implements ModuleVerifier {
     }
   }
 
+  /** Whether go.sum has both lines (go.mod and zip) of path@version. */
+  covers(path: string, version: string): boolean {
+    return this.sums.has(`${path} ${version}`) && this.sums.has(`${path} ${version}/go.mod`);
+  }
+
   private lookup(key: string): string {
     const h = this.sums.get(key);
     if (h === undefined) throw new VerificationError(`verifying ${key}: no go.sum line for it`);
@@ -58,6 +63,29 @@ export class GoSumVerifier implements ModuleVerifier {
 
   async zipH1For(path: string, version: string): Promise<string> {
     return this.lookup(`${path} ${version}`);
+  }
+}
+
+/**
+ * go.sum lines first; a version go.sum has no lines for is asked of the
+ * fallback (the checksum database), never half of one and half of the other.
+ */
+export class GoSumThenVerifier implements ModuleVerifier {
+  constructor(
+    private readonly goSum: GoSumVerifier,
+    private readonly fallback: ModuleVerifier,
+  ) {}
+
+  private pick(path: string, version: string): ModuleVerifier {
+    return this.goSum.covers(path, version) ? this.goSum : this.fallback;
+  }
+
+  verifyMod(path: string, version: string, mod: Uint8Array): Promise<void> {
+    return this.pick(path, version).verifyMod(path, version, mod);
+  }
+
+  zipH1For(path: string, version: string): Promise<string> {
+    return this.pick(path, version).zipH1For(path, version);
   }
 }
 
