@@ -212,8 +212,37 @@ describe('ParentProxySource', () => {
     expect(bad.got).toEqual([]);
     expect(fs.readdirSync(tmp)).toEqual([]);
 
+    await new Promise((r) => setTimeout(r, 50)); // the zip fetched ahead by the failed download is removed
+    expect(fs.readdirSync(tmp)).toEqual([]);
     const none = await failure(new ParentProxy({ url: a.url, verifier: new NoVerifier(), tmpDir: tmp }).open(M).download(rev));
     expect(none.kind).toBe('upstream');
     expect(none.message).toMatch(/publicModules.sumDatabase/);
+  });
+
+  it('asks for the go.mod of a canonical version while its .info is on the way, and for the zip while the go.mod is checked', async () => {
+    // This parent answers .info only once the .mod was asked for, and .mod only once the zip was:
+    // a client that asks one after the other never gets an answer.
+    const asked = new Set<string>();
+    const waiting: Array<() => void> = [];
+    const when = (ext: string, then: () => void) => {
+      if (asked.has(ext)) then();
+      else waiting.push(() => asked.has(ext) && (then(), true));
+    };
+    a.handle = (req, res) => {
+      const ext = path.extname(req.url ?? '');
+      asked.add(ext);
+      for (const w of waiting.splice(0)) if (!w()) waiting.push(w);
+      if (ext === '.info') return when('.mod', () => void res.writeHead(200).end('{"Version":"v1.0.0","Time":"2020-01-01T00:00:00Z"}'));
+      if (ext === '.mod') return when('.zip', () => void res.writeHead(200).end(MOD));
+      if (ext === '.zip') return void res.writeHead(200).end(zip);
+      res.writeHead(404).end();
+    };
+    const src = parent({ timeoutMs: 5000 }).open(M);
+    const rev = await src.query('v1.0.0');
+    const { pin } = await src.download(rev);
+    const out = new PassThrough();
+    out.resume();
+    expect((await src.writeZip('v1.0.0', pin, out)).files).toBe(2);
+    expect(fs.readdirSync(tmp)).toEqual([]);
   });
 });

@@ -230,6 +230,9 @@ export class ParentProxy implements ProxyFiles {
   }
 }
 
+/** How long a zip fetched ahead waits for writeZip() before it is removed. */
+const UNCLAIMED_ZIP_TTL_MS = 120_000;
+
 interface InfoJson {
   Version?: unknown;
   Time?: unknown;
@@ -291,7 +294,49 @@ export class ParentProxySource implements ModuleSource {
 
   query(query: string): Promise<ResolvedVersion> {
     const ev = escapeVersion(query);
+    // A canonical version is what the .info will name (or it fails): its
+    // go.mod and verified hashes are asked for at once, not after the .info.
+    if (semver.isValid(query) && canonicalVersion(query) === query) this.startAhead(query);
     return this.info(`${this.escaped}/@v/${ev}.info`, `@v/${query}.info`, query);
+  }
+
+  /**
+   * Requests started ahead for one version of this (per-request) source: its
+   * go.mod and the verifier's hashes by query(), its zip (into a temporary
+   * file) by download(); download() and writeZip() take them over.
+   */
+  private ahead?: { version: string; mod: Promise<Uint8Array>; zipH1: Promise<string> };
+  private zipAhead?: { version: string; file: string; fetched: Promise<void> };
+
+  private startAhead(version: string): void {
+    if (this.ahead?.version === version) return;
+    const mod = this.parent.getBytes(`${this.escaped}/@v/${escapeVersion(version)}.mod`, this.what(`@v/${version}.mod`), 'mod');
+    const zipH1 = this.parent.verifier.zipH1For(this.modPath, version);
+    // A failure is seen by whoever takes the request over (or by nobody, when the .info fails first).
+    mod.catch(() => {});
+    zipH1.catch(() => {});
+    this.ahead = { version, mod, zipH1 };
+  }
+
+  private startZipAhead(version: string): void {
+    if (this.zipAhead?.version === version) return;
+    const file = path.join(this.parent.tmpDir, `${crypto.randomUUID()}.zip`);
+    const fetched = fs.promises
+      .mkdir(this.parent.tmpDir, { recursive: true })
+      .then(() => this.parent.getFile(`${this.escaped}/@v/${escapeVersion(version)}.zip`, this.what(`@v/${version}.zip`), file));
+    fetched.catch(() => {});
+    this.zipAhead = { version, file, fetched };
+    // Nobody takes it over when the manifest commit fails or another writer builds the zip: remove it then.
+    setTimeout(() => {
+      if (this.zipAhead?.file === file) this.dropZipAhead();
+    }, UNCLAIMED_ZIP_TTL_MS).unref();
+  }
+
+  private dropZipAhead(): void {
+    const z = this.zipAhead;
+    if (!z) return;
+    this.zipAhead = undefined;
+    void z.fetched.catch(() => {}).finally(() => fs.promises.rm(z.file, { force: true }).catch(() => {}));
   }
 
   /** Fetches and validates an .info answer. */
@@ -324,11 +369,23 @@ export class ParentProxySource implements ModuleSource {
 
   async download(rev: ResolvedVersion): Promise<{ mod: Uint8Array; pin: SourcePin }> {
     const v = rev.version;
-    const what = this.what(`@v/${v}.mod`);
-    // Ask the verifier (the checksum database) while the go.mod downloads.
-    const zipH1For = this.parent.verifier.zipH1For(this.modPath, v);
-    zipH1For.catch(() => {});
-    const mod = await this.parent.getBytes(`${this.escaped}/@v/${escapeVersion(v)}.mod`, what, 'mod');
+    // The zip is fetched while the go.mod is checked and the manifest commits (its check waits for writeZip).
+    this.startZipAhead(v);
+    // Ask the verifier (the checksum database) while the go.mod downloads, unless query() already did.
+    this.startAhead(v);
+    const { mod: modFetched, zipH1: zipH1For } = this.ahead!;
+    this.ahead = undefined;
+    try {
+      return await this.verifiedDownload(v, modFetched, zipH1For);
+    } catch (err) {
+      // Nothing will be committed: the zip fetched ahead goes too.
+      this.dropZipAhead();
+      throw err;
+    }
+  }
+
+  private async verifiedDownload(v: string, modFetched: Promise<Uint8Array>, zipH1For: Promise<string>): Promise<{ mod: Uint8Array; pin: SourcePin }> {
+    const mod = await modFetched;
     await this.parent.verifier.verifyMod(this.modPath, v, mod);
     const zipH1 = await zipH1For;
     return { mod, pin: { kind: 'proxy', modH1: hashGoMod(mod), zipH1 } };
@@ -337,10 +394,11 @@ export class ParentProxySource implements ModuleSource {
   async writeZip(version: string, pin: SourcePin, out: Writable): Promise<{ h1: string; files: number }> {
     if (pin.kind !== 'proxy') throw new Error(`${this.modPath}@${version}: the ${this.parent.name} cannot make a zip from a ${pin.kind} pin`);
     const what = this.what(`@v/${version}.zip`);
-    await fs.promises.mkdir(this.parent.tmpDir, { recursive: true });
-    const file = path.join(this.parent.tmpDir, `${crypto.randomUUID()}.zip`);
+    this.startZipAhead(version);
+    const { file, fetched } = this.zipAhead!;
+    this.zipAhead = undefined;
     try {
-      await this.parent.getFile(`${this.escaped}/@v/${escapeVersion(version)}.zip`, what, file);
+      await fetched;
       let checked;
       try {
         checked = await checkModuleZipFile(file, this.modPath, version);
