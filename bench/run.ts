@@ -275,8 +275,10 @@ function rssOf(pid: number | undefined): number {
 type Spawned = { url: string; pid: number | undefined; stop: () => Promise<void> };
 
 /** Spawns a server process and waits until `probe` answers. */
-async function spawnServer(cmd: string, argv: string[], env: Record<string, string>, probe: string, cwd?: string): Promise<Spawned> {
-  const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'], detached: true, cwd });
+async function spawnServer(cmd: string, argv: string[], env: Record<string, string>, probe: string, cwd?: string, stdoutFile?: string): Promise<Spawned> {
+  const out = stdoutFile ? fs.openSync(stdoutFile, 'w') : 'ignore';
+  const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ['ignore', out, 'pipe'], detached: true, cwd });
+  if (typeof out === 'number') fs.closeSync(out);
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<void>((r) => child.on('exit', () => r()));
@@ -548,6 +550,7 @@ async function main() {
     }
 
     if (only('public')) {
+      await pexec('npm', ['run', 'build'], { maxBuffer: 16 << 20 });
       const count = Number(process.env.BENCH_PUBLIC_MODULES ?? 8);
       const names = Array.from({ length: count }, (_, i) => `pub${i}`);
       for (const n of names) await smallModuleRepo(n, 400);
@@ -585,12 +588,21 @@ async function main() {
             `      url: "${db.url}"`,
             `      publicKey: "${db.vkey}"`,
           ].join('\n');
+          // modproxy as `npm start` runs it (built: dist/functions/server.js), a fresh process on fresh storage.
           // BENCH_TRACE keeps each run's request log (with latencies) in the temporary directory.
-          const proxy = await startProxyProcess(testConfig(dir, { 'github.com': git.url }, ['github.com/private-only'], extra), process.env.BENCH_TRACE ? { MODPROXY_LOG_LEVEL: 'INFO' } : {});
+          const port = await freePort();
+          const trace = process.env.BENCH_TRACE ? path.join(os.tmpdir(), `bench-public-trace-${run}.log`) : undefined;
+          const proxy = await spawnServer(
+            process.execPath,
+            ['dist/functions/server.js'],
+            { PORT: String(port), MODPROXY_CONFIG: testConfig(dir, { 'github.com': git.url }, ['github.com/private-only'], extra) },
+            `http://127.0.0.1:${port}/healthz`,
+            undefined,
+            trace,
+          );
           // The go command verifies through modproxy's /sumdb/ (GOSUMDB names the database, no URL).
           const p = await timeDownload(runner, proxy.url, queries, { GOSUMDB: db.vkey });
           viaProxy.push(p.ms);
-          if (process.env.BENCH_TRACE) fs.writeFileSync(path.join(os.tmpdir(), `bench-public-trace-${run}.log`), proxy.output());
           await proxy.stop();
           if (JSON.stringify(d.sums) !== JSON.stringify(p.sums)) throw new Error(`hash mismatch: parent ${d.sums} proxy ${p.sums}`);
           console.log(`  run ${run + 1}: parent directly ${(d.ms / 1000).toFixed(2)} s, modproxy (fresh) ${(p.ms / 1000).toFixed(2)} s`);

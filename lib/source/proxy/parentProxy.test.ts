@@ -223,10 +223,15 @@ describe('ParentProxySource', () => {
     // This parent answers .info only once the .mod was asked for, and .mod only once the zip was:
     // a client that asks one after the other never gets an answer.
     const asked = new Set<string>();
-    const waiting: Array<() => void> = [];
+    const waiting: Array<() => boolean> = [];
     const when = (ext: string, then: () => void) => {
       if (asked.has(ext)) then();
-      else waiting.push(() => asked.has(ext) && (then(), true));
+      else
+        waiting.push(() => {
+          if (!asked.has(ext)) return false;
+          then();
+          return true;
+        });
     };
     a.handle = (req, res) => {
       const ext = path.extname(req.url ?? '');
