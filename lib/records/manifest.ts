@@ -131,10 +131,11 @@ export interface CommitResult<T> {
   /** False when another writer committed first; its record is returned. */
   won: boolean;
   /**
-   * Why the index entry of a won manifest commit could not be written (the
-   * version is committed all the same; it is only missing from /index).
+   * The index entry of a won manifest commit, being written: it does not hold
+   * up the answer. A failure leaves the version committed all the same, only
+   * missing from /index.
    */
-  indexError?: unknown;
+  indexWritten?: Promise<void>;
 }
 
 /** Creates `key` unless it exists; either way returns the record that is now there. */
@@ -187,11 +188,7 @@ export async function commitManifest(storage: ObjectStorage, a: ManifestInput, h
   const result: CommitResult<Manifest> = await createRecord(storage, manifestKey(a.path, a.version), manifest, hook, 'manifest');
   // Only the writer that won lists the version in the index, so each version is listed once.
   if (result.won) {
-    try {
-      await storage.createIfAbsent(indexKey(new Date(manifest.committedAt), a.path, a.version), Buffer.from(''), { contentType: 'text/plain' });
-    } catch (err) {
-      result.indexError = err;
-    }
+    result.indexWritten = storage.createIfAbsent(indexKey(new Date(manifest.committedAt), a.path, a.version), Buffer.from(''), { contentType: 'text/plain' }).then(() => undefined);
   }
   return result;
 }

@@ -84,6 +84,7 @@ export interface ModuleServiceOptions {
 const DEFAULT_CACHE = { memoryBytes: 64 << 20, maxZipBytes: 4 << 20 };
 /** What a record holds in memory besides the strings it carries. */
 const RECORD_BYTES = 512;
+const manifestBytes = (m: Manifest) => RECORD_BYTES + m.info.length + (m.mod.data?.length ?? 0);
 
 export class ModuleService {
   private readonly manifestFlights = new SingleFlight<Manifest>();
@@ -120,11 +121,7 @@ export class ModuleService {
    * is not remembered.
    */
   private storedManifest(modPath: string, version: string): Promise<Manifest | null> {
-    return this.cache.get(
-      `manifest ${modPath}@${version}`,
-      () => readManifest(this.opts.storage, modPath, version),
-      (m) => RECORD_BYTES + m.info.length + (m.mod.data?.length ?? 0),
-    );
+    return this.cache.get(`manifest ${modPath}@${version}`, () => readManifest(this.opts.storage, modPath, version), manifestBytes);
   }
 
   /** A committed zip record, from memory once read (immutable, like manifests). */
@@ -384,11 +381,17 @@ export class ModuleService {
       throw err;
     }
     const { record, won } = committed;
-    if (committed.indexError !== undefined) {
-      this.opts.log.warn('version committed, but its /index entry could not be written', { module: modPath, version, reason: errorMessage(committed.indexError) });
+    if (committed.indexWritten) {
+      this.inBackground(
+        committed.indexWritten.catch((err: unknown) => {
+          this.opts.log.warn('version committed, but its /index entry could not be written', { module: modPath, version, reason: errorMessage(err) });
+        }),
+      );
     }
     this.opts.log.info(won ? 'committed module version' : 'module version already committed by another writer', { module: modPath, version, source: record.source });
     this.committedCache.delete(moduleRecordsPrefix(modPath));
+    // The record storage now holds under that name (ours, or the winner's as read back): the .mod that follows needs no read.
+    this.cache.keep(`manifest ${modPath}@${version}`, record, manifestBytes(record));
     if (this.opts.eagerZip !== false) this.buildZipInBackground(source, record);
     return record;
   }
@@ -405,6 +408,11 @@ export class ModuleService {
         await this.releaseLease(m.path, m.version, 'zip');
       }),
     );
+    this.inBackground(p);
+  }
+
+  /** Work that outlives its request; idle() waits for it. */
+  private inBackground(p: Promise<unknown>): void {
     this.background.add(p);
     void p.finally(() => this.background.delete(p));
   }
