@@ -34,6 +34,8 @@ import { createIndex, createReadiness } from './http/ops.js';
 import { ChildCache, ProxyMetrics, type Outcome } from './metrics/metrics.js';
 import { InstrumentedStorage } from './metrics/instrumentedStorage.js';
 import { countedSumdbFetch } from './metrics/countedSumdbFetch.js';
+import { CloudMonitoringExporter, type GoogleCredentials } from './metrics/cloudMonitoring.js';
+import { metadataRegion, monitoringCredentials } from './metrics/googleCredentials.js';
 
 /** Git credentials; `checkKeys` (GitHub Apps) reads and checks every key at start-up. */
 export type GitCredentials = CredentialProvider & { checkKeys?(): Promise<void> };
@@ -62,6 +64,8 @@ export interface AppDeps {
    * checksum database verifier (publicModules.sumDatabase, when configured).
    */
   sources?: (wired: WiredSources) => SourceRouter;
+  /** Credentials for the Cloud Monitoring push (default: Application Default Credentials). */
+  monitoringCredentials?: GoogleCredentials;
 }
 
 /** What createApp wired for module sources, for AppDeps.sources. */
@@ -335,6 +339,18 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     now: deps.now,
   });
   metrics.watchMemoryCache(() => service.cacheStats());
+  const cm = config.metrics.cloudMonitoring;
+  if (cm.enabled) {
+    new CloudMonitoringExporter({
+      registry: metrics.registry,
+      credentials: deps.monitoringCredentials ?? monitoringCredentials(),
+      log,
+      projectId: cm.projectId,
+      location: cm.location ?? (() => metadataRegion()),
+      intervalMs: cm.intervalSeconds * 1000,
+      endpoint: cm.apiEndpoint,
+    }).start();
+  }
   const clientAuth = config.clientAuth.enabled ? ClientAuth.create(config.clientAuth, { secrets, log, gceCertsUrl: deps.gceCertsUrl, now: deps.now }) : undefined;
   // Surface a failure at ready(); requests also wait for (and fail with) it.
   clientAuth?.catch(() => {});
