@@ -214,6 +214,8 @@ export interface App {
   log: Logger;
   /** Resolves when secrets are loaded (rejects with the reason if they cannot be). */
   ready(): Promise<void>;
+  /** At shutdown: pushes the last metrics to Cloud Monitoring when that is configured (bounded; never rejects). */
+  shutdown(): Promise<void>;
 }
 
 export function storageFromConfig(config: Config): ObjectStorage {
@@ -340,8 +342,9 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   });
   metrics.watchMemoryCache(() => service.cacheStats());
   const cm = config.metrics.cloudMonitoring;
+  let exporter: CloudMonitoringExporter | undefined;
   if (cm.enabled) {
-    new CloudMonitoringExporter({
+    exporter = new CloudMonitoringExporter({
       registry: metrics.registry,
       credentials: deps.monitoringCredentials ?? monitoringCredentials(),
       log,
@@ -349,7 +352,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       location: cm.location ?? (() => metadataRegion()),
       intervalMs: cm.intervalSeconds * 1000,
       endpoint: cm.apiEndpoint,
-    }).start();
+    });
+    exporter.start();
   }
   const clientAuth = config.clientAuth.enabled ? ClientAuth.create(config.clientAuth, { secrets, log, gceCertsUrl: deps.gceCertsUrl, now: deps.now }) : undefined;
   // Surface a failure at ready(); requests also wait for (and fail with) it.
@@ -381,7 +385,10 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         throw refuse((err as Error).message);
       }
     })());
-  return { config, handler, service, log, ready: appReady };
+  const shutdown = async () => {
+    await exporter?.shutdown().catch(() => {});
+  };
+  return { config, handler, service, log, ready: appReady, shutdown };
 }
 
 /**

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEntry, tsxEntry } from './support/entryProcess.js';
 import { startCloudMonitoringDouble, type CloudMonitoringDouble } from './support/cloudMonitoringDouble.js';
 import { startGitHttpServer, type GitHttpServer } from './support/gitHttpServer.js';
 import { startMetadataServer, type MetadataServer } from './support/metadataServer.js';
@@ -47,20 +48,21 @@ async function until(cond: () => boolean): Promise<void> {
 describe.each<Backend>(['fs', 'gcs'])('on %s storage', (backend) => {
   let sut: StorageUnderTest;
   let proxy: ProxyProcess;
+  const env = (service = `modproxy-${backend}`) => ({
+    ...sut.env,
+    // Credentials and project from the metadata server, as on Cloud Run (the GCS double needs none).
+    GOOGLE_APPLICATION_CREDENTIALS: '',
+    GOOGLE_CLOUD_PROJECT: '',
+    GCE_METADATA_HOST: metadata.host,
+    METADATA_SERVER_DETECTION: 'assume-present',
+    K_SERVICE: service,
+    K_REVISION: `${service}-00001-abc`,
+  });
 
   beforeAll(async () => {
     sut = await storageUnderTest(backend, path.join(tmp, backend));
     const config = replicaConfig(sut, path.join(tmp, backend, 'git'), git.url, ['github.com/cm'], `metrics:\n  cloudMonitoring:\n    enabled: true\n    intervalSeconds: 5\n    apiEndpoint: "${monitoring.url}"\n`);
-    proxy = await startProxyProcess(config, {
-      ...sut.env,
-      // Credentials and project from the metadata server, as on Cloud Run (the GCS double needs none).
-      GOOGLE_APPLICATION_CREDENTIALS: '',
-      GOOGLE_CLOUD_PROJECT: '',
-      GCE_METADATA_HOST: metadata.host,
-      METADATA_SERVER_DETECTION: 'assume-present',
-      K_SERVICE: `modproxy-${backend}`,
-      K_REVISION: `modproxy-${backend}-00001-abc`,
-    });
+    proxy = await startProxyProcess(config, env());
   }, 60_000);
 
   afterAll(async () => {
@@ -106,5 +108,26 @@ describe.each<Backend>(['fs', 'gcs'])('on %s storage', (backend) => {
     expect(lines.length).toBeLessThanOrEqual(failedCalls);
     expect(JSON.parse(lines[0])).toMatchObject({ severity: 'WARNING', project: 'cm-project', reason: expect.stringContaining('PERMISSION_DENIED') });
     expect(proxy.output()).not.toContain(TOKEN);
+  });
+
+  it('pushes the last counts when the server entry gets SIGTERM', { timeout: 60_000 }, async () => {
+    // An interval no test waits for: the only push is the one at shutdown.
+    const config = replicaConfig(sut, path.join(tmp, backend, 'git-entry'), git.url, ['github.com/cm'], `metrics:\n  cloudMonitoring:\n    enabled: true\n    intervalSeconds: 3600\n    apiEndpoint: "${monitoring.url}"\n`);
+    const service = `modproxy-entry-${backend}`;
+    const entry = tsxEntry('functions/server.ts');
+    const p = startEntry(entry.command, entry.args, { PORT: '0', MODPROXY_CONFIG: config, ...env(service) });
+    try {
+      const started = await p.waitForLine((l) => l.message === 'modproxy started');
+      const url = `http://127.0.0.1:${started.port as number}`;
+      expect((await fetch(`${url}/${MODULE}/@v/v1.0.0.info`)).status).toBe(200);
+      expect(monitoring.points.filter((x) => x.resource.labels.namespace === service)).toEqual([]);
+      p.child.kill('SIGTERM');
+      expect(await p.exited).toBe(0);
+    } finally {
+      p.kill();
+    }
+    const pushed = monitoring.points.filter((x) => x.resource.labels.namespace === service && x.metric.type === 'custom.googleapis.com/modproxy/http_requests_total');
+    // Built by this process, or read from storage when the tests above built it first.
+    expect(pushed.filter((x) => x.metric.labels.route === 'info' && x.metric.labels.status === '200').map((x) => x.point.value.doubleValue)).toEqual([1]);
   });
 });

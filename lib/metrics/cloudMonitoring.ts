@@ -31,6 +31,8 @@ import type { Logger } from '../log/logger.js';
 export const MAX_SERIES_PER_CALL = 200;
 export const METRIC_PREFIX = 'custom.googleapis.com/modproxy/';
 export const DEFAULT_ENDPOINT = 'https://monitoring.googleapis.com';
+/** The API takes one point per series every 5 s at most. */
+const MIN_POINT_SPACING_MS = 5000;
 
 export interface MonitoredResource {
   type: 'generic_task';
@@ -211,6 +213,17 @@ export class CloudMonitoringExporter {
     await this.running;
   }
 
+  /**
+   * At shutdown: stops, then pushes what the last interval counted (each
+   * call within `timeoutMs`, to fit Cloud Run's 10 s between SIGTERM and
+   * SIGKILL), unless a push ended less than the API's 5 s per point ago.
+   */
+  async shutdown(timeoutMs = 5000): Promise<void> {
+    await this.stop();
+    if (this.lastEndMs !== 0 && this.now() - this.lastEndMs < MIN_POINT_SPACING_MS) return;
+    await this.pushNow(timeoutMs);
+  }
+
   /** One push, unless one is under way (then that one). Never throws: failures are logged. */
   push(): Promise<void> {
     this.running ??= this.pushNow().finally(() => (this.running = undefined));
@@ -237,7 +250,7 @@ export class CloudMonitoringExporter {
     return this.resource;
   }
 
-  private async pushNow(): Promise<void> {
+  private async pushNow(callTimeoutMs?: number): Promise<void> {
     const o = this.opts;
     // Points of one series must move forward in time (and a cumulative one must end after it starts).
     const endMs = Math.max(this.now(), this.lastEndMs + 1, this.startMs + 1000);
@@ -255,7 +268,7 @@ export class CloudMonitoringExporter {
     this.lastEndMs = endMs;
     const url = `${(o.endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, '')}/v3/projects/${encodeURIComponent(resource.labels.project_id)}/timeSeries`;
     const doFetch = o.fetch ?? fetch;
-    const timeoutMs = o.timeoutMs ?? Math.min(30_000, o.intervalMs);
+    const timeoutMs = callTimeoutMs ?? o.timeoutMs ?? Math.min(30_000, o.intervalMs);
     let failed = 0;
     let firstReason: string | undefined;
     for (let i = 0; i < series.length; i += MAX_SERIES_PER_CALL) {
