@@ -126,17 +126,18 @@ describe.each<Backend>(['fs', 'gcs'])('on %s storage', (backend) => {
   });
 
   it('counts a build, a storage hit, then memory hits, git bytes and the memory cache', { timeout: 60_000 }, async () => {
-    // Built, then read from storage once (a build does not fill the memory cache), then from memory.
+    // .info: built, then answered from memory (a URL answered with an immutable artifact keeps its answer).
     expect(await get(a.url, `${MODULE}/@v/v1.0.0.info`)).toBe(200);
     expect(await get(a.url, `${MODULE}/@v/v1.0.0.info`)).toBe(200);
-    expect(await get(a.url, `${MODULE}/@v/v1.0.0.info`)).toBe(200);
+    // .mod: the version's record read from storage (a build does not fill the memory cache), then memory.
+    expect(await get(a.url, `${MODULE}/@v/v1.0.0.mod`)).toBe(200);
     expect(await get(a.url, `${MODULE}/@v/v1.0.0.mod`)).toBe(200);
     expect(await get(a.url, `${MODULE}/@v/list`)).toBe(200);
     expect(await get(a.url, `${MODULE}/@v/v1.9.9.info`)).toBe(404);
     const text = await scrape(a.url);
     expect(sample(text, 'modproxy_http_requests_total', 'route="info",status="200",outcome="build"')).toBe(1);
-    expect(sample(text, 'modproxy_http_requests_total', 'route="info",status="200",outcome="storage"')).toBe(1);
     expect(sample(text, 'modproxy_http_requests_total', 'route="info",status="200",outcome="memory"')).toBe(1);
+    expect(sample(text, 'modproxy_http_requests_total', 'route="mod",status="200",outcome="storage"')).toBe(1);
     expect(sample(text, 'modproxy_http_requests_total', 'route="mod",status="200",outcome="memory"')).toBe(1);
     expect(sample(text, 'modproxy_http_requests_total', 'route="list",status="200",outcome="source"')).toBe(1);
     expect(sample(text, 'modproxy_http_requests_total', 'route="info",status="404",outcome="source"')).toBe(1);
