@@ -115,8 +115,8 @@ describe.each<Backend>(['fs', 'gcs'])('on %s storage', (backend) => {
   beforeAll(async () => {
     sut = await storageUnderTest(backend, path.join(tmp, backend));
     a = await startProxyProcess(config('a', ''), sut.env);
-    // Replica b shares the storage; its memory cache holds about one version's records.
-    b = await startProxyProcess(config('b', 'cache:\n  memoryBytes: 1500'), sut.env);
+    // Replica b shares the storage; its memory cache holds about one version's records, and no zip.
+    b = await startProxyProcess(config('b', 'cache:\n  memoryBytes: 1500\n  maxZipBytes: 0'), sut.env);
   }, 60_000);
 
   afterAll(async () => {
@@ -134,12 +134,16 @@ describe.each<Backend>(['fs', 'gcs'])('on %s storage', (backend) => {
     expect(await get(a.url, `${MODULE}/@v/v1.0.0.mod`)).toBe(200);
     expect(await get(a.url, `${MODULE}/@v/list`)).toBe(200);
     expect(await get(a.url, `${MODULE}/@v/v1.9.9.info`)).toBe(404);
+    // A small zip: its second request is answered from memory.
+    expect(await get(a.url, `${MODULE}/@v/v1.0.0.zip`)).toBe(200);
+    expect(await get(a.url, `${MODULE}/@v/v1.0.0.zip`)).toBe(200);
     const text = await scrape(a.url);
     expect(sample(text, 'modproxy_http_requests_total', 'route="info",status="200",outcome="build"')).toBe(1);
     expect(sample(text, 'modproxy_http_requests_total', 'route="info",status="200",outcome="memory"')).toBe(1);
     expect(sample(text, 'modproxy_http_requests_total', 'route="mod",status="200",outcome="storage"')).toBe(1);
     expect(sample(text, 'modproxy_http_requests_total', 'route="mod",status="200",outcome="memory"')).toBe(1);
     expect(sample(text, 'modproxy_http_requests_total', 'route="list",status="200",outcome="source"')).toBe(1);
+    expect(sample(text, 'modproxy_http_requests_total', 'route="zip",status="200",outcome="memory"')).toBe(1);
     expect(sample(text, 'modproxy_http_requests_total', 'route="info",status="404",outcome="source"')).toBe(1);
     expect(sample(text, 'modproxy_http_request_duration_seconds_count', 'route="info",outcome="memory"')).toBe(1);
     expect(sample(text, 'modproxy_builds_total', 'step="manifest",result="ok"')).toBe(1);
@@ -203,8 +207,12 @@ describe.each<Backend>(['fs', 'gcs'])('on %s storage', (backend) => {
   it('counts storage hits on another replica, and evictions from its small memory cache', { timeout: 60_000 }, async () => {
     for (const p of [`${MODULE}/@v/v1.0.0.info`, `${MODULE}/@v/v1.2.0.info`, `${PUBLIC_A}/@v/${PUBLIC_VERSIONS[0][1]}.info`]) expect(await get(b.url, p), p).toBe(200);
     expect(await get(b.url, `sumdb/${DB}/lookup/${PUBLIC_A}@v1.1.0`)).toBe(200);
+    // Zips stream from storage, the second time too (only the answer's handle is kept).
+    expect(await get(b.url, `${MODULE}/@v/v1.0.0.zip`)).toBe(200);
+    expect(await get(b.url, `${MODULE}/@v/v1.0.0.zip`)).toBe(200);
     const text = await scrape(b.url);
     expect(sample(text, 'modproxy_http_requests_total', 'route="info",status="200",outcome="storage"')).toBe(3);
+    expect(sample(text, 'modproxy_http_requests_total', 'route="zip",status="200",outcome="storage"')).toBe(2);
     expect(sample(text, 'modproxy_builds_total')).toBeUndefined();
     expect(sample(text, 'modproxy_git_fetched_bytes_total')).toBe(0);
     expect(sample(text, 'modproxy_memory_cache_limit_bytes')).toBe(1500);
