@@ -37,6 +37,7 @@ log.info('modproxy started', {
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     log.info(`${signal}: finishing requests in flight, then exiting`);
-    void server.close(SHUTDOWN_GRACE_MS).then(() => process.exit(0));
+    // The last metrics go out while requests finish (when a push is configured).
+    void Promise.all([server.close(SHUTDOWN_GRACE_MS), started.app.shutdown()]).then(() => process.exit(0));
   });
 }

@@ -31,8 +31,11 @@ import { httpSumdbFetch, SUM_GOLANG_ORG_KEY, SumdbClient, type SumdbLookup } fro
 import { StorageTreeStore } from './records/treeStore.js';
 import { SumdbProxy, type ProxiedDatabase } from './service/sumdbProxy.js';
 import { createIndex, createReadiness } from './http/ops.js';
-import { ProxyMetrics } from './metrics/metrics.js';
+import { ChildCache, ProxyMetrics, type Outcome } from './metrics/metrics.js';
 import { InstrumentedStorage } from './metrics/instrumentedStorage.js';
+import { countedSumdbFetch } from './metrics/countedSumdbFetch.js';
+import { CloudMonitoringExporter, type GoogleCredentials } from './metrics/cloudMonitoring.js';
+import { metadataRegion, monitoringCredentials } from './metrics/googleCredentials.js';
 
 /** Git credentials; `checkKeys` (GitHub Apps) reads and checks every key at start-up. */
 export type GitCredentials = CredentialProvider & { checkKeys?(): Promise<void> };
@@ -61,6 +64,8 @@ export interface AppDeps {
    * checksum database verifier (publicModules.sumDatabase, when configured).
    */
   sources?: (wired: WiredSources) => SourceRouter;
+  /** Credentials for the Cloud Monitoring push (default: Application Default Credentials). */
+  monitoringCredentials?: GoogleCredentials;
 }
 
 /** What createApp wired for module sources, for AppDeps.sources. */
@@ -150,12 +155,18 @@ type SumDatabaseConfig = NonNullable<NonNullable<Config['publicModules']>['sumDa
  * that every replica checks it against one history. `key` names the
  * configuration entry in errors.
  */
-function sumDatabaseClient(db: SumDatabaseConfig, storage: ObjectStorage, key: string): SumdbClient {
+function sumDatabaseClient(db: SumDatabaseConfig, storage: ObjectStorage, key: string, metrics: ProxyMetrics): SumdbClient {
   const vkey = db.publicKey ?? (db.name === 'sum.golang.org' ? SUM_GOLANG_ORG_KEY : undefined);
   if (!vkey) throw new Error(`${key}.publicKey is required for checksum database ${db.name} (the verifier key, as in GOSUMDB: <name>+<hash>+<key>)`);
   let client: SumdbClient;
   try {
-    client = new SumdbClient({ key: vkey, fetch: httpSumdbFetch(db.url), store: new StorageTreeStore(storage, db.name) });
+    const lookups = { verified: metrics.sumdbLookups.labels(db.name, 'verified'), not_found: metrics.sumdbLookups.labels(db.name, 'not_found'), error: metrics.sumdbLookups.labels(db.name, 'error') };
+    client = new SumdbClient({
+      key: vkey,
+      fetch: countedSumdbFetch(metrics, db.name, httpSumdbFetch(db.url)),
+      store: new StorageTreeStore(storage, db.name),
+      onLookup: (result) => lookups[result].inc(),
+    });
   } catch (err) {
     throw new Error(`${key}.publicKey: ${(err as Error).message}`);
   }
@@ -166,15 +177,15 @@ function sumDatabaseClient(db: SumDatabaseConfig, storage: ObjectStorage, key: s
 const SUM_GOLANG_ORG: SumDatabaseConfig = { name: 'sum.golang.org', url: 'https://sum.golang.org' };
 
 /** The checksum databases to proxy under /sumdb/ (sum.golang.org when the key is there with an empty list). */
-function proxiedDatabases(config: Config, storage: ObjectStorage, clients: Map<string, SumdbClient>): Map<string, ProxiedDatabase> {
+function proxiedDatabases(config: Config, storage: ObjectStorage, clients: Map<string, SumdbClient>, metrics: ProxyMetrics): Map<string, ProxiedDatabase> {
   const out = new Map<string, ProxiedDatabase>();
   const list = config.sumDatabaseProxy?.sumDatabases ?? [];
   const dbs = config.sumDatabaseProxy && list.length === 0 ? [SUM_GOLANG_ORG] : list;
   dbs.forEach((db, i) => {
     if (out.has(db.name)) throw new Error(`sumDatabaseProxy.sumDatabases[${i}]: ${db.name} is listed twice`);
-    const client = clients.get(db.name) ?? sumDatabaseClient(db, storage, `sumDatabaseProxy.sumDatabases[${i}]`);
+    const client = clients.get(db.name) ?? sumDatabaseClient(db, storage, `sumDatabaseProxy.sumDatabases[${i}]`, metrics);
     clients.set(db.name, client);
-    out.set(db.name, { client, fetch: httpSumdbFetch(db.url) });
+    out.set(db.name, { client, fetch: countedSumdbFetch(metrics, db.name, httpSumdbFetch(db.url)) });
   });
   return out;
 }
@@ -203,6 +214,8 @@ export interface App {
   log: Logger;
   /** Resolves when secrets are loaded (rejects with the reason if they cannot be). */
   ready(): Promise<void>;
+  /** At shutdown: pushes the last metrics to Cloud Monitoring when that is configured (bounded; never rejects). */
+  shutdown(): Promise<void>;
 }
 
 export function storageFromConfig(config: Config): ObjectStorage {
@@ -245,10 +258,13 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const sumDatabase = config.publicModules?.sumDatabase;
   // One client per database: the verifier and the /sumdb/ proxy share its tree head and tiles.
   const sumdbClients = new Map<string, SumdbClient>();
-  if (sumDatabase) sumdbClients.set(sumDatabase.name, sumDatabaseClient(sumDatabase, storage, 'publicModules.sumDatabase'));
-  const databases = proxiedDatabases(config, storage, sumdbClients);
+  if (sumDatabase) sumdbClients.set(sumDatabase.name, sumDatabaseClient(sumDatabase, storage, 'publicModules.sumDatabase', metrics));
+  const databases = proxiedDatabases(config, storage, sumdbClients, metrics);
+  const sumdbAnswers = new ChildCache(([db, kind, from]) => metrics.sumdbAnswers.labels(db, kind, from));
   const sumdb = databases.size > 0 || config.sumDatabaseProxy
-    ? new SumdbProxy({ databases, storage, log, discourageDirect: config.sumDatabaseProxy?.discourageClientDirectSumDatabaseConnections ?? false, now: deps.now })
+    ? new SumdbProxy({ databases, storage, log, discourageDirect: config.sumDatabaseProxy?.discourageClientDirectSumDatabaseConnections ?? false, now: deps.now,
+        onAnswer: (db, kind, from) => sumdbAnswers.get(db, kind, from).inc(),
+      })
     : undefined;
   // The lookup that verified a public module is the one its client asks /sumdb/ for next: keep it meanwhile.
   const keepLookup = sumdb && sumDatabase ? (l: SumdbLookup) => sumdb.keepLookup(sumDatabase.name, l) : undefined;
@@ -260,6 +276,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       idleTimeoutMs: config.resolve.gitIdleTimeoutSeconds * 1000,
       deadlineMs: config.resolve.gitDeadlineSeconds * 1000,
       maxResponseBytes: config.resolve.gitMaxPackBytes,
+      onBytes: (n) => metrics.gitBytes.inc(n),
     });
   // Every configured app, used or not, so that each key is checked at start-up.
   const hasApps = config.gitHub.some((h) => h.gitHubApps.length > 0);
@@ -287,6 +304,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           timeoutMs: config.parentProxy.timeoutSeconds * 1000,
           zipTimeoutMs: config.parentProxy.zipTimeoutSeconds * 1000,
           tmpDir: deps.tmpDir ? path.join(deps.tmpDir, 'parent') : undefined,
+          onBytes: (n) => metrics.parentBytes.inc(n),
         })
       : undefined;
   const router = new PrivateModulesRouter(
@@ -303,7 +321,16 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     log,
     tmpDir: deps.tmpDir,
     commitHook: deps.commitHook,
-    leases: useLeases ? new Leases(storage, { ttlMs: coord.leaseTtlSeconds * 1000, maxWaitMs: coord.leaseMaxWaitSeconds * 1000 }) : undefined,
+    leases: useLeases
+      ? new Leases(storage, {
+          ttlMs: coord.leaseTtlSeconds * 1000,
+          maxWaitMs: coord.leaseMaxWaitSeconds * 1000,
+          onWait: (step, result, seconds) => {
+            metrics.leaseWaits.inc({ step, result });
+            metrics.leaseWaitDuration.observe({ step }, seconds);
+          },
+        })
+      : undefined,
     negativeCacheMs: coord.negativeCacheSeconds * 1000,
     cache: { memoryBytes: config.cache.memoryBytes, maxZipBytes: zipsHeldUpTo(config, storage) },
     offline: config.offline,
@@ -313,6 +340,21 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     },
     now: deps.now,
   });
+  metrics.watchMemoryCache(() => service.cacheStats());
+  const cm = config.metrics.cloudMonitoring;
+  let exporter: CloudMonitoringExporter | undefined;
+  if (cm.enabled) {
+    exporter = new CloudMonitoringExporter({
+      registry: metrics.registry,
+      credentials: deps.monitoringCredentials ?? monitoringCredentials(),
+      log,
+      projectId: cm.projectId,
+      location: cm.location ?? (() => metadataRegion()),
+      intervalMs: cm.intervalSeconds * 1000,
+      endpoint: cm.apiEndpoint,
+    });
+    exporter.start();
+  }
   const clientAuth = config.clientAuth.enabled ? ClientAuth.create(config.clientAuth, { secrets, log, gceCertsUrl: deps.gceCertsUrl, now: deps.now }) : undefined;
   // Surface a failure at ready(); requests also wait for (and fail with) it.
   clientAuth?.catch(() => {});
@@ -325,10 +367,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       return { status: 200, headers: { 'content-type': m.contentType, 'cache-control': 'no-store' }, body: m.body };
     },
   };
-  const observe = (route: string, status: number, seconds: number) => {
-    metrics.requests.inc({ route, status: String(status) });
-    metrics.latency.observe({ route }, seconds);
-  };
+  const observe = (route: string, status: number, outcome: Outcome, seconds: number) => metrics.observeRequest(route, status, outcome, seconds);
   const serve = createHandler({ service, sumdb, log, publicCache: !config.clientAuth.enabled, zipRedirect: config.zipRedirect, clientAuth, ops, observe,
     logHits: { mode: config.logging.hits, sampleRate: config.logging.hitSampleRate },
   });
@@ -346,7 +385,10 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
         throw refuse((err as Error).message);
       }
     })());
-  return { config, handler, service, log, ready: appReady };
+  const shutdown = async () => {
+    await exporter?.shutdown().catch(() => {});
+  };
+  return { config, handler, service, log, ready: appReady, shutdown };
 }
 
 /**

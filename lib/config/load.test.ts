@@ -69,6 +69,9 @@ describe('configuration', () => {
     ['gitHosts:\n  - host: gitlab.example.com\n    pathPrefix: /group\n    auth: {bearer: t}\n', 'gitHosts[0].pathPrefix: must be path elements'],
     ['gitHosts:\n  - host: h.example\n    auth: {basic: {username: "a:b", password: p}}\n', 'gitHosts[0].auth.basic.username'],
     ['storage: [\n', 'invalid YAML'],
+    ['metrics:\n  cloudMonitoring: {enabled: true, intervalSeconds: 1}\n', 'metrics.cloudMonitoring.intervalSeconds'],
+    ['metrics:\n  cloudMonitoring: {enabled: true, apiEndpoint: "ftp://x"}\n', 'metrics.cloudMonitoring.apiEndpoint'],
+    ['metrics:\n  cloudMonitoring: {enabled: true, projectId: "My Project"}\n', 'metrics.cloudMonitoring.projectId'],
   ])('names the bad key: %s', (yaml, message) => {
     expect(() => parseConfig(yaml)).toThrow(ConfigError);
     expect(() => parseConfig(yaml)).toThrow(message);

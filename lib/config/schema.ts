@@ -349,6 +349,29 @@ export const configSchema = z.strictObject({
       maxZipBytes: z.number().int().nonnegative().default(4 << 20),
     })
     .default({ memoryBytes: 64 << 20, maxZipBytes: 4 << 20 }),
+  /** Metrics beyond the /metrics scrape endpoint. */
+  metrics: z
+    .strictObject({
+      /**
+       * Push the /metrics registry to Cloud Monitoring (custom.googleapis.com/modproxy/…)
+       * every intervalSeconds, with Application Default Credentials
+       * (roles/monitoring.metricWriter). Off by default.
+       */
+      cloudMonitoring: z
+        .strictObject({
+          enabled: z.boolean().default(false),
+          /** The project written to (default: that of the credentials). */
+          projectId: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$|^\d+$/, 'must be a project id or number').optional(),
+          /** The API accepts one point per series every 5 s at most. */
+          intervalSeconds: z.number().int().min(5).max(3600).default(60),
+          /** The generic_task location label (default: the instance's region from the metadata server, else "global"). */
+          location: z.string().regex(/^[a-z0-9-]{1,63}$/, 'must be a region or zone name such as us-central1').optional(),
+          /** Another endpoint for the Monitoring API (a private endpoint, or a test double). */
+          apiEndpoint: httpUrl.optional(),
+        })
+        .default({ enabled: false, intervalSeconds: 60 }),
+    })
+    .default({ cloudMonitoring: { enabled: false, intervalSeconds: 60 } }),
   /** Request logging. */
   logging: z
     .strictObject({

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ClientAuth } from '../auth/clientAuth.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import type { Outcome, RequestNote } from '../metrics/metrics.js';
 import { traceField } from '../log/trace.js';
 import type { Artifact } from '../service/artifact.js';
 import type { ModuleService } from '../service/moduleService.js';
@@ -33,8 +34,8 @@ export interface HandlerOptions {
   random?: () => number;
   /** Operations endpoints (lib/http/ops.ts); each absent one answers 404. */
   ops?: OpsEndpoints;
-  /** Called once per request with its route, status and latency (metrics). */
-  observe?: (route: string, status: number, seconds: number) => void;
+  /** Called once per request with its route, status, outcome (how it was answered) and latency (metrics). */
+  observe?: (route: string, status: number, outcome: Outcome, seconds: number) => void;
 }
 
 export interface OpsEndpoints {
@@ -57,6 +58,12 @@ interface KnownAnswer {
   reply: Reply;
 }
 
+/** What the handler learns about one request as it goes (one object per request, fields set in place). */
+interface RequestRecord extends RequestNote {
+  identity?: string;
+  route?: string;
+}
+
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 export function createHandler(opts: HandlerOptions): RequestHandler {
@@ -64,7 +71,7 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
   const { service, log } = opts;
   const auth = new RequestAuth({ clientAuth: opts.clientAuth, servesModule: (m) => service.serves(m) });
 
-  async function route(req: IncomingMessage, who: { identity?: string; route?: string }): Promise<Reply> {
+  async function route(req: IncomingMessage, who: RequestRecord): Promise<Reply> {
     const r = matchRoute(req.method ?? 'GET', req.url ?? '/');
     who.route = r.kind;
     switch (r.kind) {
@@ -107,8 +114,12 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
         // The ACL sees the decoded, validated module path: no escaping trick reaches it.
         const denied = opts.clientAuth ? await auth.authorize(authn.identity, pr.modPath) : undefined;
         if (denied) return denied;
-        if (known) return known.reply;
-        const reply = await serve(pr, fetchDisabledBy(req));
+        if (known) {
+          // Kept answers hold their body, or stream it from storage (large zips).
+          who.outcome = known.reply.artifact?.bytes ? 'memory' : 'storage';
+          return known.reply;
+        }
+        const reply = await serve(pr, fetchDisabledBy(req), who);
         if (reply.status === 200 && reply.artifact?.immutable) service.answers.set(r.rawPath, { request: pr, reply } satisfies KnownAnswer, reply.artifact);
         return reply;
       }
@@ -128,18 +139,18 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
     return r;
   };
 
-  async function serve(pr: ProxyRequest, noFetch: boolean): Promise<Reply> {
+  async function serve(pr: ProxyRequest, noFetch: boolean, note: RequestNote): Promise<Reply> {
     switch (pr.kind) {
       case 'list':
-        return small(await service.list(pr.modPath, noFetch), TEXT);
+        return small(await service.list(pr.modPath, noFetch, note), TEXT);
       case 'latest':
-        return small(await service.latest(pr.modPath, noFetch), JSON_TYPE);
+        return small(await service.latest(pr.modPath, noFetch, note), JSON_TYPE);
       case 'info':
-        return small(await service.info(pr.modPath, pr.version, noFetch), JSON_TYPE);
+        return small(await service.info(pr.modPath, pr.version, noFetch, note), JSON_TYPE);
       case 'mod':
-        return small(await service.mod(pr.modPath, pr.version, noFetch), TEXT);
+        return small(await service.mod(pr.modPath, pr.version, noFetch, note), TEXT);
       case 'zip': {
-        const z = await service.zip(pr.modPath, pr.version, noFetch);
+        const z = await service.zip(pr.modPath, pr.version, noFetch, note);
         const redirect = opts.zipRedirect;
         if (z.signedUrl && redirect && (redirect.mode === 'always' || (redirect.mode === 'auto' && z.size >= redirect.thresholdBytes))) {
           // The go command follows redirects (and drops our credentials on the way,
@@ -161,7 +172,7 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
     const started = performance.now();
     let reply: Reply;
     let failure: unknown;
-    const who: { identity?: string; route?: string } = {};
+    const who: RequestRecord = { identity: undefined, route: undefined, outcome: undefined };
     try {
       reply = await route(req, who);
     } catch (err) {
@@ -184,7 +195,7 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
     }
     const latency = (performance.now() - started) / 1e3;
     // Every request is counted, also those whose line logging.hits leaves out.
-    opts.observe?.(who.route ?? 'unknown', reply.status, latency);
+    opts.observe?.(who.route ?? 'unknown', reply.status, who.outcome ?? 'none', latency);
     if (reply.status < 400 && failure === undefined && reply.logAs === undefined && !logHit()) return;
     const severity = reply.status >= 500 ? 'ERROR' : (reply.logAs ?? 'INFO');
     log.log(severity, failure && reply.status >= 500 ? `request failed: ${errorMessage(failure)}` : 'request', {

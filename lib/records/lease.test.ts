@@ -144,4 +144,33 @@ describe('Leases', () => {
     expect(series).toHaveLength(2);
     expect(JSON.parse(Buffer.from((await memory.read(series[1]))!).toString('utf8'))).toMatchObject({ owner: 'r0', released: true });
   });
+
+  it('reports each wait for another holder once, with how it ended', async () => {
+    const storage = new MemoryStorage();
+    const clock = { t: 0 };
+    const waits: string[] = [];
+    const make = (owner: string, maxWaitMs = 5000) =>
+      new Leases(storage, { ttlMs: 1000, maxWaitMs, pollMs: 1, now: () => clock.t, owner, onWait: (kind, result, seconds) => waits.push(`${kind} ${result} ${seconds >= 0}`) });
+    const [a, b] = [make('r0'), make('r1')];
+    // No contention: no wait.
+    expect(await a.run('free', async () => null, async () => 'built', 'zip')).toBe('built');
+    // b waits for a's result.
+    expect(await a.tryAcquire('x')).toBe(true);
+    let result: string | null = null;
+    const waiting = b.run('x', async () => result, async () => 'b built', 'manifest');
+    await new Promise((r) => setTimeout(r, 20));
+    result = 'a built';
+    expect(await waiting).toBe('a built');
+    // a lets go: b takes the lease over.
+    expect(await a.tryAcquire('y')).toBe(true);
+    const taking = b.run('y', async () => null, async () => 'b built', 'zip');
+    await new Promise((r) => setTimeout(r, 20));
+    await a.release('y');
+    expect(await taking).toBe('b built');
+    // Nobody commits and the wait is up: b builds anyway.
+    expect(await a.tryAcquire('z')).toBe(true);
+    const c = make('r2', 0);
+    expect(await c.run('z', async () => null, async () => 'c built', 'zip')).toBe('c built');
+    expect(waits).toEqual(['manifest result true', 'zip acquired true', 'zip timeout true']);
+  });
 });

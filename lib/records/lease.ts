@@ -32,7 +32,15 @@ export interface LeaseOptions {
   pollMs?: number;
   now?: () => number;
   owner?: string;
+  /**
+   * Called when run() found the lease held by another replica, once the wait
+   * ends: how (its result appeared, the lease was let go or went stale and
+   * this replica took it, or maxWaitMs passed) and how long it took (metrics).
+   */
+  onWait?: (kind: string, result: LeaseWaitResult, seconds: number) => void;
 }
+
+export type LeaseWaitResult = 'result' | 'acquired' | 'timeout';
 
 interface LeaseBody {
   owner: string;
@@ -107,15 +115,30 @@ export class Leases {
    * if the work fails). Otherwise polls `done` (has the holder committed its
    * result?) until it answers, the lease is released or goes stale (then
    * tries to take it over), or maxWaitMs passes (then works anyway).
+   * `kind` names the lease's kind to onWait (a build step).
    */
-  async run<T>(name: string, done: () => Promise<T | null>, work: () => Promise<T>): Promise<T> {
+  async run<T>(name: string, done: () => Promise<T | null>, work: () => Promise<T>, kind = 'lease'): Promise<T> {
     const deadline = this.now() + this.opts.maxWaitMs;
     let delay = this.opts.pollMs ?? 100;
+    let waitStarted: number | undefined;
+    const waited = (result: LeaseWaitResult) => {
+      if (waitStarted !== undefined) this.opts.onWait?.(kind, result, (performance.now() - waitStarted) / 1000);
+    };
     for (;;) {
-      if (await this.tryAcquire(name)) return this.releasingOnFailure(name, work);
+      if (await this.tryAcquire(name)) {
+        waited('acquired');
+        return this.releasingOnFailure(name, work);
+      }
+      waitStarted ??= performance.now();
       const result = await done();
-      if (result !== null) return result;
-      if (this.now() >= deadline) return work();
+      if (result !== null) {
+        waited('result');
+        return result;
+      }
+      if (this.now() >= deadline) {
+        waited('timeout');
+        return work();
+      }
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 2000);
     }

@@ -8,6 +8,7 @@
 // read as: another record naming another object (or the same name with other
 // content) misses and reads storage. Absent objects are never cached (absence
 // is not immutable). Concurrent misses of one key share a single read.
+import { noteOutcome, type RequestNote } from '../metrics/metrics.js';
 import { ByteLru } from '../util/lru.js';
 import { SingleFlight } from '../util/singleflight.js';
 
@@ -30,10 +31,15 @@ export class ArtifactCache {
   /**
    * The value under `key`, or `load()`'s (one load for concurrent callers),
    * kept when it is not null. `sizeOf` is the memory it holds, in bytes.
+   * `note` learns whether memory answered or the load ran (or was joined).
    */
-  async get<T>(key: string, load: () => Promise<T | null>, sizeOf: (v: T) => number): Promise<T | null> {
+  async get<T>(key: string, load: () => Promise<T | null>, sizeOf: (v: T) => number, note?: RequestNote): Promise<T | null> {
     const hit = this.lru.get(key) as T | undefined;
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      noteOutcome(note, 'memory');
+      return hit;
+    }
+    noteOutcome(note, 'storage');
     return this.flights.do(key, async () => {
       const v = await load();
       if (v !== null) this.lru.set(key, v, sizeOf(v) + key.length + ENTRY_OVERHEAD);
@@ -62,5 +68,15 @@ export class ArtifactCache {
 
   get maxBytes(): number {
     return this.lru.maxBytes;
+  }
+
+  /** Entries held now. */
+  get entries(): number {
+    return this.lru.size;
+  }
+
+  /** Entries evicted to make room, since start. */
+  get evictions(): number {
+    return this.lru.evictions;
   }
 }

@@ -34,6 +34,7 @@ import { canonicalVersion } from '../gomod/module.js';
 import { isPseudoVersion, pseudoVersionTime } from '../gomod/pseudo.js';
 import * as semver from '../gomod/semver.js';
 import type { Logger } from '../log/logger.js';
+import { noteOutcome, type Outcome, type RequestNote } from '../metrics/metrics.js';
 import { marshalInfo } from '../gomod/infoJson.js';
 import { invalidVersion } from '../gomod/moduleErrors.js';
 import { NoZipError, type ModuleSource, type ResolvedVersion, type SourceRouter } from '../source/moduleSource.js';
@@ -115,18 +116,24 @@ export class ModuleService {
     return this.cache.bytes;
   }
 
+  /** The in-memory artifact cache, as metrics show it. */
+  cacheStats(): { bytes: number; maxBytes: number; entries: number; evictions: number } {
+    const c = this.cache;
+    return { bytes: c.bytes, maxBytes: c.maxBytes, entries: c.entries, evictions: c.evictions };
+  }
+
   /**
    * A committed manifest, from memory once read: a manifest is created once
    * (create-if-absent) and never rewritten, so a copy is never stale. Absence
    * is not remembered.
    */
-  private storedManifest(modPath: string, version: string): Promise<Manifest | null> {
-    return this.cache.get(`manifest ${modPath}@${version}`, () => readManifest(this.opts.storage, modPath, version), manifestBytes);
+  private storedManifest(modPath: string, version: string, note?: RequestNote): Promise<Manifest | null> {
+    return this.cache.get(`manifest ${modPath}@${version}`, () => readManifest(this.opts.storage, modPath, version), manifestBytes, note);
   }
 
   /** A committed zip record, from memory once read (immutable, like manifests). */
-  private storedZipRecord(modPath: string, version: string): Promise<ZipRecord | null> {
-    return this.cache.get(`zip ${modPath}@${version}`, () => readZipRecord(this.opts.storage, modPath, version), () => RECORD_BYTES);
+  private storedZipRecord(modPath: string, version: string, note?: RequestNote): Promise<ZipRecord | null> {
+    return this.cache.get(`zip ${modPath}@${version}`, () => readZipRecord(this.opts.storage, modPath, version), () => RECORD_BYTES, note);
   }
 
   /**
@@ -159,9 +166,12 @@ export class ModuleService {
   }
 
   /** Runs `fn`, remembering a "not found" answer for `key` for a short while. */
-  private async negativeCached<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  private async negativeCached<T>(key: string, fn: () => Promise<T>, note?: RequestNote): Promise<T> {
     const cached = this.notFound.get(key);
-    if (cached) throw cached;
+    if (cached) {
+      noteOutcome(note, 'memory');
+      throw cached;
+    }
     try {
       return await fn();
     } catch (err) {
@@ -190,8 +200,9 @@ export class ModuleService {
    * deleted), without pseudo-versions. When the source cannot be reached,
    * the committed versions alone.
    */
-  async list(modPath: string, noFetch = false): Promise<Artifact> {
+  async list(modPath: string, noFetch = false, note?: RequestNote): Promise<Artifact> {
     if (this.fetchDisabled(noFetch)) {
+      noteOutcome(note, 'storage');
       const all = await this.committedVersions(modPath);
       if (all.length === 0) throw fetchDisabledError(modPath);
       const tagged = semver.sort(all.filter((v) => !isPseudoVersion(v)));
@@ -201,7 +212,9 @@ export class ModuleService {
       let fromSource: string[] = [];
       let sourceError: unknown;
       try {
-        fromSource = await (await this.sourceFor(modPath)).list();
+        const source = await this.sourceFor(modPath);
+        noteOutcome(note, askedOutcome(source));
+        fromSource = await source.list();
       } catch (err) {
         if (!isUpstreamFault(err) && !isNotFound(err)) throw err;
         sourceError = err;
@@ -213,7 +226,7 @@ export class ModuleService {
       }
       const merged = semver.sort([...new Set([...fromSource, ...committed])]);
       return BytesArtifact.text(merged.map((v) => v + '\n').join(''), false);
-    });
+    }, note);
   }
 
   /**
@@ -221,8 +234,9 @@ export class ModuleService {
    * Latest() gives it; when the source cannot be reached, the highest
    * committed release (or the newest committed pseudo-version).
    */
-  async latest(modPath: string, noFetch = false): Promise<Artifact> {
+  async latest(modPath: string, noFetch = false, note?: RequestNote): Promise<Artifact> {
     if (this.fetchDisabled(noFetch)) {
+      noteOutcome(note, 'storage');
       const best = pickLatest(await this.committedVersions(modPath));
       const m = best ? await readManifest(this.opts.storage, modPath, best) : null;
       if (!m) throw fetchDisabledError(modPath);
@@ -231,7 +245,8 @@ export class ModuleService {
     return this.negativeCached(`latest ${modPath}`, async () => {
       try {
         const source = await this.sourceFor(modPath);
-        const m = await this.commitResolved(modPath, source, await source.latest());
+        noteOutcome(note, askedOutcome(source));
+        const m = await this.commitResolved(modPath, source, await source.latest(), note);
         return BytesArtifact.text(m.info, false);
       } catch (err) {
         if (!isUpstreamFault(err)) throw err;
@@ -242,22 +257,23 @@ export class ModuleService {
         this.opts.log.warn('@latest from storage: source unavailable', { module: modPath, version: best, reason: errorMessage(err) });
         return BytesArtifact.text(m.info, false);
       }
-    });
+    }, note);
   }
 
   /** `$m/@v/$q.info` for any query: canonical versions come from storage when committed. */
-  async info(modPath: string, query: string, noFetch = false): Promise<Artifact> {
+  async info(modPath: string, query: string, noFetch = false, note?: RequestNote): Promise<Artifact> {
     if (semver.isValid(query) && canonicalVersion(query) === query) {
-      const stored = await this.storedManifest(modPath, query);
+      const stored = await this.storedManifest(modPath, query, note);
       if (stored) return this.infoArtifact(stored);
     }
     // Queries other than canonical versions (branches, v1, >=v1.2) need the source.
     if (this.fetchDisabled(noFetch)) throw fetchDisabledError(`${modPath}@${query}`);
     return this.negativeCached(`info ${modPath} ${query}`, async () => {
       const source = await this.sourceFor(modPath);
-      const m = await this.commitResolved(modPath, source, await source.query(query));
+      noteOutcome(note, askedOutcome(source));
+      const m = await this.commitResolved(modPath, source, await source.query(query), note);
       return BytesArtifact.text(m.info, m.version === query);
-    });
+    }, note);
   }
 
   /** The .info of a committed version, made once per manifest. */
@@ -267,12 +283,12 @@ export class ModuleService {
   }
 
   /** The committed manifest of a canonical version (for .mod and .zip), resolving it on first use. */
-  async manifest(modPath: string, version: string, noFetch = false): Promise<Manifest> {
-    const stored = await this.storedManifest(modPath, version);
+  async manifest(modPath: string, version: string, noFetch = false, note?: RequestNote): Promise<Manifest> {
+    const stored = await this.storedManifest(modPath, version, note);
     if (stored) return stored;
     if (this.fetchDisabled(noFetch)) throw fetchDisabledError(`${modPath}@${version}`);
-    return this.negativeCached(`version ${modPath} ${version}`, () =>
-      this.manifestFlights.do(`${modPath}@${version}`, () =>
+    return this.negativeCached(`version ${modPath} ${version}`, async () =>
+      builtFor(note, await this.manifestFlights.do(`${modPath}@${version}`, () =>
         this.leased(
           modPath,
           version,
@@ -280,12 +296,14 @@ export class ModuleService {
           () => this.storedManifest(modPath, version),
           async () => {
             const source = await this.sourceFor(modPath);
+            noteOutcome(note, askedOutcome(source));
             const rev = await source.query(version);
             if (rev.version !== version) throw invalidVersion(modPath, version, `version ${version} resolves to ${rev.version}`);
             return this.buildManifest(modPath, source, rev);
           },
         ),
-      ),
+      )),
+      note,
     );
   }
 
@@ -299,7 +317,7 @@ export class ModuleService {
     if (existing) return existing;
     const leases = this.opts.leases;
     if (!leases) return build();
-    return leases.run(leaseName(modPath, version, step), done, async () => (await done()) ?? build());
+    return leases.run(leaseName(modPath, version, step), done, async () => (await done()) ?? build(), step);
   }
 
   /** Takes a lease ahead of its step; advisory, so a storage error only costs the head start. */
@@ -328,10 +346,10 @@ export class ModuleService {
     }
   }
 
-  private async commitResolved(modPath: string, source: ModuleSource, rev: ResolvedVersion): Promise<Manifest> {
-    const stored = await this.storedManifest(modPath, rev.version);
+  private async commitResolved(modPath: string, source: ModuleSource, rev: ResolvedVersion, note?: RequestNote): Promise<Manifest> {
+    const stored = await this.storedManifest(modPath, rev.version, note);
     if (stored) return stored;
-    return this.manifestFlights.do(`${modPath}@${rev.version}`, () =>
+    return builtFor(note, await this.manifestFlights.do(`${modPath}@${rev.version}`, () =>
       this.leased(
         modPath,
         rev.version,
@@ -339,7 +357,7 @@ export class ModuleService {
         () => this.storedManifest(modPath, rev.version),
         () => this.buildManifest(modPath, source, rev),
       ),
-    );
+    ));
   }
 
   /** Asks the source for .mod and the pin of a resolved version and commits its manifest. */
@@ -423,9 +441,10 @@ export class ModuleService {
   }
 
   /** The zip record of a manifest, building and committing it on first use. */
-  private async zipRecordFor(m: Manifest, source?: ModuleSource): Promise<ZipRecord> {
-    const stored = await this.storedZipRecord(m.path, m.version);
+  private async zipRecordFor(m: Manifest, source?: ModuleSource, note?: RequestNote): Promise<ZipRecord> {
+    const stored = await this.storedZipRecord(m.path, m.version, note);
     if (stored) return stored;
+    noteOutcome(note, builtOutcome(m));
     return this.zipFlights.do(`${m.path}@${m.version}`, async () => {
       const from = source ?? (await this.sourceFor(m.path));
       // Building a zip holds files in memory: one at a time. Copying a finished one does not.
@@ -472,23 +491,25 @@ export class ModuleService {
   }
 
   /** The go.mod of a committed version. */
-  async mod(modPath: string, version: string, noFetch = false): Promise<Artifact> {
-    const m = await this.manifest(modPath, version, noFetch);
+  async mod(modPath: string, version: string, noFetch = false, note?: RequestNote): Promise<Artifact> {
+    const m = await this.manifest(modPath, version, noFetch, note);
     // Keyed by where the body lives (the manifest itself when inline, else its blob) and its hash.
     const where = m.mod.blob ?? `manifest ${m.path}@${m.version}`;
     const a = await this.cache.get(
       ArtifactCache.bodyKey(where, m.mod.sha256),
       async () => new BytesArtifact(await readManifestMod(this.opts.storage, m), true, m.mod.sha256),
       (a) => a.size,
+      // An inline go.mod is made from the manifest in hand: no storage read.
+      m.mod.blob ? note : undefined,
     );
     return a!;
   }
 
   /** The zip of a committed version, or the go command's reason there is none. */
-  async zip(modPath: string, version: string, noFetch = false): Promise<Artifact> {
-    const m = await this.manifest(modPath, version, noFetch);
+  async zip(modPath: string, version: string, noFetch = false, note?: RequestNote): Promise<Artifact> {
+    const m = await this.manifest(modPath, version, noFetch, note);
     // A committed version whose zip is not built yet would need the source to build it.
-    const record = this.fetchDisabled(noFetch) ? await this.storedZipRecord(modPath, version) : await this.zipRecordFor(m);
+    const record = this.fetchDisabled(noFetch) ? await this.storedZipRecord(modPath, version, note) : await this.zipRecordFor(m, undefined, note);
     if (!record) throw fetchDisabledError(`${modPath}@${version} (zip)`);
     if ('error' in record.zip) throw new NotFoundError(record.zip.error);
     const z = record.zip;
@@ -496,6 +517,7 @@ export class ModuleService {
     if (z.size > this.maxZipBytes) {
       // Streamed from storage; the handle alone is kept, so its reply headers are built once.
       const handle = await this.cache.get(`handle ${z.blob} ${z.sha256}`, async () => new StoredArtifact(storage, z.blob, z.size, z.sha256), () => 0);
+      noteOutcome(note, 'storage');
       return handle!;
     }
     // Small zips are read whole, once, and served from memory; the record's digest is the ETag (no re-hashing).
@@ -508,9 +530,26 @@ export class ModuleService {
         return new StoredArtifact(storage, z.blob, z.size, z.sha256, bytes);
       },
       (a) => a.size,
+      note,
     );
     return a!;
   }
+}
+
+/** How a request that asked a source (list, @latest, a query) counts: a git host's answer, or the parent's. */
+function askedOutcome(source: ModuleSource): Outcome {
+  return source.isParentProxy ? 'parent' : 'source';
+}
+
+/** How a request that waited for a version to be resolved and committed counts: built from git, or fetched from the parent. */
+function builtOutcome(m: Manifest): Outcome {
+  return m.source.kind === 'proxy' ? 'parent' : 'build';
+}
+
+/** Notes that the request waited for `m` to be built (joined flights included), and passes `m` on. */
+function builtFor(note: RequestNote | undefined, m: Manifest): Manifest {
+  noteOutcome(note, builtOutcome(m));
+  return m;
 }
 
 /**

@@ -45,7 +45,13 @@ export interface SumdbProxyOptions {
   /** How long a stale answer may stand in for a failing database (default 1 h). */
   staleMs?: number;
   now?: () => number;
+  /** Called once per answer served, with where it came from (metrics). */
+  onAnswer?: (database: string, kind: SumdbAnswerKind, from: SumdbAnswerSource) => void;
 }
+
+export type SumdbAnswerKind = 'lookup' | 'tile' | 'latest';
+/** storage: kept earlier; upstream: fetched (and verified) now; memory/stale: a brief cache, fresh or standing in for a failing database. */
+export type SumdbAnswerSource = 'storage' | 'upstream' | 'memory' | 'stale';
 
 /** What every database answer is at most (a full tile of height 8 is 8 KiB; lookups are small). */
 const MAX_ANSWER = 1 << 20;
@@ -63,7 +69,7 @@ async function raw(name: string, db: ProxiedDatabase, path: string): Promise<Uin
 
 export class SumdbProxy {
   private readonly recent = new Map<string, { body: Uint8Array; at: number }>();
-  private readonly keeping = new SingleFlight<Uint8Array>();
+  private readonly keeping = new SingleFlight<{ body: Uint8Array; from: SumdbAnswerSource }>();
   private readonly background = new Set<Promise<unknown>>();
   private readonly now: () => number;
 
@@ -83,8 +89,8 @@ export class SumdbProxy {
     if (!db) throw new NotFoundError(`checksum database ${JSON.stringify(name.slice(0, 100))} is not proxied here`);
     const remote = slash < 0 ? '' : rest.slice(slash + 1);
     if (remote === 'supported') return BytesArtifact.text('', false);
-    if (remote === 'latest') return this.shortLived(name, '/latest', async () => (await db.client.latestSigned()).note);
-    if (remote.startsWith('lookup/')) return this.kept(name, remote, () => this.verifiedLookup(db.client, remote));
+    if (remote === 'latest') return this.shortLived(name, '/latest', async () => (await db.client.latestSigned()).note, 'latest');
+    if (remote.startsWith('lookup/')) return this.kept(name, remote, () => this.verifiedLookup(db.client, remote), 'lookup');
     if (remote.startsWith('tile/')) {
       let tile;
       try {
@@ -92,8 +98,8 @@ export class SumdbProxy {
       } catch {
         throw new BadRequestError(`malformed tile path`);
       }
-      if (tile.l >= 0) return this.kept(name, remote, () => db.client.authenticatedTile(remote));
-      if (tile.w !== 2 ** tile.h) return this.shortLived(name, `/${remote}`, () => raw(name, db, `/${remote}`));
+      if (tile.l >= 0) return this.kept(name, remote, () => db.client.authenticatedTile(remote), 'tile');
+      if (tile.w !== 2 ** tile.h) return this.shortLived(name, `/${remote}`, () => raw(name, db, `/${remote}`), 'tile');
       return this.kept(name, remote, async () => {
         // A data tile is proven by the level-0 hash tile over the same records.
         const hashes = await db.client.authenticatedTile(remote.replace(/^tile\/(\d+)\/data\//, 'tile/$1/0/'));
@@ -104,7 +110,7 @@ export class SumdbProxy {
           throw new UpstreamError(`checksum database ${name}: ${remote}: ${errorMessage(err)}`);
         }
         return data;
-      });
+      }, 'tile');
     }
     throw new NotFoundError(`checksum database ${name} has no ${JSON.stringify(remote.slice(0, 100))}`);
   }
@@ -149,37 +155,46 @@ export class SumdbProxy {
     }
   }
 
-  /** An immutable answer: from storage, or verified, then created there (whatever was there first is served). */
-  private async kept(name: string, remote: string, verified: () => Promise<Uint8Array>): Promise<Artifact> {
+  /**
+   * An immutable answer: from storage, or verified, then created there
+   * (whatever was there first is served). `kind`: an answer to a client, counted.
+   */
+  private async kept(name: string, remote: string, verified: () => Promise<Uint8Array>, kind?: SumdbAnswerKind): Promise<Artifact> {
     const key = sumdbAnswerKey(name, remote);
     // One flight per answer: a client's request joins a keepLookup under way.
-    const body = await this.keeping.do(key, async () => {
+    const { body, from } = await this.keeping.do(key, async () => {
       const stored = await this.opts.storage.read(key);
-      if (stored) return stored;
+      if (stored) return { body: stored, from: 'storage' as const };
       const fresh = await verified();
-      if ((await this.opts.storage.createIfAbsent(key, fresh, { contentType: 'text/plain; charset=utf-8' })) === 'created') return fresh;
+      if ((await this.opts.storage.createIfAbsent(key, fresh, { contentType: 'text/plain; charset=utf-8' })) === 'created') return { body: fresh, from: 'upstream' as const };
       const first = await this.opts.storage.read(key);
       if (!first) throw new Error(`${key} exists but cannot be read`);
-      return first;
+      return { body: first, from: 'upstream' as const };
     });
+    if (kind) this.opts.onAnswer?.(name, kind, from);
     return new BytesArtifact(body, true);
   }
 
   /** An answer that changes: fresh for a short while; when the database fails, the last one for longer. */
-  private async shortLived(name: string, remote: string, fetch: () => Promise<Uint8Array>): Promise<Artifact> {
+  private async shortLived(name: string, remote: string, fetch: () => Promise<Uint8Array>, kind: SumdbAnswerKind): Promise<Artifact> {
     const key = `${name}${remote}`;
     const cached = this.recent.get(key);
     const age = cached ? this.now() - cached.at : Infinity;
-    if (cached && age < (this.opts.shortTtlMs ?? 60_000)) return new BytesArtifact(cached.body, false);
+    if (cached && age < (this.opts.shortTtlMs ?? 60_000)) {
+      this.opts.onAnswer?.(name, kind, 'memory');
+      return new BytesArtifact(cached.body, false);
+    }
     try {
       const body = await fetch();
       this.recent.delete(key);
       this.recent.set(key, { body, at: this.now() });
       while (this.recent.size > SHORT_CACHE_ENTRIES) this.recent.delete(this.recent.keys().next().value!);
+      this.opts.onAnswer?.(name, kind, 'upstream');
       return new BytesArtifact(body, false);
     } catch (err) {
       if (cached && age < (this.opts.staleMs ?? 3_600_000) && !(err instanceof SumdbNotFoundError)) {
         this.opts.log.warn('checksum database unavailable: serving a stale answer', { database: name, path: remote, ageSeconds: Math.round(age / 1000), reason: errorMessage(err) });
+        this.opts.onAnswer?.(name, kind, 'stale');
         return new BytesArtifact(cached.body, false);
       }
       if (err instanceof SumdbNotFoundError) throw new NotFoundError(err.message, err.status === 410);

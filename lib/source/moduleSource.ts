@@ -53,6 +53,8 @@ export interface ModuleSource {
    * than building one; such copies may run several at a time.
    */
   readonly zipIsCopy?: boolean;
+  /** True for the parent proxy: what it answers is counted as a parent fetch (metrics), not a build. */
+  readonly isParentProxy?: boolean;
   list(): Promise<string[]>;
   latest(): Promise<ResolvedVersion>;
   query(query: string): Promise<ResolvedVersion>;

@@ -227,6 +227,8 @@ export interface SumdbClientOptions {
   /** Height of the database's tiles (sum.golang.org: 8). */
   tileHeight?: number;
   limits?: Partial<SumdbLimits>;
+  /** Called once per lookup verified against the database (not for answers remembered), with how it ended (metrics). */
+  onLookup?: (result: 'verified' | 'not_found' | 'error') => void;
 }
 
 export interface SumdbLookup {
@@ -277,6 +279,7 @@ export class SumdbClient {
   /** Full tiles that once authenticated, most recently used last. Never trusted blindly: each use re-authenticates. */
   private readonly tileCache = new Map<string, Uint8Array>();
   private readonly checkedHeads = new Map<bigint, Hash>();
+  private readonly onLookup?: SumdbClientOptions['onLookup'];
 
   constructor(opts: SumdbClientOptions) {
     try {
@@ -292,6 +295,7 @@ export class SumdbClient {
       throw new Error(`sumdb: invalid tile height ${opts.tileHeight}`);
     }
     this.limits = { ...DEFAULT_SUMDB_LIMITS, ...opts.limits };
+    this.onLookup = opts.onLookup;
   }
 
   /**
@@ -304,7 +308,7 @@ export class SumdbClient {
   async lookup(path: string, version: string): Promise<SumdbLookup> {
     if (version.endsWith('/go.mod')) throw new Error(`sumdb: lookup takes a module version, not ${JSON.stringify(version)}`);
     const remote = `/lookup/${escapePath(path)}@${escapeVersion(version)}`;
-    const result = await this.lookups.do(remote, () => this.doLookup(path, version, remote));
+    const result = await this.lookups.do(remote, () => this.countedLookup(path, version, remote));
     this.verifiedLookups.delete(remote);
     this.verifiedLookups.set(remote, result);
     while (this.verifiedLookups.size > VERIFIED_LOOKUPS) this.verifiedLookups.delete(this.verifiedLookups.keys().next().value!);
@@ -387,6 +391,17 @@ export class SumdbClient {
   /** The last verified tree head in the store (its signature re-checked), or null. */
   async verifiedTree(): Promise<Tree | null> {
     return (await this.readStored())?.tree ?? null;
+  }
+
+  private async countedLookup(path: string, version: string, remote: string): Promise<SumdbLookup> {
+    try {
+      const r = await this.doLookup(path, version, remote);
+      this.onLookup?.('verified');
+      return r;
+    } catch (e) {
+      this.onLookup?.(e instanceof SumdbNotFoundError ? 'not_found' : 'error');
+      throw e;
+    }
   }
 
   private async doLookup(path: string, version: string, remote: string): Promise<SumdbLookup> {

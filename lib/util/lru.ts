@@ -5,6 +5,8 @@
 export class ByteLru<V> {
   private readonly entries = new Map<string, { value: V; size: number }>();
   private used = 0;
+  /** Entries evicted to make room (not replaced or refused ones), since construction. */
+  evictions = 0;
 
   /** `maxBytes` 0 keeps nothing. */
   constructor(readonly maxBytes: number) {}
@@ -31,6 +33,7 @@ export class ByteLru<V> {
       if (this.used <= this.maxBytes) break;
       this.entries.delete(k);
       this.used -= e.size;
+      this.evictions++;
     }
   }
 

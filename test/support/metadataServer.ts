@@ -15,7 +15,7 @@ export interface MetadataServer {
   close(): Promise<void>;
 }
 
-export async function startMetadataServer(opts: { email: string; accessToken: string; projectId?: string }): Promise<MetadataServer> {
+export async function startMetadataServer(opts: { email: string; accessToken: string; projectId?: string; region?: string }): Promise<MetadataServer> {
   const state = { tokenRequests: 0 };
   const server = http.createServer((req, res) => {
     // The real server refuses requests without this header (a guard against SSRF).
@@ -35,6 +35,8 @@ export async function startMetadataServer(opts: { email: string; accessToken: st
     }
     if (p === '/computeMetadata/v1/project/project-id') return send(opts.projectId ?? 'test-project');
     if (p === '/computeMetadata/v1/universe/universe-domain') return send('googleapis.com');
+    // Cloud Run's form: projects/<number>/regions/<region>.
+    if (p === '/computeMetadata/v1/instance/region' && opts.region) return send(`projects/123456789/regions/${opts.region}`);
     if (p === '/computeMetadata/v1/instance' || p === '/computeMetadata/v1/') return send('');
     res.writeHead(404, { 'metadata-flavor': 'Google' }).end();
   });

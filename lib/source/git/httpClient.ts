@@ -30,6 +30,8 @@ export interface GitHttpClientOptions {
   random?: () => number;
   /** Called for each request with method and URL (never headers: they may hold tokens). */
   onRequest?: (method: string, url: string) => void;
+  /** Called with the size of each response body chunk received (metrics: bytes fetched from git hosts). */
+  onBytes?: (bytes: number) => void;
 }
 
 export const DEFAULT_DEADLINE_MS = 120_000;
@@ -168,6 +170,7 @@ export function createGitHttpClient(opts: GitHttpClientOptions = {}): HttpClient
             if (controller.signal.aborted) throw failure(controller.signal.reason);
             if (chunk.done) break;
             received += chunk.value.length;
+            opts.onBytes?.(chunk.value.length);
             if (received > maxResponseBytes) {
               controller.abort(limitError);
               throw limitError;

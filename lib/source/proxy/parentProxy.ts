@@ -43,6 +43,8 @@ export interface ParentProxyOptions {
   tmpDir?: string;
   /** Redirects followed per request (default 10). */
   maxRedirects?: number;
+  /** Called with the size of each response body chunk received (metrics: bytes fetched from the parent). */
+  onBytes?: (bytes: number) => void;
 }
 
 export interface BodyLimits {
@@ -178,6 +180,7 @@ export class ParentProxy implements ProxyFiles {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
+        this.opts.onBytes?.(value.length);
         n += value.length;
         if (n > limit) {
           if (truncate) {
@@ -214,8 +217,10 @@ export class ParentProxy implements ProxyFiles {
     if (!res.body) throw new UpstreamError(`parent proxy: ${what}: empty response`);
     let n = 0;
     const body = res.body;
+    const onBytes = this.opts.onBytes;
     async function* capped() {
       for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+        onBytes?.(chunk.length);
         n += chunk.length;
         if (n > limit) throw new UpstreamError(`parent proxy: ${what}: zip too large (limit is ${limit} bytes)`);
         yield chunk;
@@ -244,6 +249,7 @@ const ORIGIN_KEYS: (keyof Origin)[] = ['VCS', 'URL', 'Subdir', 'Hash', 'TagPrefi
 export class ParentProxySource implements ModuleSource {
   /** The zip is the parent's, downloaded and checked, never built here. */
   readonly zipIsCopy = true;
+  readonly isParentProxy = true;
   private readonly escaped: string;
 
   constructor(
