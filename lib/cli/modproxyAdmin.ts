@@ -3,6 +3,7 @@
 //
 //   modproxy-admin ls [<module path prefix>]   committed versions, one "path version" per line
 //   modproxy-admin verify [<prefix>]           re-read every body, check sha256 and h1 against its record
+//   modproxy-admin gc [--delete] [--grace …]   garbage the server leaves behind (./admin/gc.ts)
 //
 // verify exits 1 when any body is missing or differs from its record (each
 // named on stderr), 2 on usage or configuration errors.
@@ -18,6 +19,8 @@ import { hashGoMod } from '../gomod/dirhash.js';
 import { parseRecordKey, VERSIONS_ROOT } from '../records/layout.js';
 import { readManifest, readManifestMod, readZipRecord, sha256Hex } from '../records/manifest.js';
 import type { ObjectStorage } from '../storage/storage.js';
+import { isDeletable } from '../storage/deletableStorage.js';
+import { GC_USAGE, parseGcArgs, runGc } from './admin/gc.js';
 
 export interface AdminIo {
   out: (line: string) => void;
@@ -95,7 +98,19 @@ export async function runAdmin(args: string[], storage: ObjectStorage, io: Admin
     io.out(`verified ${checked} versions: ${bad === 0 ? 'all bodies match their records' : `${bad} problems`}`);
     return bad === 0 ? 0 : 1;
   }
-  io.err('usage: modproxy-admin ls [<module path prefix>] | verify [<module path prefix>]  (configuration: MODPROXY_CONFIG)');
+  if (cmd === 'gc') {
+    const opts = parseGcArgs(args.slice(1));
+    if ('error' in opts) {
+      io.err(`modproxy-admin gc: ${opts.error}\nusage: modproxy-admin ${GC_USAGE}`);
+      return 2;
+    }
+    if (!isDeletable(storage)) {
+      io.err(`modproxy-admin gc: the ${storage.kind} storage backend cannot delete`);
+      return 2;
+    }
+    return runGc(storage, opts, io);
+  }
+  io.err(`usage: modproxy-admin ls [<module path prefix>] | verify [<module path prefix>] | ${GC_USAGE}  (configuration: MODPROXY_CONFIG)`);
   return 2;
 }
 

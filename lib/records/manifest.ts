@@ -98,6 +98,29 @@ async function readRecord<T extends VersionRecord>(storage: ObjectStorage, key: 
   return r;
 }
 
+/**
+ * The storage keys of the bodies a stored record names (its go.mod blob, its
+ * zip blob), for `modproxy-admin gc`. Throws for a record it cannot read
+ * with certainty (corrupt, or of a schema this code does not know, which
+ * might name bodies elsewhere): gc then deletes no body at all.
+ */
+export function bodiesNamedBy(key: string, data: Uint8Array): string[] {
+  let r: { schema?: unknown; mod?: { blob?: unknown }; zip?: { blob?: unknown } };
+  try {
+    r = JSON.parse(Buffer.from(data).toString('utf8')) as typeof r;
+  } catch {
+    throw new Error(`${key} is not JSON`);
+  }
+  if (typeof r !== 'object' || r === null || !KNOWN_SCHEMAS.has(r.schema as number)) throw new Error(`${key} is corrupt or of an unknown schema`);
+  const named: string[] = [];
+  for (const blob of [r.mod?.blob, r.zip?.blob]) {
+    if (blob === undefined) continue;
+    if (typeof blob !== 'string') throw new Error(`${key} names a body by a non-string`);
+    named.push(blob);
+  }
+  return named;
+}
+
 /** The schema number a record with this pin is written with. */
 function schemaFor(pin: SourcePin): number {
   switch (pin.kind) {
