@@ -345,6 +345,15 @@ describe('deploy scripts', () => {
     expect(stdout).toContain('--uniform-bucket-level-access --public-access-prevention');
   });
 
+  it('setup.sh --admin-account adds a separate admin account with objectAdmin on the bucket only', async () => {
+    const { stdout } = await pexec('deploy/setup.sh', ['--project', 'p', '--region', 'europe-west1', '--bucket', 'b', '--admin-account', '--dry-run']);
+    expect(stdout).toContain('gcloud iam service-accounts create modproxy-admin --project=p');
+    const deleting = stdout.split('\n').filter((l) => /objectAdmin/.test(l));
+    expect(deleting).toEqual(['gcloud storage buckets add-iam-policy-binding gs://b --member=serviceAccount:modproxy-admin@p.iam.gserviceaccount.com --role=roles/storage.objectAdmin ']);
+    // The proxy's account keeps create and read only.
+    expect(stdout).not.toMatch(/serviceAccount:modproxy@p\.iam\.gserviceaccount\.com --role=roles\/storage\.object(Admin|User)/);
+  });
+
   it('setup.sh creates the secrets modproxy.example.yaml names, and generates the access-token key (never printed)', async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modproxy-setup-'));
     try {
