@@ -257,6 +257,27 @@ describe.each(backends)('modproxy-admin gc on $name', (backend) => {
     }
   });
 
+  it('deletes no body while a record cannot be read with certainty, and exits 1', async () => {
+    const dir = path.join(tmp, `${backend.name}-corrupt`);
+    const config = backend.config(dir);
+    const storage = storageFromConfig(parseConfig(config, 'test'));
+    const orphan = blobKey(sha256Hex(Buffer.from('orphan')));
+    await storage.createIfAbsent(orphan, Buffer.from('orphan'));
+    backend.age(dir, orphan, 3 * DAY);
+    // A record of a schema this gc does not know might name bodies elsewhere.
+    await storage.createIfAbsent(zipRecordKey(MODULE, 'v9.0.0'), Buffer.from(JSON.stringify({ schema: 99, path: MODULE, version: 'v9.0.0' })));
+    const staleLease = leaseObjectKey('github.com/gc/y/@v/v1.0.0/zip', 1);
+    await storage.createIfAbsent(staleLease, Buffer.from(JSON.stringify({ owner: 'r', expiresAt: Date.now() - 10 * DAY })));
+    backend.age(dir, staleLease, 10 * DAY);
+    const r = await admin(config, 'gc', '--delete');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`gc: bodies: ${zipRecordKey(MODULE, 'v9.0.0')} is corrupt or of an unknown schema`);
+    expect(await storage.stat(orphan)).not.toBeNull();
+    // The rest of gc still ran.
+    expect(r.out).toContain(`deleted ${staleLease} `);
+    expect(await storage.stat(staleLease)).toBeNull();
+  });
+
   it('refuses a grace period shorter than the reuse rule allows, and bad arguments', async () => {
     const config = backend.config(path.join(tmp, `${backend.name}-args`));
     const short = await admin(config, 'gc', '--grace', '30m');
