@@ -16,6 +16,7 @@ import { sha256Hex } from '../lib/records/manifest.js';
 import type { ObjectStorage } from '../lib/storage/storage.js';
 import { startGcsDouble, type GcsDouble } from './support/gcsDouble.js';
 import { startGitHttpServer, type GitHttpServer } from './support/gitHttpServer.js';
+import { startMetadataServer } from './support/metadataServer.js';
 import { startProxy, testConfig, type ProxyFixture } from './support/proxyFixture.js';
 import { RepoBuilder } from './support/repoBuilder.js';
 
@@ -85,11 +86,15 @@ const backends: Backend[] = [
 
 /** Runs the modproxy-admin bin as its own process. */
 function admin(configYaml: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return adminWithEnv({}, configYaml, ...args);
+}
+
+function adminWithEnv(env: Record<string, string>, configYaml: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       ['--import', 'tsx', path.resolve('lib/cli/modproxyAdminBin.ts'), ...args],
-      { env: { ...process.env, MODPROXY_CONFIG: configYaml }, timeout: 120_000 },
+      { env: { ...process.env, MODPROXY_CONFIG: configYaml, ...env }, timeout: 120_000 },
       (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, out: stdout, err: stderr }),
     );
   });
@@ -284,5 +289,44 @@ describe.each(backends)('modproxy-admin gc on $name', (backend) => {
     expect(short.code).toBe(2);
     expect(short.err).toMatch(/--grace: at least 2h/);
     expect((await admin(config, 'gc', '--bogus')).code).toBe(2);
+  });
+});
+
+describe('the permission split on GCS', () => {
+  it('gc --delete fails (exit 1, nothing deleted) as the append-only serving identity, and deletes as the admin identity', async () => {
+    const serving = await startMetadataServer({ email: 'modproxy@p.iam.gserviceaccount.com', accessToken: `ya29.serving-${crypto.randomBytes(6).toString('hex')}` });
+    const adminId = await startMetadataServer({ email: 'modproxy-admin@p.iam.gserviceaccount.com', accessToken: `ya29.admin-${crypto.randomBytes(6).toString('hex')}` });
+    const double = await startGcsDouble();
+    try {
+      double.createBucket(BUCKET);
+      const config = `storage:\n  gcs:\n    bucket: ${BUCKET}\n    apiEndpoint: "${double.url}"\n`;
+      // Planted without authentication, then the bucket is locked down.
+      const planter = storageFromConfig(parseConfig(config.replace('apiEndpoint', 'anonymous: true\n    apiEndpoint'), 'test'));
+      const orphan = blobKey(sha256Hex(Buffer.from('orphan')));
+      await planter.createIfAbsent(orphan, Buffer.from('orphan'));
+      double.objects(BUCKET).get(orphan)!.timeCreated = new Date(Date.now() - 3 * DAY).toISOString();
+      double.setAccessTokens([serving.accessToken, adminId.accessToken]);
+      double.setAppendOnlyTokens({ [serving.accessToken]: 'modproxy@p.iam.gserviceaccount.com' });
+      const as = (m: { host: string }) => ({ GCE_METADATA_HOST: m.host, METADATA_SERVER_DETECTION: 'assume-present', GOOGLE_APPLICATION_CREDENTIALS: '', STORAGE_EMULATOR_HOST: '' });
+
+      // The serving identity may list and read: the dry run works.
+      const dry = await adminWithEnv(as(serving), config, 'gc');
+      expect(dry.code, dry.err).toBe(0);
+      expect(dry.out).toContain(`would delete ${orphan} 6 bytes`);
+      const refused = await adminWithEnv(as(serving), config, 'gc', '--delete');
+      expect(refused.code).toBe(1);
+      expect(refused.err).toContain(`gc: could not delete ${orphan}: GCS delete ${orphan} failed (HTTP 403)`);
+      expect(refused.err).toContain('run gc as the admin identity');
+      expect(double.objects(BUCKET).has(orphan)).toBe(true);
+
+      const done = await adminWithEnv(as(adminId), config, 'gc', '--delete');
+      expect(done.code, done.err).toBe(0);
+      expect(done.out).toContain(`deleted ${orphan} 6 bytes`);
+      expect(double.objects(BUCKET).has(orphan)).toBe(false);
+    } finally {
+      await double.close();
+      await serving.close();
+      await adminId.close();
+    }
   });
 });
