@@ -6,7 +6,7 @@
 //   blobs/sha256/<first 2 hex>/<64 hex>                          content-addressed body
 //   blobs/sha256/<first 2 hex>/<64 hex>.<uuid>                   a fresh copy of one (manifest.ts: storeBlob)
 //   leases/<escaped path>/@v/<escaped version>/<step>/<seq>      advisory lease
-//   probes/<YYYY-MM-DD>/<HHMM>-<process uuid>                     readiness write probe (delete with a lifecycle rule)
+//   probes/<YYYY-MM-DD>/<HHMM>-<process uuid>                     readiness write probe (lifecycle rule or modproxy-admin gc)
 //   index/<YYYY-MM>/<commit time, ISO 8601 UTC>/<escaped path>@<escaped version>  commit index (/index)
 //   sumdb/<database name>/tree/<size, 20 digits>                 verified tree head
 //   sumdb/<database name>/lookup/…, sumdb/<database name>/tile/… verified database answers (proxied)
