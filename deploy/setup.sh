@@ -12,9 +12,13 @@
 # usage: deploy/setup.sh --project P --region R --bucket B [--name modproxy]
 #                        [--github-app-key-secret modproxy-github-app-key]
 #                        [--password-hash-secret modproxy-ci-password-hash]
-#                        [--token-secret modproxy-token-secret] [--dry-run]
+#                        [--token-secret modproxy-token-secret] [--admin-account] [--dry-run]
+#
+# --admin-account also creates <name>-admin with roles/storage.objectAdmin on
+# the bucket only: the identity for `modproxy-admin gc --delete` (README:
+# Operating modproxy). The proxy's own account never gets delete.
 set -euo pipefail
-project="" region="" bucket="" name="modproxy" dry_run=0
+project="" region="" bucket="" name="modproxy" dry_run=0 admin_account=0
 key_secret="modproxy-github-app-key" hash_secret="modproxy-ci-password-hash" token_secret="modproxy-token-secret"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -25,8 +29,9 @@ while [ $# -gt 0 ]; do
     --github-app-key-secret) key_secret="$2"; shift 2 ;;
     --password-hash-secret) hash_secret="$2"; shift 2 ;;
     --token-secret) token_secret="$2"; shift 2 ;;
+    --admin-account) admin_account=1; shift ;;
     --dry-run) dry_run=1; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -67,6 +72,14 @@ run gcloud storage buckets add-iam-policy-binding "gs://$bucket" --member="servi
 run gcloud storage buckets add-iam-policy-binding "gs://$bucket" --member="serviceAccount:$sa" --role=roles/storage.objectViewer
 # V4 signed URLs for large zips: IAM signBlob as itself.
 run gcloud iam service-accounts add-iam-policy-binding "$sa" --project="$project" --member="serviceAccount:$sa" --role=roles/iam.serviceAccountTokenCreator
+
+# Optional: the admin identity for gc, which may delete in this bucket (and nowhere else).
+if [ "$admin_account" = 1 ]; then
+  admin_sa="$name-admin@$project.iam.gserviceaccount.com"
+  found "service account $admin_sa" gcloud iam service-accounts describe "$admin_sa" --project="$project" ||
+    run gcloud iam service-accounts create "$name-admin" --project="$project" --display-name="modproxy admin (gc: may delete in the module bucket)"
+  run gcloud storage buckets add-iam-policy-binding "gs://$bucket" --member="serviceAccount:$admin_sa" --role=roles/storage.objectAdmin
+fi
 
 # The secrets modproxy.example.yaml names, each readable by the proxy's account only.
 for secret in "$key_secret" "$hash_secret" "$token_secret"; do

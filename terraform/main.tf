@@ -9,9 +9,19 @@
 #   generated access-token key (48 random bytes), readable by this account
 #   only, and allUsers may invoke it only when config_yaml enables clientAuth;
 # - no project-wide role for the account.
+# Optional (off by default): a separate admin account that may delete in the
+# bucket (roles/storage.objectAdmin, bucket only), and a Cloud Run job that
+# runs `modproxy-admin gc --delete` as that account on a Cloud Scheduler
+# schedule. The proxy's account never gets delete.
 
 locals {
-  services = ["cloudfunctions.googleapis.com", "run.googleapis.com", "cloudbuild.googleapis.com", "artifactregistry.googleapis.com", "secretmanager.googleapis.com", "iamcredentials.googleapis.com", "storage.googleapis.com"]
+  gc_enabled    = var.gc_schedule != ""
+  admin_enabled = var.admin_account || local.gc_enabled
+
+  services = concat(
+    ["cloudfunctions.googleapis.com", "run.googleapis.com", "cloudbuild.googleapis.com", "artifactregistry.googleapis.com", "secretmanager.googleapis.com", "iamcredentials.googleapis.com", "storage.googleapis.com"],
+    local.gc_enabled ? ["cloudscheduler.googleapis.com"] : [],
+  )
 
   # The storage section always points at this module's bucket.
   config = join("\n", [
@@ -19,6 +29,13 @@ locals {
     "  gcs:",
     "    bucket: ${google_storage_bucket.modules.name}",
     var.config_yaml,
+  ])
+
+  # gc needs the storage section only (no secrets, no sources).
+  gc_config = join("\n", [
+    "storage:",
+    "  gcs:",
+    "    bucket: ${google_storage_bucket.modules.name}",
   ])
 
   # allUsers reaches it from the internet: only with modproxy's own client authentication.
@@ -330,4 +347,85 @@ resource "google_cloud_run_v2_service_iam_member" "invokers" {
       error_message = "invoker_members lets anyone call the proxy (${each.value}), but config_yaml does not set clientAuth.enabled: true, so anyone could read the modules it serves. Enable clientAuth (see the README), or set invoker_members to the groups or service accounts that may call it."
     }
   }
+}
+
+# --- Optional: garbage collection (modproxy-admin gc), as a separate admin account ---
+
+resource "google_service_account" "admin" {
+  count        = local.admin_enabled ? 1 : 0
+  project      = var.project_id
+  account_id   = "${var.name}-admin"
+  display_name = "modproxy admin (gc: may delete in the module bucket)"
+}
+
+# Delete (and everything else on objects) in this bucket only: for gc, never the proxy.
+resource "google_storage_bucket_iam_member" "admin_object_admin" {
+  count  = local.admin_enabled ? 1 : 0
+  bucket = google_storage_bucket.modules.name
+  role   = "roles/storage.objectAdmin"
+  member = "serviceAccount:${google_service_account.admin[0].email}"
+}
+
+resource "google_cloud_run_v2_job" "gc" {
+  count               = local.gc_enabled ? 1 : 0
+  project             = var.project_id
+  name                = "${var.name}-gc"
+  location            = var.region
+  deletion_protection = false
+
+  template {
+    task_count = 1
+    template {
+      service_account = google_service_account.admin[0].email
+      max_retries     = 0
+      timeout         = "3600s"
+      containers {
+        image   = var.container_image
+        command = ["node"]
+        args    = concat(["dist/lib/cli/modproxyAdminBin.js", "gc", "--delete"], var.gc_args)
+        env {
+          name  = "MODPROXY_CONFIG"
+          value = local.gc_config
+        }
+      }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.container_image != null
+      error_message = "gc_schedule runs modproxy-admin in a Cloud Run job: set container_image (the image of modproxy, as for deploy_target = \"cloud_run\")."
+    }
+  }
+
+  depends_on = [google_project_service.services, google_storage_bucket_iam_member.admin_object_admin]
+}
+
+# The scheduler calls the Run Admin API as the admin account: it may run this job only.
+resource "google_cloud_run_v2_job_iam_member" "admin_runs_gc" {
+  count    = local.gc_enabled ? 1 : 0
+  project  = var.project_id
+  location = var.region
+  name     = google_cloud_run_v2_job.gc[0].name
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.admin[0].email}"
+}
+
+resource "google_cloud_scheduler_job" "gc" {
+  count     = local.gc_enabled ? 1 : 0
+  project   = var.project_id
+  name      = "${var.name}-gc"
+  region    = var.region
+  schedule  = var.gc_schedule
+  time_zone = "Etc/UTC"
+
+  http_target {
+    http_method = "POST"
+    uri         = "https://run.googleapis.com/v2/projects/${var.project_id}/locations/${var.region}/jobs/${google_cloud_run_v2_job.gc[0].name}:run"
+    oauth_token {
+      service_account_email = google_service_account.admin[0].email
+    }
+  }
+
+  depends_on = [google_project_service.services, google_cloud_run_v2_job_iam_member.admin_runs_gc]
 }

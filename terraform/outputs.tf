@@ -12,3 +12,8 @@ output "service_account" {
   description = "The proxy's service account (grant it nothing project-wide)."
   value       = google_service_account.proxy.email
 }
+
+output "admin_service_account" {
+  description = "The admin account that may delete in the bucket (modproxy-admin gc --delete), or null when admin_account and gc_schedule are off."
+  value       = local.admin_enabled ? google_service_account.admin[0].email : null
+}

@@ -110,3 +110,21 @@ variable "timeout_seconds" {
   type        = number
   default     = 600
 }
+
+variable "admin_account" {
+  description = "Create a separate admin service account (<name>-admin) with roles/storage.objectAdmin on the bucket, for `modproxy-admin gc --delete`; the proxy's own account never gets delete. Implied by gc_schedule."
+  type        = bool
+  default     = false
+}
+
+variable "gc_schedule" {
+  description = "Cron schedule (UTC) of a Cloud Run job that runs `modproxy-admin gc --delete` as the admin account, e.g. \"30 3 * * 0\" (Sundays 03:30). Needs container_image. Empty: no job."
+  type        = string
+  default     = ""
+}
+
+variable "gc_args" {
+  description = "Extra arguments of the scheduled gc, e.g. [\"--grace\", \"7d\"] (default grace 48h)."
+  type        = list(string)
+  default     = []
+}

@@ -56,16 +56,21 @@ describe('terraform module', () => {
   });
 
   it('gives the proxy account a dedicated identity and no project-wide role', () => {
-    expect(resources('google_service_account')).toHaveLength(1);
+    // The proxy's, and the optional admin account (gc), which exists only when enabled.
+    expect(resources('google_service_account').map(([n, b]) => [n, b.count]).sort()).toEqual([
+      ['admin', '${local.admin_enabled ? 1 : 0}'],
+      ['proxy', undefined],
+    ]);
     for (const t of ['google_project_iam_member', 'google_project_iam_binding', 'google_project_iam_policy', 'google_organization_iam_member']) {
       expect(resources(t), t).toHaveLength(0);
     }
   });
 
   it('makes the bucket append-only for the proxy: create and read, no delete', () => {
-    const roles = resources('google_storage_bucket_iam_member').map(([, b]) => b.role);
+    const proxyMembers = resources('google_storage_bucket_iam_member').filter(([n]) => n !== 'admin_object_admin');
+    const roles = proxyMembers.map(([, b]) => b.role);
     expect(roles.sort()).toEqual(['roles/storage.objectCreator', 'roles/storage.objectViewer']);
-    for (const [, b] of resources('google_storage_bucket_iam_member')) {
+    for (const [, b] of proxyMembers) {
       expect(b.member).toBe('serviceAccount:${google_service_account.proxy.email}');
       expect(b.bucket).toBe('${google_storage_bucket.modules.name}');
     }
@@ -73,8 +78,15 @@ describe('terraform module', () => {
     expect(resources('google_storage_bucket_iam_policy')).toHaveLength(0);
   });
 
-  it('never grants admin or object-admin roles anywhere', () => {
-    const text = JSON.stringify(tf.resource);
+  it('never grants admin or object-admin roles anywhere (but objectAdmin on the bucket to the optional admin account)', () => {
+    const { admin_object_admin: adminGrant, ...others } = tf.resource!.google_storage_bucket_iam_member;
+    expect(adminGrant[0]).toMatchObject({
+      count: '${local.admin_enabled ? 1 : 0}',
+      bucket: '${google_storage_bucket.modules.name}',
+      role: 'roles/storage.objectAdmin',
+      member: 'serviceAccount:${google_service_account.admin[0].email}',
+    });
+    const text = JSON.stringify({ ...tf.resource, google_storage_bucket_iam_member: others });
     for (const bad of ['objectAdmin', 'storage.admin', 'roles/owner', 'roles/editor', 'objectUser', 'secretmanager.admin', 'iam.serviceAccountAdmin']) {
       expect(text.includes(bad), bad).toBe(false);
     }
@@ -195,15 +207,18 @@ describe('terraform module', () => {
   });
 
   it('outputs the URL and the bucket', () => {
-    expect(Object.keys(tf.output ?? {}).sort()).toEqual(['bucket', 'service_account', 'url']);
+    expect(Object.keys(tf.output ?? {}).sort()).toEqual(['admin_service_account', 'bucket', 'service_account', 'url']);
   });
 
   it('every resource is one of the expected kinds', () => {
     const kinds = new Set(everyResource().map(([t]) => t));
     expect([...kinds].sort()).toEqual(
       [
+        'google_cloud_run_v2_job',
+        'google_cloud_run_v2_job_iam_member',
         'google_cloud_run_v2_service',
         'google_cloud_run_v2_service_iam_member',
+        'google_cloud_scheduler_job',
         'google_cloudfunctions2_function',
         'google_project_service',
         'google_secret_manager_secret',
@@ -217,6 +232,38 @@ describe('terraform module', () => {
         'random_bytes',
       ].sort(),
     );
+  });
+
+  it('has the admin account and the scheduled gc job off by default, and each only when enabled', () => {
+    expect(tf.variable?.admin_account?.[0]).toMatchObject({ type: '${bool}', default: false });
+    expect(tf.variable?.gc_schedule?.[0]).toMatchObject({ type: '${string}', default: '' });
+    const locals = Object.assign({}, ...(tf.locals ?? [])) as Record<string, unknown>;
+    expect(locals.gc_enabled).toBe('${var.gc_schedule != ""}');
+    expect(locals.admin_enabled).toBe('${var.admin_account || local.gc_enabled}');
+    const gcResources: Array<[string, string]> = [
+      ['google_cloud_run_v2_job', 'gc'],
+      ['google_cloud_run_v2_job_iam_member', 'admin_runs_gc'],
+      ['google_cloud_scheduler_job', 'gc'],
+    ];
+    for (const [type, name] of gcResources) expect(tf.resource?.[type]?.[name]?.[0]?.count, `${type}.${name}`).toBe('${local.gc_enabled ? 1 : 0}');
+    // Every other resource that names the admin account is one of these, or the account and its grant.
+    for (const [type, name, b] of everyResource()) {
+      if (!JSON.stringify(b).includes('google_service_account.admin')) continue;
+      expect([...gcResources, ['google_storage_bucket_iam_member', 'admin_object_admin']], `${type}.${name}`).toContainEqual([type, name]);
+    }
+    // The job runs gc --delete as the admin account, on the storage section alone; the scheduler may run only it.
+    const job = JSON.stringify(tf.resource?.google_cloud_run_v2_job?.gc?.[0]);
+    expect(job).toContain('"service_account":"${google_service_account.admin[0].email}"');
+    expect(job).toContain('concat([\\"dist/lib/cli/modproxyAdminBin.js\\", \\"gc\\", \\"--delete\\"], var.gc_args)');
+    expect(job).toContain('${local.gc_config}');
+    expect(job).not.toContain('local.config}');
+    const runs = tf.resource?.google_cloud_run_v2_job_iam_member?.admin_runs_gc?.[0];
+    expect(runs).toMatchObject({ role: 'roles/run.invoker', name: '${google_cloud_run_v2_job.gc[0].name}', member: 'serviceAccount:${google_service_account.admin[0].email}' });
+    const scheduler = JSON.stringify(tf.resource?.google_cloud_scheduler_job?.gc?.[0]);
+    expect(scheduler).toContain('/jobs/${google_cloud_run_v2_job.gc[0].name}:run');
+    expect(scheduler).toContain('"service_account_email":"${google_service_account.admin[0].email}"');
+    // The package ships the file the job runs.
+    expect(JSON.parse(fs.readFileSync('package.json', 'utf8')).bin['modproxy-admin']).toBe('dist/lib/cli/modproxyAdminBin.js');
   });
 
   it('has an example that uses the module', () => {
@@ -296,6 +343,15 @@ describe('deploy scripts', () => {
     expect([...stdout.matchAll(/secrets add-iam-policy-binding (\S+)/g)].map((m) => m[1])).toEqual(['modproxy-github-app-key', 'modproxy-ci-password-hash', 'modproxy-token-secret']);
     expect(stdout).not.toMatch(/projects add-iam-policy-binding|objectAdmin|storage\.admin/);
     expect(stdout).toContain('--uniform-bucket-level-access --public-access-prevention');
+  });
+
+  it('setup.sh --admin-account adds a separate admin account with objectAdmin on the bucket only', async () => {
+    const { stdout } = await pexec('deploy/setup.sh', ['--project', 'p', '--region', 'europe-west1', '--bucket', 'b', '--admin-account', '--dry-run']);
+    expect(stdout).toContain('gcloud iam service-accounts create modproxy-admin --project=p');
+    const deleting = stdout.split('\n').filter((l) => /objectAdmin/.test(l));
+    expect(deleting).toEqual(['gcloud storage buckets add-iam-policy-binding gs://b --member=serviceAccount:modproxy-admin@p.iam.gserviceaccount.com --role=roles/storage.objectAdmin ']);
+    // The proxy's account keeps create and read only.
+    expect(stdout).not.toMatch(/serviceAccount:modproxy@p\.iam\.gserviceaccount\.com --role=roles\/storage\.object(Admin|User)/);
   });
 
   it('setup.sh creates the secrets modproxy.example.yaml names, and generates the access-token key (never printed)', async () => {

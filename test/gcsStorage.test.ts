@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { GcsStorage } from '../lib/storage/gcsStorage.js';
 import { startGcsDouble, type GcsDouble } from './support/gcsDouble.js';
 import { liveGcsBucket, testServiceAccount } from './support/replicas.js';
-import { storageContract } from './support/storageContract.js';
+import { deletableContract, storageContract } from './support/storageContract.js';
 
 const doubles: GcsDouble[] = [];
 afterAll(async () => {
@@ -29,6 +29,7 @@ async function onDouble(opts: { prefix?: string } = {}): Promise<{ storage: GcsS
 
 storageContract('gcs (test double)', async () => (await onDouble()).storage);
 storageContract('gcs (test double, with a prefix)', async () => (await onDouble({ prefix: 'team/a/' })).storage);
+deletableContract('gcs (test double, with a prefix)', async () => (await onDouble({ prefix: 'team/a/' })).storage);
 
 describe('gcs specifics', () => {
   it('keeps every object under the prefix, and uploads large bodies resumably', async () => {

@@ -8,6 +8,7 @@
 //   modproxy-admin export <dir> [<prefix>]     write a GOPROXY tree (admin/transfer.ts)
 //   modproxy-admin import <dir> [--sums <go.sum>]
 //                                              verify and commit a GOPROXY tree's versions (admin/transfer.ts)
+//   modproxy-admin gc [--delete] [--grace …]   garbage the server leaves behind (./admin/gc.ts)
 //
 // verify exits 1 when any body is missing or differs from its record (each
 // named on stderr), 2 on usage or configuration errors.
@@ -26,6 +27,8 @@ import { readManifest, readManifestMod, readZipRecord, sha256Hex } from '../reco
 import type { ObjectStorage } from '../storage/storage.js';
 import { runPrefetch } from './admin/prefetch.js';
 import { runExport, runImport } from './admin/transfer.js';
+import { isDeletable } from '../storage/deletableStorage.js';
+import { GC_USAGE, parseGcArgs, runGc } from './admin/gc.js';
 
 export interface AdminIo {
   out: (line: string) => void;
@@ -110,7 +113,19 @@ export async function runAdmin(args: string[], storage: ObjectStorage, io: Admin
     io.out(`verified ${checked} versions: ${bad === 0 ? 'all bodies match their records' : `${bad} problems`}`);
     return bad === 0 ? 0 : 1;
   }
-  io.err('usage: modproxy-admin ls [<module path prefix>] | verify [<module path prefix>]  (configuration: MODPROXY_CONFIG)');
+  if (cmd === 'gc') {
+    const opts = parseGcArgs(args.slice(1));
+    if ('error' in opts) {
+      io.err(`modproxy-admin gc: ${opts.error}\nusage: modproxy-admin ${GC_USAGE}`);
+      return 2;
+    }
+    if (!isDeletable(storage)) {
+      io.err(`modproxy-admin gc: the ${storage.kind} storage backend cannot delete`);
+      return 2;
+    }
+    return runGc(storage, opts, io);
+  }
+  io.err(`usage: modproxy-admin ls [<module path prefix>] | verify [<module path prefix>] | ${GC_USAGE}  (configuration: MODPROXY_CONFIG)`);
   io.err('       modproxy-admin prefetch <go.mod | go.sum | list file | path@version>...');
   io.err('       modproxy-admin export <directory> [<module path prefix>] | import <directory> [--sums <go.sum>]');
   return 2;

@@ -4,8 +4,9 @@
 //   versions/<escaped path>/@v/<escaped version>/manifest.json   version record
 //   versions/<escaped path>/@v/<escaped version>/zip.json        zip record
 //   blobs/sha256/<first 2 hex>/<64 hex>                          content-addressed body
+//   blobs/sha256/<first 2 hex>/<64 hex>.<uuid>                   a fresh copy of one (manifest.ts: storeBlob)
 //   leases/<escaped path>/@v/<escaped version>/<step>/<seq>      advisory lease
-//   probes/<YYYY-MM-DD>/<HHMM>-<process uuid>                     readiness write probe (delete with a lifecycle rule)
+//   probes/<YYYY-MM-DD>/<HHMM>-<process uuid>                     readiness write probe (lifecycle rule or modproxy-admin gc)
 //   index/<YYYY-MM>/<commit time, ISO 8601 UTC>/<escaped path>@<escaped version>  commit index (/index)
 //   sumdb/<database name>/tree/<size, 20 digits>                 verified tree head
 //   sumdb/<database name>/lookup/…, sumdb/<database name>/tile/… verified database answers (proxied)
@@ -61,6 +62,15 @@ export function parseRecordKey(key: string): { path: string; version: string; ki
 /** The name of a body by its sha256 (lowercase hex). */
 export function blobKey(sha256Hex: string): string {
   return `${BLOBS_ROOT}sha256/${sha256Hex.slice(0, 2)}/${sha256Hex}`;
+}
+
+/**
+ * A second copy of a body, written when the content-addressed one exists but
+ * is too old to name safely (lib/records/manifest.ts, BLOB_REUSE_MAX_AGE_MS).
+ */
+export function blobCopyKey(sha256Hex: string, copyId: string): string {
+  if (!/^[0-9a-f-]{36}$/.test(copyId)) throw new Error('blob copy id must be a UUID');
+  return `${blobKey(sha256Hex)}.${copyId}`;
 }
 
 const LEASE_SEQ_DIGITS = 8;

@@ -11,7 +11,7 @@
 // The holder is the creator of the highest sequence number. A stale lease
 // (past expiresAt) is taken over by creating the next number; exactly one
 // replica wins that create. Old lease objects are garbage for the bucket's
-// lifecycle rule (leases/ prefix), never read again.
+// lifecycle rule (leases/ prefix) or `modproxy-admin gc`, never read again.
 //
 // A holder whose work fails lets go the same way: it creates the next number
 // as a release record {"owner", "expiresAt": <now>, "released": true}, which

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { hashGoMod } from '../gomod/dirhash.js';
 import { MemoryStorage } from '../storage/memoryStorage.js';
-import { manifestKey } from './layout.js';
-import { commitManifest, readManifest } from './manifest.js';
+import { blobKey, manifestKey } from './layout.js';
+import { BLOB_REUSE_MAX_AGE_MS, commitManifest, readManifest, sha256Hex } from './manifest.js';
 
 const M = 'example.com/m';
 const MOD = Buffer.from(`module ${M}\n`);
@@ -32,5 +32,23 @@ describe('manifest schemas', () => {
     for (const v of ['v1.0.0', 'v1.0.1', 'v1.0.2', 'v1.0.3']) {
       await expect(readManifest(s, M, v)).rejects.toThrow(/corrupt or of an unknown schema/);
     }
+  });
+});
+
+describe('naming bodies that already exist (the gc reuse rule)', () => {
+  const big = Buffer.from(`module ${M}\n// ${'x'.repeat(70 * 1024)}\n`);
+  const input = (v: string) => ({ path: M, version: v, info: '{}', mod: { data: big, h1: hashGoMod(big) }, source: { kind: 'git' as const, commit: 'a'.repeat(40), dir: '' } });
+
+  it('names a recent body it finds, and a fresh copy of an old one (which gc may be deleting)', async () => {
+    const s = new MemoryStorage();
+    const first = await commitManifest(s, input('v1.0.0'));
+    expect(first.record.mod.blob).toBe(blobKey(sha256Hex(big)));
+    // A recent body with the same bytes: named as it is.
+    expect((await commitManifest(s, input('v1.0.1'))).record.mod.blob).toBe(blobKey(sha256Hex(big)));
+    // Older than the reuse age: another name, so gc's grace argument holds.
+    s.created.set(blobKey(sha256Hex(big)), new Date(Date.now() - BLOB_REUSE_MAX_AGE_MS - 1000));
+    const later = await commitManifest(s, input('v1.0.2'));
+    expect(later.record.mod.blob).toMatch(new RegExp(`^${blobKey(sha256Hex(big))}\\.[0-9a-f-]{36}$`));
+    expect(Buffer.from((await s.read(later.record.mod.blob!))!).equals(big)).toBe(true);
   });
 });

@@ -19,7 +19,8 @@
 import crypto from 'node:crypto';
 import type { SourcePin } from '../source/moduleSource.js';
 import type { ObjectStorage } from '../storage/storage.js';
-import { blobKey, indexKey, manifestKey, zipRecordKey } from './layout.js';
+import type { ObjectBody } from '../storage/storage.js';
+import { blobCopyKey, blobKey, indexKey, manifestKey, zipRecordKey } from './layout.js';
 
 /**
  * Schema 1: git pins. Records written before pins were tagged hold
@@ -97,6 +98,29 @@ async function readRecord<T extends VersionRecord>(storage: ObjectStorage, key: 
   return r;
 }
 
+/**
+ * The storage keys of the bodies a stored record names (its go.mod blob, its
+ * zip blob), for `modproxy-admin gc`. Throws for a record it cannot read
+ * with certainty (corrupt, or of a schema this code does not know, which
+ * might name bodies elsewhere): gc then deletes no body at all.
+ */
+export function bodiesNamedBy(key: string, data: Uint8Array): string[] {
+  let r: { schema?: unknown; mod?: { blob?: unknown }; zip?: { blob?: unknown } };
+  try {
+    r = JSON.parse(Buffer.from(data).toString('utf8')) as typeof r;
+  } catch {
+    throw new Error(`${key} is not JSON`);
+  }
+  if (typeof r !== 'object' || r === null || !KNOWN_SCHEMAS.has(r.schema as number)) throw new Error(`${key} is corrupt or of an unknown schema`);
+  const named: string[] = [];
+  for (const blob of [r.mod?.blob, r.zip?.blob]) {
+    if (blob === undefined) continue;
+    if (typeof blob !== 'string') throw new Error(`${key} names a body by a non-string`);
+    named.push(blob);
+  }
+  return named;
+}
+
 /** The schema number a record with this pin is written with. */
 function schemaFor(pin: SourcePin): number {
   switch (pin.kind) {
@@ -121,6 +145,40 @@ export async function readManifestMod(storage: ObjectStorage, m: Manifest): Prom
   const body = m.mod.blob ? await storage.read(m.mod.blob) : null;
   if (!body) throw new Error(`go.mod body ${m.mod.blob} of ${m.path}@${m.version} is missing from storage`);
   return body;
+}
+
+/**
+ * The oldest existing body a commit names instead of writing its own. With
+ * `modproxy-admin gc` this is what keeps a body a build is about to name
+ * from being deleted: gc deletes only unnamed bodies created longer ago than
+ * its grace period (at least GC_MIN_GRACE_MS), and a commit names a body
+ * only if it created it itself or found it younger than this — so a body gc
+ * may delete is one no commit can still be about to name, provided a commit
+ * names its body within GC_MIN_GRACE_MS - BLOB_REUSE_MAX_AGE_MS (one record
+ * create, normally well under a second). lib/cli/admin/gc.ts has the rest.
+ */
+export const BLOB_REUSE_MAX_AGE_MS = 60 * 60_000;
+/** The shortest grace period gc accepts: an hour more than the reuse age above. */
+export const GC_MIN_GRACE_MS = 2 * BLOB_REUSE_MAX_AGE_MS;
+
+/**
+ * Stores a body under its sha256 and returns the key to name it by: the
+ * content-addressed key when this writer created it or found it recent,
+ * otherwise a fresh copy's key (an old body that no record names may be
+ * deleted by gc at any moment; see BLOB_REUSE_MAX_AGE_MS).
+ */
+async function storeBlob(storage: ObjectStorage, sha256: string, body: ObjectBody, contentType: string, now: () => number): Promise<string> {
+  const key = blobKey(sha256);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if ((await storage.createIfAbsent(key, body, { contentType })) === 'created') return key;
+    const info = await storage.stat(key);
+    if (info === null) continue; // deleted since: create it again
+    if (now() - info.created.getTime() < BLOB_REUSE_MAX_AGE_MS) return key;
+    break;
+  }
+  const copy = blobCopyKey(sha256, crypto.randomUUID());
+  await storage.createIfAbsent(copy, body, { contentType });
+  return copy;
 }
 
 /** Hooks for crash tests: called before and after each write of the commit path. */
@@ -171,9 +229,8 @@ export async function commitManifest(storage: ObjectStorage, a: ManifestInput, h
   if (a.mod.data.length <= INLINE_MOD_LIMIT) {
     mod.data = Buffer.from(a.mod.data).toString('base64');
   } else {
-    mod.blob = blobKey(modSha);
     await hook?.('before-mod-blob');
-    await storage.createIfAbsent(mod.blob, a.mod.data, { contentType: 'text/plain; charset=utf-8' });
+    mod.blob = await storeBlob(storage, modSha, a.mod.data, 'text/plain; charset=utf-8', Date.now);
     await hook?.('after-mod-blob');
   }
   const manifest: Manifest = {
@@ -207,9 +264,8 @@ export async function commitZip(storage: ObjectStorage, a: ZipInput, hook?: Comm
   if ('error' in a.zip) {
     zip = { error: a.zip.error };
   } else {
-    const blob = blobKey(a.zip.sha256);
     await hook?.('before-zip-blob');
-    await storage.createIfAbsent(blob, { file: a.zip.file }, { contentType: 'application/zip' });
+    const blob = await storeBlob(storage, a.zip.sha256, { file: a.zip.file }, 'application/zip', Date.now);
     await hook?.('after-zip-blob');
     zip = { sha256: a.zip.sha256, size: a.zip.size, h1: a.zip.h1, files: a.zip.files, blob };
   }

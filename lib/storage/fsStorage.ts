@@ -7,9 +7,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { DeletableStorage, DeleteResult, ListedObject } from './deletableStorage.js';
 import { assertSafeKey, type CreateResult, type ListOptions, type ObjectBody, type ObjectInfo, type ObjectStorage, type ReadStreamResult } from './storage.js';
 
-export class FsStorage implements ObjectStorage {
+export class FsStorage implements ObjectStorage, DeletableStorage {
   readonly kind = 'fs';
   private readonly root: string;
   private readonly tmp: string;
@@ -86,7 +87,7 @@ export class FsStorage implements ObjectStorage {
   async stat(key: string): Promise<ObjectInfo | null> {
     try {
       const st = await fs.promises.stat(this.file(key));
-      return { size: st.size };
+      return { size: st.size, created: st.mtime };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
@@ -117,6 +118,43 @@ export class FsStorage implements ObjectStorage {
     await walk(start, dirKey);
     return out.sort();
   }
+
+  async listObjects(prefix: string): Promise<ListedObject[]> {
+    const out: ListedObject[] = [];
+    for (const key of await this.list(prefix)) {
+      try {
+        const st = await fs.promises.stat(this.file(key));
+        out.push({ key, size: st.size, created: st.mtime, generation: fileGeneration(st) });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // deleted since listed
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Admin only (modproxy-admin gc). A file has no generation to make the
+   * unlink conditional on atomically: the check is a stat just before it.
+   * Only gc deletes, and the server re-creates a name only after it is gone,
+   * so the name can hold another incarnation only if two gc runs overlap.
+   */
+  async deleteObject(key: string, opts: { ifGeneration: string }): Promise<DeleteResult> {
+    const file = this.file(key);
+    try {
+      if (fileGeneration(await fs.promises.stat(file)) !== opts.ifGeneration) return 'changed';
+      await fs.promises.unlink(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
+      throw err;
+    }
+    await syncDir(path.dirname(file));
+    return 'deleted';
+  }
+}
+
+/** A file's incarnation: a re-created file has another inode or write time. */
+function fileGeneration(st: fs.Stats): string {
+  return `${st.ino}-${st.mtimeMs}`;
 }
 
 /** Flushes a file (or directory) that is already written to disk. */

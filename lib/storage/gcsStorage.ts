@@ -21,6 +21,7 @@ import { Storage, type Bucket, type StorageOptions } from '@google-cloud/storage
 import { RETRYABLE_ERR_FN_DEFAULT } from '@google-cloud/storage';
 import { StorageError } from '../errors.js';
 import { runWithinStorageBudget, StorageBudgetError, storageBudgetSpent } from './requestBudget.js';
+import type { DeletableStorage, DeleteResult, ListedObject } from './deletableStorage.js';
 import { assertSafeKey, type CreateResult, type ListOptions, type ObjectBody, type ObjectInfo, type ObjectStorage, type ReadStreamResult } from './storage.js';
 
 export interface GcsStorageOptions {
@@ -72,7 +73,7 @@ export function errorStatus(err: unknown): number | undefined {
   return undefined;
 }
 
-export class GcsStorage implements ObjectStorage {
+export class GcsStorage implements ObjectStorage, DeletableStorage {
   readonly kind = 'gcs';
   private readonly bucket: Bucket;
   private readonly simpleUploadMaxBytes: number;
@@ -180,7 +181,7 @@ export class GcsStorage implements ObjectStorage {
   async stat(key: string): Promise<ObjectInfo | null> {
     try {
       const [meta] = await runWithinStorageBudget(`stat ${key}`, () => this.file(key).getMetadata());
-      return { size: Number(meta.size) };
+      return { size: Number(meta.size), created: new Date(String(meta.timeCreated)) };
     } catch (err) {
       if (err instanceof StorageBudgetError) throw err;
       if (errorStatus(err) === 404) return null;
@@ -206,6 +207,40 @@ export class GcsStorage implements ObjectStorage {
     } catch (err) {
       if (err instanceof StorageBudgetError) throw err;
       throw storageError('list', prefix, err);
+    }
+  }
+
+  async listObjects(prefix: string): Promise<ListedObject[]> {
+    try {
+      const [files] = await this.bucket.getFiles({ prefix: this.prefix + prefix, autoPaginate: true });
+      return files
+        .map((f) => ({
+          key: f.name.slice(this.prefix.length),
+          size: Number(f.metadata.size),
+          created: new Date(String(f.metadata.timeCreated)),
+          generation: String(f.metadata.generation),
+        }))
+        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    } catch (err) {
+      throw storageError('list', prefix, err);
+    }
+  }
+
+  /**
+   * Admin only (modproxy-admin gc): a delete conditional on the generation
+   * gc observed (ifGenerationMatch), so an object created again under the
+   * same name since is left alone (412 → 'changed'). Needs
+   * storage.objects.delete, which the serving identity does not have (403).
+   */
+  async deleteObject(key: string, opts: { ifGeneration: string }): Promise<DeleteResult> {
+    try {
+      await this.file(key).delete({ ifGenerationMatch: opts.ifGeneration });
+      return 'deleted';
+    } catch (err) {
+      const status = errorStatus(err);
+      if (status === 404) return 'absent';
+      if (status === 412) return 'changed';
+      throw storageError('delete', key, err);
     }
   }
 

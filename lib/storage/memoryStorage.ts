@@ -6,6 +6,8 @@ import { assertSafeKey, type CreateResult, type ListOptions, type ObjectBody, ty
 export class MemoryStorage implements ObjectStorage {
   readonly kind = 'memory';
   readonly objects = new Map<string, Uint8Array>();
+  /** When each object was created (tests may move it back to age an object). */
+  readonly created = new Map<string, Date>();
 
   async createIfAbsent(key: string, body: ObjectBody): Promise<CreateResult> {
     assertSafeKey(key);
@@ -13,6 +15,7 @@ export class MemoryStorage implements ObjectStorage {
     const bytes = body instanceof Uint8Array ? Uint8Array.from(body) : await fs.promises.readFile(body.file);
     if (this.objects.has(key)) return 'exists';
     this.objects.set(key, bytes);
+    this.created.set(key, new Date());
     return 'created';
   }
 
@@ -30,7 +33,7 @@ export class MemoryStorage implements ObjectStorage {
 
   async stat(key: string): Promise<ObjectInfo | null> {
     const data = await this.read(key);
-    return data ? { size: data.length } : null;
+    return data ? { size: data.length, created: this.created.get(key) ?? new Date(0) } : null;
   }
 
   async list(prefix: string, opts: ListOptions = {}): Promise<string[]> {

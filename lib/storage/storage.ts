@@ -10,6 +10,12 @@ export type ObjectBody = Uint8Array | { file: string };
 
 export interface ObjectInfo {
   size: number;
+  /**
+   * When the object was created (GCS timeCreated; a file's mtime, which is
+   * its write time: files are written once, read-only). `modproxy-admin gc`
+   * and the commit path's reuse rule (lib/records/manifest.ts) read it.
+   */
+  created: Date;
 }
 
 export interface ReadStreamResult {

@@ -24,6 +24,9 @@
 //   401 with GCS's error body and WWW-Authenticate (requireAuthorization()).
 //   A resumable upload's session URI is its own credential, as on GCS.
 //   Without `accessTokens` anything goes, like an emulator.
+// - Append-only identities (optional, `appendOnlyTokens`): holders of these
+//   tokens have roles/storage.objectCreator + objectViewer only, as the
+//   proxy's account: a DELETE of an object is 403 "forbidden", as on GCS.
 // - Fault injection (429/503/hang) decided by a seeded PRNG before a request
 //   is processed, so a faulted request never changes state.
 import crypto from 'node:crypto';
@@ -63,6 +66,8 @@ export interface GcsDouble {
   setFaults(f: GcsFaults | undefined): void;
   /** Access tokens accepted from now on (undefined: no authentication, like an emulator). */
   setAccessTokens(tokens: string[] | undefined): void;
+  /** Accepted tokens whose holders may create and read but not delete (objectCreator + objectViewer). */
+  setAppendOnlyTokens(tokens: Record<string, string>): void;
   /** Every request seen: method, path, query, status answered. */
   requests: GcsRequestRecord[];
   close(): Promise<void>;
@@ -384,6 +389,8 @@ class GcsDoubleServer implements GcsDouble {
   private readonly signers = new Map<string, crypto.KeyObject>();
   private faults: GcsFaults | undefined;
   private accessTokens: Set<string> | undefined;
+  /** token → the holder's email, for the error message. */
+  private appendOnlyTokens = new Map<string, string>();
   private random: () => number = Math.random;
   private lastGeneration = 0;
 
@@ -422,6 +429,10 @@ class GcsDoubleServer implements GcsDouble {
     this.accessTokens = tokens ? new Set(tokens) : undefined;
   }
 
+  setAppendOnlyTokens(tokens: Record<string, string>): void {
+    this.appendOnlyTokens = new Map(Object.entries(tokens));
+  }
+
   /**
    * GCS's answers to a JSON API request without valid credentials: no
    * Authorization header is an anonymous caller (401 "required"), a token it
@@ -434,6 +445,10 @@ class GcsDoubleServer implements GcsDouble {
     const m = header === undefined ? null : /^Bearer\s+(\S+)$/i.exec(header);
     const accepted = m !== null && this.accessTokens !== undefined && this.accessTokens.has(m[1]);
     record.auth = header === undefined ? 'none' : `${header.split(/\s/)[0]} ${accepted ? 'accepted' : 'rejected'}`;
+    const appendOnly = accepted ? this.appendOnlyTokens.get(m![1]) : undefined;
+    if (appendOnly !== undefined && req.method === 'DELETE' && !q.has('upload_id')) {
+      throw new JsonApiError(403, 'forbidden', `${appendOnly} does not have storage.objects.delete access to the Google Cloud Storage object. Permission denied on resource (or it may not exist).`);
+    }
     if (!this.accessTokens || accepted || q.has('upload_id')) return;
     const where = { locationType: 'header', location: 'Authorization' };
     const err =
