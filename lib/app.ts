@@ -10,6 +10,7 @@ import { GitSources } from './source/git/gitSources.js';
 import { PrivateModulesRouter } from './source/router.js';
 import { ImportPathDiscovery } from './source/discovery/discovery.js';
 import { createHttpsGet } from './source/discovery/httpsGet.js';
+import { ModRootSources } from './source/discovery/modRoots.js';
 import { HostCredentials } from './source/git/hostCredentials.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { createHandler, type RequestHandler } from './http/handler.js';
@@ -277,7 +278,9 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     ttlMs: config.resolve.discoveryCacheSeconds * 1000,
     now: deps.now,
   });
-  const git = new GitSources(config, http, credentials, deps.now, discovery, hostCredentials);
+  // A go-import "mod" root is read as the go command reads it: from the module proxy it names.
+  const modRoots = new ModRootSources({ credentials: hostCredentials, tmpDir: deps.tmpDir ? path.join(deps.tmpDir, 'modroots') : undefined });
+  const git = new GitSources(config, http, credentials, deps.now, discovery, hostCredentials, modRoots);
   const parent =
     config.parentProxy && verifier
       ? new ParentProxy({

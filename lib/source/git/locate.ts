@@ -93,11 +93,11 @@ export function locateStatic(modPath: string, rule: PrivateModuleConfig, hosts: 
   return undefined;
 }
 
-/** A location from discovery's answer; other VCS and mod roots are refused (not found, so the client may go elsewhere). */
+/** A location from discovery's answer; other VCS and (where not served by lib/source/discovery/modRoots.ts) mod roots are refused (not found, so the client may go elsewhere). */
 export function locateDiscovered(modPath: string, rule: PrivateModuleConfig, d: DiscoveredRoot): RepoLocation {
   if (d.vcs === 'mod') {
     throw new NotFoundError(
-      `module ${modPath}: ${d.root} is served by the module proxy ${d.repoUrl} (go-import "mod"); modproxy does not read module proxies found by discovery: no checksum database could verify them`,
+      `module ${modPath}: ${d.root} is served by the module proxy ${d.repoUrl} (go-import "mod"); this modproxy does not read module proxies found by discovery`,
     );
   }
   if (d.vcs !== 'git') throw new NotFoundError(`module ${modPath}: ${d.root} is a ${d.vcs} repository; modproxy reads only git repositories`);
