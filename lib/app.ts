@@ -11,6 +11,7 @@ import { PrivateModulesRouter } from './source/router.js';
 import { ImportPathDiscovery } from './source/discovery/discovery.js';
 import { createHttpsGet } from './source/discovery/httpsGet.js';
 import { ModRootSources } from './source/discovery/modRoots.js';
+import { createProxyFetch } from './net/proxyFetch.js';
 import { HostCredentials } from './source/git/hostCredentials.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { createHandler, type RequestHandler } from './http/handler.js';
@@ -255,9 +256,12 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const keepLookup = sumdb && sumDatabase ? (l: SumdbLookup) => sumdb.keepLookup(sumDatabase.name, l) : undefined;
   const verifier = deps.verifier ?? (sumDatabase ? new SumdbVerifier(sumdbClients.get(sumDatabase.name)!, keepLookup) : undefined);
   if (config.parentProxy && !verifier) throw refuse(NO_VERIFIER_ERROR);
+  // Outbound requests to git hosts and module proxies honour HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as the go command's do.
+  const egress = createProxyFetch();
   const http =
     deps.http ??
     createGitHttpClient({
+      fetch: egress,
       idleTimeoutMs: config.resolve.gitIdleTimeoutSeconds * 1000,
       deadlineMs: config.resolve.gitDeadlineSeconds * 1000,
       maxResponseBytes: config.resolve.gitMaxPackBytes,
@@ -279,7 +283,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     now: deps.now,
   });
   // A go-import "mod" root is read as the go command reads it: from the module proxy it names.
-  const modRoots = new ModRootSources({ credentials: hostCredentials, tmpDir: deps.tmpDir ? path.join(deps.tmpDir, 'modroots') : undefined });
+  const modRoots = new ModRootSources({ credentials: hostCredentials, fetch: egress, tmpDir: deps.tmpDir ? path.join(deps.tmpDir, 'modroots') : undefined });
   const git = new GitSources(config, http, credentials, deps.now, discovery, hostCredentials, modRoots);
   const parent =
     config.parentProxy && verifier
@@ -290,6 +294,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           timeoutMs: config.parentProxy.timeoutSeconds * 1000,
           zipTimeoutMs: config.parentProxy.zipTimeoutSeconds * 1000,
           tmpDir: deps.tmpDir ? path.join(deps.tmpDir, 'parent') : undefined,
+          fetch: egress,
         })
       : undefined;
   const router = new PrivateModulesRouter(

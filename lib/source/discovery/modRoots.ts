@@ -7,6 +7,7 @@
 // proxy's URL (host and path prefix), as on discovery pages.
 import { NotFoundError } from '../../errors.js';
 import type { HostCredentials } from '../git/hostCredentials.js';
+import type { FetchLike } from '../../net/proxyFetch.js';
 import type { ModuleSource } from '../moduleSource.js';
 import { ParentProxy } from '../proxy/parentProxy.js';
 import { FirstUseVerifier } from '../proxy/verifier.js';
@@ -18,6 +19,8 @@ export interface ModRootOptions {
   tmpDir?: string;
   timeoutMs?: number;
   zipTimeoutMs?: number;
+  /** The fetch to use (lib/net/proxyFetch.ts: honours HTTPS_PROXY). */
+  fetch?: FetchLike;
   /** Proxies kept (one per root and URL; the oldest go first). */
   maxProxies?: number;
 }
@@ -56,6 +59,7 @@ export class ModRootSources {
       timeoutMs: this.opts.timeoutMs,
       zipTimeoutMs: this.opts.zipTimeoutMs,
       tmpDir: this.opts.tmpDir,
+      fetch: this.opts.fetch,
     });
     this.proxies.set(key, proxy);
     while (this.proxies.size > (this.opts.maxProxies ?? 100)) this.proxies.delete(this.proxies.keys().next().value!);

@@ -26,6 +26,7 @@ import { isPseudoVersion } from '../../gomod/pseudo.js';
 import * as semver from '../../gomod/semver.js';
 import type { ModuleSource, ResolvedVersion, SourcePin } from '../moduleSource.js';
 import type { ModuleVerifier } from './verifier.js';
+import type { FetchLike } from '../../net/proxyFetch.js';
 
 export interface ParentProxyOptions {
   /** The parent's base URL (http or https), e.g. https://proxy.golang.org. */
@@ -45,6 +46,8 @@ export interface ParentProxyOptions {
   tmpDir?: string;
   /** Redirects followed per request (default 10). */
   maxRedirects?: number;
+  /** The fetch to use (default: global fetch; lib/net/proxyFetch.ts honours HTTPS_PROXY). */
+  fetch?: FetchLike;
 }
 
 export interface BodyLimits {
@@ -131,7 +134,7 @@ export class ParentProxy implements ProxyFiles {
       if (auth !== undefined && sameOrigin && url.origin === this.base.origin) headers.authorization = auth;
       let res: Response;
       try {
-        res = await fetch(url, { headers, redirect: 'manual', signal });
+        res = await (this.opts.fetch ?? fetch)(url, { headers, redirect: 'manual', signal });
       } catch (err) {
         throw this.networkError(what, err, signal);
       }
