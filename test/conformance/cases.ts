@@ -1321,11 +1321,11 @@ export const cases: ConformanceCase[] = [
   },
   {
     id: 'V03',
-    title: 'go-import "mod" root: the module comes from the private GOPROXY the page names (Basic credentials)',
+    title: 'go-import "mod" root: the module comes from the private GOPROXY the page names (Basic credentials, through HTTPS_PROXY)',
     world: 'discovery',
     async setup(ctx) {
       const w = await ctx.discovery();
-      w.vanity('modroot', `go.example.test/modroot mod {base}/goproxy`);
+      w.vanity('modroot', 'go.example.test/modroot mod https://go.example.test/goproxy');
       for (const [v, n] of [['v1.0.0', 0], ['v1.1.0-rc.1', 1], ['v1.0.1', 2]] as const) {
         await w.publishToModRoot('go.example.test/modroot', v, t(n), { 'go.mod': mod('go.example.test/modroot', '1.21'), 'm.go': `package modroot\n\nconst V = ${n}\n` });
       }
@@ -1394,7 +1394,7 @@ export const cases: ConformanceCase[] = [
   },
   {
     id: 'V08',
-    title: 'bearer credentials (Gitea access token, from a file secret)',
+    title: 'bearer credentials (Gitea access token, from a file secret), the repository reached through HTTPS_PROXY',
     world: 'discovery',
     async setup(ctx) {
       const w = await ctx.discovery();

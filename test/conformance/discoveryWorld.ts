@@ -8,21 +8,22 @@
 // SSL_CERT_FILE, modproxy through NODE_EXTRA_CA_CERTS) answers ?go-get=1 for
 // the made-up hosts, which both reach through a CONNECT proxy (HTTPS_PROXY),
 // and forwards everything else to `git http-backend` or to a GOPROXY file
-// tree. The go-import roots name that server's 127.0.0.1 address, which both
-// reach directly. Pages:
+// tree (/goproxy/). The go-import roots name either that server's 127.0.0.1
+// address, which both reach directly, or a made-up host (gitea, the mod root),
+// which both reach through the proxy. Pages:
 //
 //   gitlab.example.test  GitLab: a project's full path (nested subgroups) only
 //                        to a request with the deploy token, else the first two
 //                        elements; locked/… answers 401 to everyone.
 //   go.example.test      a vanity domain: entries registered by cases.
-//   gitea.example.test   Gitea: <owner>/<repo>, public pages.
+//   gitea.example.test   Gitea: <owner>/<repo>, public pages; the repository on gitea.example.test itself.
 //
 // The git server checks for each repository the one credential it expects:
 //   gitlab/…        Basic deploy:<token>          (gitHosts: the host's default entry)
 //   gitlab/other/…  Basic bot:<second token>      (gitHosts: a pathPrefix entry on the same host)
-//   gitea/…         Bearer <gitea token>          (gitHosts: bearer, from a file)
+//   gitea/…         Bearer <gitea token>          (gitHosts: bearer, from a file, on gitea.example.test)
 //   vanity/…        Basic deploy:<token>
-// and the GOPROXY tree (/goproxy/…, a go-import "mod" root) wants Basic deploy:<token>.
+// and the GOPROXY tree (https://go.example.test/goproxy/…, a go-import "mod" root) wants Basic deploy:<token>.
 import fs from 'node:fs';
 import path from 'node:path';
 import JSZip from 'jszip';
@@ -66,7 +67,7 @@ export interface DiscoveryWorld {
   vanity(prefix: string, ...entries: string[]): void;
   /** go.example.test pages at and below `prefix` answer with this HTML. */
   vanityHtml(prefix: string, html: string): void;
-  /** A version in the GOPROXY tree at `${base}/goproxy` (a zip of `files`, plus .info, .mod and the list). */
+  /** A version in the GOPROXY tree at `https://go.example.test/goproxy` (a zip of `files`, plus .info, .mod and the list). */
   publishToModRoot(modPath: string, version: string, time: string, files: Record<string, string>): Promise<void>;
   close(): Promise<void>;
 }
@@ -105,7 +106,8 @@ export async function startDiscoveryWorld(tmp: string): Promise<DiscoveryWorld> 
       }
       if (r.host === 'gitea.example.test' && elems.length >= 2) {
         const root = elems.slice(0, 2).join('/');
-        return { html: goImportPage(`gitea.example.test/${root} git ${base}/gitea/${root}`) };
+        // Named by its own host: reached through HTTPS_PROXY by git, the go command and modproxy alike.
+        return { html: goImportPage(`gitea.example.test/${root} git https://gitea.example.test/gitea/${root}`) };
       }
       if (r.host === 'go.example.test') {
         for (const [prefix, html] of vanityPages) if (p === prefix || p.startsWith(prefix + '/')) return { html: html.replaceAll('{base}', base) };
@@ -132,7 +134,8 @@ export async function startDiscoveryWorld(tmp: string): Promise<DiscoveryWorld> 
         `  - { host: gitlab.example.test, auth: ${deployAuth} }`,
         `  - { host: "${frontHost}", auth: ${deployAuth} }`,
         `  - { host: "${frontHost}", pathPrefix: gitlab/other, auth: { basic: { username: bot, password: { envVar: SECOND_TOKEN } } } }`,
-        `  - { host: "${frontHost}", pathPrefix: gitea, auth: { bearer: { file: "${giteaTokenFile}" } } }`,
+        `  - { host: gitea.example.test, pathPrefix: gitea, auth: { bearer: { file: "${giteaTokenFile}" } } }`,
+        `  - { host: go.example.test, auth: ${deployAuth} }`,
         'clientAuth: { allowUnauthenticated: true }',
         `resolve: { gitWorkDir: "${path.join(tmp, 'gitwork')}" }`,
       ].join('\n') + '\n',
@@ -145,7 +148,7 @@ export async function startDiscoveryWorld(tmp: string): Promise<DiscoveryWorld> 
     const runner = new GoRunner({
       tmp: path.join(tmp, 'go'),
       insteadOf: {},
-      gitConfig: [`[http "${base}/gitlab/other/"]`, `\textraHeader = Authorization: ${BOT}`, `[http "${base}/gitea/"]`, `\textraHeader = Authorization: ${GITEA}`],
+      gitConfig: [`[http "${base}/gitlab/other/"]`, `\textraHeader = Authorization: ${BOT}`, `[http "https://gitea.example.test/gitea/"]`, `\textraHeader = Authorization: ${GITEA}`],
     });
     // git (curl) matches a machine by host name, the go command (1.23) by host and port.
     fs.writeFileSync(path.join(tmp, 'go', '.netrc'), [...DISCOVERY_HOSTS, '127.0.0.1', frontHost].map((h) => `machine ${h} login deploy password ${SECRETS.deploy}\n`).join(''));
