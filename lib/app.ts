@@ -11,7 +11,7 @@ import { PrivateModulesRouter } from './source/router.js';
 import { ImportPathDiscovery } from './source/discovery/discovery.js';
 import { createHttpsGet } from './source/discovery/httpsGet.js';
 import { ModRootSources } from './source/discovery/modRoots.js';
-import { createProxyFetch } from './net/proxyFetch.js';
+import { createProxyFetch, type FetchLike } from './net/proxyFetch.js';
 import { HostCredentials } from './source/git/hostCredentials.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { createHandler, type RequestHandler } from './http/handler.js';
@@ -152,12 +152,12 @@ type SumDatabaseConfig = NonNullable<NonNullable<Config['publicModules']>['sumDa
  * that every replica checks it against one history. `key` names the
  * configuration entry in errors.
  */
-function sumDatabaseClient(db: SumDatabaseConfig, storage: ObjectStorage, key: string): SumdbClient {
+function sumDatabaseClient(db: SumDatabaseConfig, storage: ObjectStorage, key: string, egress: FetchLike): SumdbClient {
   const vkey = db.publicKey ?? (db.name === 'sum.golang.org' ? SUM_GOLANG_ORG_KEY : undefined);
   if (!vkey) throw new Error(`${key}.publicKey is required for checksum database ${db.name} (the verifier key, as in GOSUMDB: <name>+<hash>+<key>)`);
   let client: SumdbClient;
   try {
-    client = new SumdbClient({ key: vkey, fetch: httpSumdbFetch(db.url), store: new StorageTreeStore(storage, db.name) });
+    client = new SumdbClient({ key: vkey, fetch: httpSumdbFetch(db.url, { fetch: egress }), store: new StorageTreeStore(storage, db.name) });
   } catch (err) {
     throw new Error(`${key}.publicKey: ${(err as Error).message}`);
   }
@@ -168,15 +168,15 @@ function sumDatabaseClient(db: SumDatabaseConfig, storage: ObjectStorage, key: s
 const SUM_GOLANG_ORG: SumDatabaseConfig = { name: 'sum.golang.org', url: 'https://sum.golang.org' };
 
 /** The checksum databases to proxy under /sumdb/ (sum.golang.org when the key is there with an empty list). */
-function proxiedDatabases(config: Config, storage: ObjectStorage, clients: Map<string, SumdbClient>): Map<string, ProxiedDatabase> {
+function proxiedDatabases(config: Config, storage: ObjectStorage, clients: Map<string, SumdbClient>, egress: FetchLike): Map<string, ProxiedDatabase> {
   const out = new Map<string, ProxiedDatabase>();
   const list = config.sumDatabaseProxy?.sumDatabases ?? [];
   const dbs = config.sumDatabaseProxy && list.length === 0 ? [SUM_GOLANG_ORG] : list;
   dbs.forEach((db, i) => {
     if (out.has(db.name)) throw new Error(`sumDatabaseProxy.sumDatabases[${i}]: ${db.name} is listed twice`);
-    const client = clients.get(db.name) ?? sumDatabaseClient(db, storage, `sumDatabaseProxy.sumDatabases[${i}]`);
+    const client = clients.get(db.name) ?? sumDatabaseClient(db, storage, `sumDatabaseProxy.sumDatabases[${i}]`, egress);
     clients.set(db.name, client);
-    out.set(db.name, { client, fetch: httpSumdbFetch(db.url) });
+    out.set(db.name, { client, fetch: httpSumdbFetch(db.url, { fetch: egress }) });
   });
   return out;
 }
@@ -241,14 +241,16 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     );
   }
   const secrets = deps.secrets ?? createSecretLoader();
+  // Outbound requests (git hosts, module proxies, checksum databases) honour HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as the go command's do.
+  const egress = createProxyFetch();
   const metrics = new ProxyMetrics();
   const storage = new InstrumentedStorage(deps.storage ?? storageFromConfig(config), metrics);
   // Fail closed: a parent proxy is used only with something that verifies what it sends.
   const sumDatabase = config.publicModules?.sumDatabase;
   // One client per database: the verifier and the /sumdb/ proxy share its tree head and tiles.
   const sumdbClients = new Map<string, SumdbClient>();
-  if (sumDatabase) sumdbClients.set(sumDatabase.name, sumDatabaseClient(sumDatabase, storage, 'publicModules.sumDatabase'));
-  const databases = proxiedDatabases(config, storage, sumdbClients);
+  if (sumDatabase) sumdbClients.set(sumDatabase.name, sumDatabaseClient(sumDatabase, storage, 'publicModules.sumDatabase', egress));
+  const databases = proxiedDatabases(config, storage, sumdbClients, egress);
   const sumdb = databases.size > 0 || config.sumDatabaseProxy
     ? new SumdbProxy({ databases, storage, log, discourageDirect: config.sumDatabaseProxy?.discourageClientDirectSumDatabaseConnections ?? false, now: deps.now })
     : undefined;
@@ -256,8 +258,6 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const keepLookup = sumdb && sumDatabase ? (l: SumdbLookup) => sumdb.keepLookup(sumDatabase.name, l) : undefined;
   const verifier = deps.verifier ?? (sumDatabase ? new SumdbVerifier(sumdbClients.get(sumDatabase.name)!, keepLookup) : undefined);
   if (config.parentProxy && !verifier) throw refuse(NO_VERIFIER_ERROR);
-  // Outbound requests to git hosts and module proxies honour HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as the go command's do.
-  const egress = createProxyFetch();
   const http =
     deps.http ??
     createGitHttpClient({
