@@ -26,13 +26,13 @@
 // and the GOPROXY tree (https://go.example.test/goproxy/…, a go-import "mod" root) wants Basic deploy:<token>.
 import fs from 'node:fs';
 import path from 'node:path';
-import JSZip from 'jszip';
 import { escapePath, escapeVersion } from '../../lib/gomod/module.js';
 import { startConnectProxy, type ConnectProxy } from '../support/connectProxy.js';
 import { goImportPage, startDiscoveryServer, type DiscoveryServer, type PageHandler } from '../support/discoveryServer.js';
 import { startFileProxyServer, type FileProxyServer } from '../support/fileProxyServer.js';
 import { startGitHttpServer, type GitHttpServer } from '../support/gitHttpServer.js';
 import { GoRunner } from '../support/goRunner.js';
+import { moduleZipBytes } from '../support/moduleZipBytes.js';
 import { startProxyProcess, type ProxyProcess } from '../support/proxyProcess.js';
 import { RepoBuilder } from '../support/repoBuilder.js';
 import { makeTestCert } from '../support/tlsCert.js';
@@ -166,9 +166,7 @@ export async function startDiscoveryWorld(tmp: string): Promise<DiscoveryWorld> 
         const dir = path.join(tree, 'goproxy', escapePath(modPath), '@v');
         fs.mkdirSync(dir, { recursive: true });
         const ev = escapeVersion(version);
-        const zip = new JSZip();
-        for (const [name, body] of Object.entries(files)) zip.file(`${modPath}@${version}/${name}`, body, { createFolders: false });
-        fs.writeFileSync(path.join(dir, `${ev}.zip`), await zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' }));
+        fs.writeFileSync(path.join(dir, `${ev}.zip`), await moduleZipBytes(modPath, version, files));
         fs.writeFileSync(path.join(dir, `${ev}.mod`), files['go.mod'] ?? `module ${modPath}\n`);
         fs.writeFileSync(path.join(dir, `${ev}.info`), JSON.stringify({ Version: version, Time: time }));
         fs.appendFileSync(path.join(dir, 'list'), `${version}\n`);

@@ -4,31 +4,19 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nativeZipWriter } from '../../archive/zipWriter.js';
 import { NotFoundError, UpstreamError } from '../../errors.js';
 import { hashGoMod } from '../../gomod/dirhash.js';
 import { startFileProxyServer, type FileProxyServer } from '../../../test/support/fileProxyServer.js';
+import { moduleZipBytes } from '../../../test/support/moduleZipBytes.js';
 import { zipH1 } from '../../../test/support/zipHash.js';
 import { ModRootSources } from './modRoots.js';
 
 const M = 'go.example.test/modroot';
 const MOD = Buffer.from(`module ${M}\n`);
 
-async function makeZip(code: string): Promise<Buffer> {
-  const out = new PassThrough();
-  const chunks: Buffer[] = [];
-  out.on('data', (c: Buffer) => chunks.push(c));
-  await nativeZipWriter(
-    [
-      { name: `${M}@v1.0.0/go.mod`, read: async () => MOD },
-      { name: `${M}@v1.0.0/m.go`, read: async () => Buffer.from(code) },
-    ],
-    out,
-  );
-  return Buffer.concat(chunks);
-}
+const makeZip = (code: string) => moduleZipBytes(M, 'v1.0.0', { 'go.mod': MOD, 'm.go': code });
 
 const sink = () => new Writable({ write: (_c, _e, cb) => cb() });
 
