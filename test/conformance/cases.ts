@@ -1408,4 +1408,15 @@ export const cases: ConformanceCase[] = [
     lists: ['gitea.example.test/org/repo'],
     expect: () => ({ 'gitea.example.test/org/repo@latest': { version: 'v1.2.3' } }),
   },
+  {
+    id: 'V09',
+    title: 'a root in another version control system (hg): refused with the go command message for GOVCS=*:git',
+    world: 'discovery',
+    async setup(ctx) {
+      const w = await ctx.discovery();
+      w.vanity('hgrepo', 'go.example.test/hgrepo hg https://go.example.test/hg/hgrepo');
+    },
+    queries: () => ['go.example.test/hgrepo@latest', 'go.example.test/hgrepo/sub@v1.0.0'],
+    expect: () => ({ 'go.example.test/hgrepo@latest': { error: "GOVCS disallows using hg for private go.example.test/hgrepo; see 'go help vcs'" } }),
+  },
 ];

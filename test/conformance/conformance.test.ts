@@ -107,13 +107,14 @@ function normalize(s: string): string {
 /**
  * The direct-mode error text a proxy error must contain. The go client frames
  * a failure by where it came from: "<query>: <detail>" in direct mode, and
- * "module <path>: reading <url>: <status> server response: <detail>" when a
- * proxy's list or @latest failed; then the detail is what must agree.
+ * "module <path>: reading <url>: <status> server response: <detail>" (or
+ * "<query>: reading <url>: …") when a proxy request failed; then the detail is
+ * what must agree.
  */
 function expectedText(q: string, directError: string, proxyError: string): string {
   const d = normalize(directError);
-  const frame = `module ${q.split('@')[0]}: reading `;
-  return proxyError.startsWith(frame) && d.startsWith(`${q}: `) && !normalize(proxyError).includes(d) ? d.slice(q.length + 2) : d;
+  const framed = [`module ${q.split('@')[0]}: reading `, `${q}: reading `].some((f) => proxyError.startsWith(f));
+  return framed && d.startsWith(`${q}: `) && !normalize(proxyError).includes(d) ? d.slice(q.length + 2) : d;
 }
 
 function checkExpectation(what: string, e: Expectation, actual: DownloadResult | { versions?: string[]; error?: string }) {

@@ -157,7 +157,8 @@ export async function startDiscoveryWorld(tmp: string): Promise<DiscoveryWorld> 
       base,
       proxy,
       runner,
-      directEnv: { ...common, GOPRIVATE: DISCOVERY_HOSTS.join(',') },
+      // GOVCS=*:git: direct mode reads what modproxy reads (git, and mod roots, which GOVCS never restricts).
+      directEnv: { ...common, GOPRIVATE: DISCOVERY_HOSTS.join(','), GOVCS: '*:git' },
       proxyEnv: { ...common, GOPRIVATE: '' },
       repo: (name) => RepoBuilder.create(repos, work, name),
       vanity: (prefix, ...entries) => void vanityPages.set(prefix, goImportPage(...entries)),

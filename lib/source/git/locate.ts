@@ -100,7 +100,8 @@ export function locateDiscovered(modPath: string, rule: PrivateModuleConfig, d: 
       `module ${modPath}: ${d.root} is served by the module proxy ${d.repoUrl} (go-import "mod"); this modproxy does not read module proxies found by discovery`,
     );
   }
-  if (d.vcs !== 'git') throw new NotFoundError(`module ${modPath}: ${d.root} is a ${d.vcs} repository; modproxy reads only git repositories`);
+  // modproxy reads git only: it refuses other systems as the go command does under GOVCS=*:git (cmd/go/internal/vcs checkGOVCS).
+  if (d.vcs !== 'git') throw new NotFoundError(`unrecognized import path "${modPath}": GOVCS disallows using ${d.vcs} for private ${d.root}; see 'go help vcs' (modproxy reads git repositories only)`);
   let url: URL;
   try {
     url = new URL(d.repoUrl);
