@@ -57,7 +57,9 @@ describe('go-import "mod" roots', () => {
     const { pin } = await src.download(await src.query('v1.0.0'));
     server.overrides.set(`/goproxy/${M}/@v/v1.0.0.zip`, await makeZip('package modroot // changed\n'));
     try {
-      const err = await src.writeZip('v1.0.0', pin, sink()).catch((e: unknown) => e);
+      // Later, on another replica: a fresh source makes the zip from the recorded pin.
+      const later = new ModRootSources({ tmpDir: path.join(tmp, 'spool') }).open(M, root());
+      const err = await later.writeZip('v1.0.0', pin, sink()).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(UpstreamError);
       expect((err as Error).message).toContain(`module proxy ${server.url}/goproxy (go-import "mod" for ${M}): ${M}/@v/v1.0.0.zip: checksum mismatch`);
     } finally {
