@@ -16,6 +16,7 @@
 // parsed strictly, every request has a deadline, and each failure says
 // whether the record is absent, the data did not verify, or the database
 // could not be reached.
+import type { FetchLike } from '../net/proxyFetch.js';
 import { setMaxListeners } from 'node:events';
 import { ProxyError } from '../errors.js';
 import { escapePath, escapeVersion } from '../gomod/module.js';
@@ -742,8 +743,8 @@ export class ResponseTooLargeError extends Error {
 }
 
 export interface HttpSumdbFetchOptions {
-  /** Replaces the global fetch (tests). */
-  fetch?: typeof fetch;
+  /** Replaces the global fetch (tests; the app: lib/net/proxyFetch.ts). */
+  fetch?: FetchLike;
   /** Extra request headers (e.g. User-Agent). */
   headers?: Record<string, string>;
 }

@@ -6,6 +6,7 @@
 // pass vacuously).
 import type { RepoBuilder } from '../support/repoBuilder.js';
 import { collidingCommits } from '../support/repoBuilder.js';
+import { SECRETS, type DiscoveryWorld } from './discoveryWorld.js';
 
 export interface CaseContext {
   /** A fresh repository github.com/c/<name>. */
@@ -14,6 +15,8 @@ export interface CaseContext {
   qualifiedRepo(name: string): Promise<RepoBuilder>;
   /** An empty bare repository github.com/c/<name>. */
   emptyRepo(name: string): Promise<void>;
+  /** The discovery world (started on first use), for cases with `world: 'discovery'`. */
+  discovery(): Promise<DiscoveryWorld>;
 }
 
 /** What direct mode must do for a query (see docs/go-rules/). */
@@ -39,6 +42,13 @@ export interface ConformanceCase {
   differs?: Record<string, { reason: string; proxy: 'client-rejects' | 'serves-where-direct-toolchain-refuses' }>;
   /** Slow cases (hundreds of MiB). */
   heavy?: boolean;
+  /**
+   * 'discovery': the case's modules are found by ?go-get=1 discovery and
+   * compared in the discovery world (test/conformance/discoveryWorld.ts).
+   */
+  world?: 'discovery';
+  /** Further checks after the comparison (e.g. what modproxy answered and logged). */
+  after?(ctx: CaseContext, v: CaseValues): Promise<void>;
 }
 
 const G = 'github.com/c';
@@ -1265,5 +1275,148 @@ export const cases: ConformanceCase[] = [
       await r.publish();
     },
     queries: () => [`${G}/x08@v1.0.0`, `${G}/x08@main`],
+  },
+  // ---------------------------------------------------------------- V. Import-path discovery and credential kinds (the discovery world)
+  {
+    id: 'V01',
+    title: 'vanity root: a module below a go.example.test prefix (checked against the prefix page)',
+    world: 'discovery',
+    async setup(ctx) {
+      const w = await ctx.discovery();
+      const r = await w.repo('vanity/lib');
+      await r.write({ 'go.mod': mod('go.example.test/lib', '1.21'), 'sub/s.go': 'package sub\n' });
+      await r.commit(t(0));
+      await r.tag('v0.3.0');
+      await r.write({ 'sub/go.mod': mod('go.example.test/lib/sub', '1.21') });
+      await r.commit(t(1));
+      await r.tag('sub/v0.1.0');
+      await r.publish();
+      w.vanity('lib', 'go.example.test/lib git {base}/vanity/lib');
+    },
+    queries: () => ['go.example.test/lib@v0.3.0', 'go.example.test/lib@latest', 'go.example.test/lib/sub@latest', 'go.example.test/lib@v9.9.9'],
+    lists: ['go.example.test/lib', 'go.example.test/lib/sub'],
+    expect: () => ({ 'go.example.test/lib@latest': { version: 'v0.3.0' }, 'go.example.test/lib/sub@latest': { version: 'v0.1.0' }, 'go.example.test/lib@v9.9.9': { error: 'unknown revision v9.9.9' } }),
+  },
+  {
+    id: 'V02',
+    title: 'GitLab nested subgroup, visible only to discovery with the deploy token (Basic user + token)',
+    world: 'discovery',
+    async setup(ctx) {
+      const w = await ctx.discovery();
+      const r = await w.repo('gitlab/group/sub/project');
+      await r.write({ 'go.mod': mod('gitlab.example.test/group/sub/project', '1.21'), 'p.go': 'package project\n' });
+      await r.commit(t(0));
+      await r.tag('v1.0.0');
+      await r.write({ 'p.go': 'package project\n\nconst V = 2\n' });
+      await r.commit(t(1));
+      await r.tag('v1.1.0');
+      await r.publish();
+    },
+    queries: () => ['gitlab.example.test/group/sub/project@latest', 'gitlab.example.test/group/sub/project@v1.0.0', 'gitlab.example.test/group/sub/project/pkg@latest'],
+    lists: ['gitlab.example.test/group/sub/project'],
+    expect: () => ({
+      'gitlab.example.test/group/sub/project@latest': { version: 'v1.1.0' },
+      'gitlab.example.test/group/sub/project': { versions: ['v1.0.0', 'v1.1.0'] },
+    }),
+  },
+  {
+    id: 'V03',
+    title: 'go-import "mod" root: the module comes from the private GOPROXY the page names (Basic credentials, through HTTPS_PROXY)',
+    world: 'discovery',
+    async setup(ctx) {
+      const w = await ctx.discovery();
+      w.vanity('modroot', 'go.example.test/modroot mod https://go.example.test/goproxy');
+      for (const [v, n] of [['v1.0.0', 0], ['v1.1.0-rc.1', 1], ['v1.0.1', 2]] as const) {
+        await w.publishToModRoot('go.example.test/modroot', v, t(n), { 'go.mod': mod('go.example.test/modroot', '1.21'), 'm.go': `package modroot\n\nconst V = ${n}\n` });
+      }
+      await w.publishToModRoot('go.example.test/modroot/v2', 'v2.0.0', t(3), { 'go.mod': mod('go.example.test/modroot/v2', '1.21'), 'm.go': 'package modroot\n' });
+    },
+    queries: () => ['go.example.test/modroot@latest', 'go.example.test/modroot@v1.0.0', 'go.example.test/modroot@v1.1.0-rc.1', 'go.example.test/modroot/v2@v2.0.0'],
+    lists: ['go.example.test/modroot', 'go.example.test/modroot/v2'],
+    expect: () => ({ 'go.example.test/modroot@latest': { version: 'v1.0.1' }, 'go.example.test/modroot': { versions: ['v1.0.0', 'v1.0.1', 'v1.1.0-rc.1'] } }),
+  },
+  {
+    id: 'V04',
+    title: 'conflicting go-import tags: both fail with the go command message',
+    world: 'discovery',
+    async setup(ctx) {
+      const w = await ctx.discovery();
+      w.vanity('twice', 'go.example.test/twice git {base}/vanity/lib', 'go.example.test/twice/x git {base}/vanity/lib');
+    },
+    queries: () => ['go.example.test/twice/x@latest'],
+    lists: ['go.example.test/twice/x'],
+    expect: () => ({ 'go.example.test/twice/x@latest': { error: 'multiple meta tags match import path "go.example.test/twice/x"' } }),
+  },
+  {
+    id: 'V05',
+    title: 'no go-import tags (one only in the body): both fail with the go command message',
+    world: 'discovery',
+    async setup(ctx) {
+      const w = await ctx.discovery();
+      w.vanityHtml('nometa', '<html><head><title>nothing here</title></head><body><meta name="go-import" content="go.example.test/nometa git https://x/y"></body></html>');
+    },
+    queries: () => ['go.example.test/nometa@latest'],
+    expect: () => ({ 'go.example.test/nometa@latest': { error: 'no go-import meta tags ()' } }),
+  },
+  {
+    id: 'V06',
+    title: 'a host refusing the credentials (401): both fail with its answer; modproxy says 502 and leaks no secret',
+    world: 'discovery',
+    async setup() {},
+    queries: () => ['gitlab.example.test/locked/x@latest'],
+    expect: () => ({ 'gitlab.example.test/locked/x@latest': { error: 'reading https://gitlab.example.test/locked/x?go-get=1: 401 Unauthorized' } }),
+    async after(ctx) {
+      const w = await ctx.discovery();
+      const r = await fetch(`${w.proxy.url}/gitlab.example.test/locked/x/@v/list`);
+      const body = await r.text();
+      if (r.status !== 502 || !body.includes('proxy configuration error')) throw new Error(`V06: modproxy answered ${r.status} ${body}`);
+      if (Object.values(SECRETS).some((secret) => body.includes(secret) || w.proxy.output().includes(secret))) throw new Error('V06: a secret in the answer or the logs');
+    },
+  },
+  {
+    id: 'V07',
+    title: 'per-path-prefix credentials: another token on the same git host (Basic bot:token for gitlab/other/)',
+    world: 'discovery',
+    async setup(ctx) {
+      const w = await ctx.discovery();
+      const r = await w.repo('gitlab/other/tools');
+      await r.write({ 'go.mod': mod('gitlab.example.test/other/tools', '1.21'), 't.go': 'package tools\n' });
+      await r.commit(t(0));
+      await r.tag('v0.1.0');
+      await r.write({ 't.go': 'package tools\n\nconst T = 1\n' });
+      const h = await r.commit(t(1));
+      await r.publish();
+      return { h };
+    },
+    queries: (v) => ['gitlab.example.test/other/tools@v0.1.0', 'gitlab.example.test/other/tools@main', `gitlab.example.test/other/tools@${v.h.slice(0, 12)}`],
+    lists: ['gitlab.example.test/other/tools'],
+    expect: (v) => ({ 'gitlab.example.test/other/tools@main': { version: `v0.1.1-0.${ts(1)}-${v.h.slice(0, 12)}` } }),
+  },
+  {
+    id: 'V08',
+    title: 'bearer credentials (Gitea access token, from a file secret), the repository reached through HTTPS_PROXY',
+    world: 'discovery',
+    async setup(ctx) {
+      const w = await ctx.discovery();
+      const r = await w.repo('gitea/org/repo');
+      await r.write({ 'go.mod': mod('gitea.example.test/org/repo', '1.21'), 'r.go': 'package repo\n' });
+      await r.commit(t(0));
+      await r.tag('v1.2.3');
+      await r.publish();
+    },
+    queries: () => ['gitea.example.test/org/repo@latest', 'gitea.example.test/org/repo@v1.2.3'],
+    lists: ['gitea.example.test/org/repo'],
+    expect: () => ({ 'gitea.example.test/org/repo@latest': { version: 'v1.2.3' } }),
+  },
+  {
+    id: 'V09',
+    title: 'a root in another version control system (hg): refused with the go command message for GOVCS=*:git',
+    world: 'discovery',
+    async setup(ctx) {
+      const w = await ctx.discovery();
+      w.vanity('hgrepo', 'go.example.test/hgrepo hg https://go.example.test/hg/hgrepo');
+    },
+    queries: () => ['go.example.test/hgrepo@latest', 'go.example.test/hgrepo/sub@v1.0.0'],
+    expect: () => ({ 'go.example.test/hgrepo@latest': { error: "GOVCS disallows using hg for private go.example.test/hgrepo; see 'go help vcs'" } }),
   },
 ];

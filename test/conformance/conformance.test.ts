@@ -2,6 +2,8 @@
 // direct mode against the fixture git server (through git insteadOf rewrites
 // of https://github.com/ and https://git.example.com/) and through modproxy —
 // and Version, Sum, GoModSum, `go list -m -versions` and failures must agree.
+// Cases of the discovery world (private hosts found by ?go-get=1, with
+// credentials) run against their own servers and modproxy process.
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -17,6 +19,7 @@ import { RepoBuilder } from '../support/repoBuilder.js';
 import { zipH1 } from '../support/zipHash.js';
 import { Limiter } from '../../lib/util/limiter.js';
 import { cases, type CaseContext, type CaseValues, type ConformanceCase, type Expectation } from './cases.js';
+import { SECRETS, startDiscoveryWorld, type DiscoveryWorld } from './discoveryWorld.js';
 
 const pexec = promisify(execFile);
 
@@ -52,7 +55,16 @@ beforeAll(async () => {
   });
 });
 
+/** Started by the first case that asks for it. */
+let world: Promise<DiscoveryWorld> | undefined;
+
 afterAll(async () => {
+  const w = await world?.catch(() => undefined);
+  if (w) {
+    const logs = w.proxy.output();
+    await w.close();
+    for (const secret of Object.values(SECRETS)) expect(logs, 'no secret in modproxy logs').not.toContain(secret);
+  }
   await proxy?.close();
   await git?.close();
   await plainProxy?.close();
@@ -69,7 +81,17 @@ const ctx: CaseContext = {
     fs.mkdirSync(path.dirname(bare), { recursive: true });
     await pexec('git', ['init', '-q', '--bare', bare]);
   },
+  discovery: () => (world ??= startDiscoveryWorld(path.join(tmp, 'discovery'))),
 };
+
+/** Where a case runs: the go runner, modproxy URLs, and the environment of each mode. */
+async function placeOf(c: ConformanceCase) {
+  if (c.world === 'discovery') {
+    const w = await ctx.discovery();
+    return { runner: w.runner, proxies: [w.proxy.url], directEnv: w.directEnv, proxyEnv: w.proxyEnv };
+  }
+  return { runner, proxies: (PLAIN_SUBSET.has(c.id) ? [proxy, plainProxy] : [proxy]).map((p) => p.url), directEnv: undefined, proxyEnv: undefined };
+}
 
 /** Text of an error without run-specific details (temp dirs, ports). */
 function normalize(s: string): string {
@@ -80,6 +102,19 @@ function normalize(s: string): string {
     .replace(/127\.0\.0\.1:\d+/g, '<host>')
     .replace(/\s+/g, ' ')
     .trim();
+}
+
+/**
+ * The direct-mode error text a proxy error must contain. The go client frames
+ * a failure by where it came from: "<query>: <detail>" in direct mode, and
+ * "module <path>: reading <url>: <status> server response: <detail>" (or
+ * "<query>: reading <url>: …") when a proxy request failed; then the detail is
+ * what must agree.
+ */
+function expectedText(q: string, directError: string, proxyError: string): string {
+  const d = normalize(directError);
+  const framed = [`module ${q.split('@')[0]}: reading `, `${q}: reading `].some((f) => proxyError.startsWith(f));
+  return framed && d.startsWith(`${q}: `) && !normalize(proxyError).includes(d) ? d.slice(q.length + 2) : d;
 }
 
 function checkExpectation(what: string, e: Expectation, actual: DownloadResult | { versions?: string[]; error?: string }) {
@@ -132,6 +167,7 @@ const independentZips: Record<string, { repo: string; rev: string; dir: string; 
 
 async function runCase(c: ConformanceCase) {
   const values: CaseValues = (await c.setup(ctx)) ?? {};
+  const { runner, proxies, directEnv, proxyEnv } = await placeOf(c);
   const expectations = c.expect?.(values) ?? {};
   const queries = c.queries(values);
   // Lists first: once modproxy has served a version it keeps listing it (even
@@ -141,21 +177,20 @@ async function runCase(c: ConformanceCase) {
     (c.lists ?? []).flatMap((m) =>
       [false, true].map(async (retracted) => {
         const [direct, viaProxy] = await Promise.all([
-          goSlots.run(() => runner.listVersions('direct', m, retracted)),
-          goSlots.run(() => runner.listVersions(proxy.url, m, retracted)),
+          goSlots.run(() => runner.listVersions('direct', m, retracted, directEnv)),
+          goSlots.run(() => runner.listVersions(proxies[0], m, retracted, proxyEnv)),
         ]);
         return { m, retracted, direct, viaProxy };
       }),
     ),
   );
 
-  const proxies = PLAIN_SUBSET.has(c.id) ? [proxy, plainProxy] : [proxy];
   const results = (
     await Promise.all(
       queries.map(async (q) => {
         const [direct, ...viaProxies] = await Promise.all([
-          goSlots.run(() => runner.download('direct', q)),
-          ...proxies.map((p) => goSlots.run(() => runner.download(p.url, q))),
+          goSlots.run(() => runner.download('direct', q, { env: directEnv })),
+          ...proxies.map((p) => goSlots.run(() => runner.download(p, q, { env: proxyEnv }))),
         ]);
         return viaProxies.map((viaProxy) => ({ q, direct, viaProxy }));
       }),
@@ -179,7 +214,7 @@ async function runCase(c: ConformanceCase) {
         const ind = independentZips[q];
         const [modPath, version] = q.split('@');
         const want = await archiveHash(path.join(reposRoot(), ind.repo), modPath, version, ind.rev, ind.dir, ind.files);
-        const served = await fetch(`${proxies[0].url}/${modPath}/@v/${version}.zip`);
+        const served = await fetch(`${proxies[0]}/${modPath}/@v/${version}.zip`);
         expect(served.status, `${q}: modproxy serves the zip`).toBe(200);
         expect(await zipH1(Buffer.from(await served.arrayBuffer())), `${q}: h1 of git archive with the x/mod file rules`).toBe(want);
       }
@@ -188,7 +223,7 @@ async function runCase(c: ConformanceCase) {
     if (direct.Error !== undefined) {
       tally.agreedFailure++;
       expect(viaProxy.Error, `${q}: direct failed with ${JSON.stringify(direct.Error)}, proxy must fail too`).toBeDefined();
-      expect(normalize(viaProxy.Error!), `${q}: proxy error must carry direct mode's text`).toContain(normalize(direct.Error));
+      expect(normalize(viaProxy.Error!), `${q}: proxy error must carry direct mode's text`).toContain(expectedText(q, direct.Error, viaProxy.Error!));
     } else {
       tally.agreedSuccess++;
       expect(viaProxy.Error, `${q}: direct succeeded, proxy failed`).toBeUndefined();
@@ -209,6 +244,7 @@ async function runCase(c: ConformanceCase) {
       expect(viaProxy.versions, what).toEqual(direct.versions);
     }
   }
+  await c.after?.(ctx, values);
 }
 
 describe('conformance with the go command (direct mode vs modproxy)', () => {

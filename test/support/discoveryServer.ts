@@ -29,13 +29,19 @@ export function goImportPage(...entries: string[]): string {
 }
 
 /**
- * `backendPort`: requests without `go-get=1` are forwarded there over plain
- * HTTP (a git smart-HTTP server), so that one HTTPS host serves both.
+ * `backend`: requests without `go-get=1` are forwarded over plain HTTP to this
+ * port (a git smart-HTTP server), or to the port it gives for the request's
+ * path (a git server, a GOPROXY tree), so that one HTTPS host serves all.
  */
-export async function startDiscoveryServer(tls: { key: string; cert: string }, handler: PageHandler, backendPort?: number): Promise<DiscoveryServer> {
+export async function startDiscoveryServer(
+  tls: { key: string; cert: string },
+  handler: PageHandler,
+  backend?: number | ((path: string) => number | undefined),
+): Promise<DiscoveryServer> {
   const requests: DiscoveryRequest[] = [];
   const server = https.createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
     const url = new URL(req.url ?? '/', `https://${req.headers.host ?? 'x'}`);
+    const backendPort = typeof backend === 'function' ? backend(url.pathname) : backend;
     if (backendPort !== undefined && !url.searchParams.has('go-get')) {
       const up = http.request({ host: '127.0.0.1', port: backendPort, method: req.method, path: req.url, headers: req.headers }, (ur) => {
         res.writeHead(ur.statusCode ?? 502, ur.headers);

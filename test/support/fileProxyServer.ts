@@ -16,12 +16,15 @@ export interface FileProxyServer {
   close(): Promise<void>;
 }
 
-export async function startFileProxyServer(root: string): Promise<FileProxyServer> {
+/** `authorize`: an HTTP status (401/403) refusing a request, or undefined to serve it (a private GOPROXY). */
+export async function startFileProxyServer(root: string, opts: { authorize?: (req: http.IncomingMessage) => number | undefined } = {}): Promise<FileProxyServer> {
   const requests: string[] = [];
   const overrides = new Map<string, Buffer>();
   const server = http.createServer((req, res) => {
     const p = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     requests.push(p);
+    const refused = opts.authorize?.(req);
+    if (refused) return void res.writeHead(refused, refused === 401 ? { 'www-authenticate': 'Basic realm="goproxy"' } : {}).end(`${refused}\n`);
     const override = overrides.get(p);
     if (override) return void res.writeHead(200, { 'content-length': override.length }).end(override);
     const file = path.join(root, p);

@@ -17,6 +17,8 @@ export interface GoRunnerOptions {
   insteadOf: Record<string, string>;
   /** The go command to run (default: goTool()); its GOROOT is set explicitly, as an unpacked copy needs. */
   go?: GoTool;
+  /** Further lines of the git config (e.g. http.<url>.extraHeader credentials). */
+  gitConfig?: string[];
 }
 
 export interface DownloadResult {
@@ -41,7 +43,7 @@ export class GoRunner {
     this.gitconfig = path.join(opts.tmp, 'gitconfig');
     const lines: string[] = [];
     for (const [from, to] of Object.entries(opts.insteadOf)) lines.push(`[url "${to}"]`, `\tinsteadOf = ${from}`);
-    lines.push('[protocol]', '\tversion = 2');
+    lines.push('[protocol]', '\tversion = 2', ...(opts.gitConfig ?? []));
     fs.writeFileSync(this.gitconfig, lines.join('\n') + '\n');
   }
 
@@ -88,13 +90,13 @@ export class GoRunner {
   }
 
   /** `go list -m -versions [-retracted] <module>`: the version list, or the error text. */
-  async listVersions(goproxy: string, modPath: string, retracted = false): Promise<{ versions?: string[]; error?: string }> {
+  async listVersions(goproxy: string, modPath: string, retracted = false, env?: Record<string, string>): Promise<{ versions?: string[]; error?: string }> {
     const cache = this.freshCache();
     try {
       const args = ['list', '-m', '-versions'];
       if (retracted) args.push('-retracted');
       args.push(modPath);
-      const { stdout, stderr, code } = await this.run(goproxy, cache, args);
+      const { stdout, stderr, code } = await this.run(goproxy, cache, args, env);
       if (code !== 0) return { error: stderr.trim() };
       const fields = stdout.trim().split(/\s+/);
       return { versions: fields.slice(1) };

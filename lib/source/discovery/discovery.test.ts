@@ -114,7 +114,7 @@ describe('import-path discovery', () => {
   it('conflicting tags: not found, with the go command message', async () => {
     const err = await discovery.repoRootFor('go.example.test/twice/y/z').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NotFoundError);
-    expect((err as Error).message).toBe('unrecognized import path "go.example.test/twice/y/z": parse https://go.example.test/twice/y/z?go-get=1: multiple meta tags match import path "go.example.test/twice/y/z"');
+    expect((err as Error).message).toBe('unrecognized import path "go.example.test/twice/y/z": parse //go.example.test/twice/y/z?go-get=1: multiple meta tags match import path "go.example.test/twice/y/z"');
   });
 
   it('a page without go-import tags in its head: not found', async () => {

@@ -102,7 +102,8 @@ export class ImportPathDiscovery {
     const { res, url, imports } = await this.fetchImports(importPath);
     const m = matchGoImport(imports, importPath);
     if (!m.ok) {
-      throw new NotFoundError(unrecognized(importPath, m.mismatch ? `parse ${res.url}: no go-import meta tags (${m.error})` : `parse ${url.href}: ${m.error}`));
+      // The go command names the scheme-less URL of urlForImportPath here ("//host/path?go-get=1"), the final URL for a mismatch.
+      throw new NotFoundError(unrecognized(importPath, m.mismatch ? `parse ${res.url}: no go-import meta tags (${m.error})` : `parse //${url.host}${url.pathname}${url.search}: ${m.error}`));
     }
     const mmi = m.match;
     if (mmi.prefix !== importPath) {

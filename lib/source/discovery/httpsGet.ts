@@ -6,12 +6,13 @@
 // never follow a redirect to another host.
 //
 // HTTPS_PROXY / https_proxy and NO_PROXY / no_proxy are honoured as the go
-// command honours them (a CONNECT tunnel through an http:// proxy), so that
-// modproxy reaches discovery pages through the same egress as the go command.
-import http from 'node:http';
+// command honours them (lib/net/envProxy.ts: a CONNECT tunnel through an
+// http:// proxy), so that modproxy reaches discovery pages through the same
+// egress as the go command.
 import https from 'node:https';
 import net from 'node:net';
 import type tls from 'node:tls';
+import { proxyFor, tunnel } from '../../net/envProxy.js';
 
 export interface PageResponse {
   /** The final URL (after redirects). */
@@ -40,43 +41,10 @@ export class RedirectError extends Error {}
 
 const MAX_REDIRECTS = 10;
 
-/** The http:// proxy to tunnel through for this host, or undefined (Go's httpproxy rules, simplified to host suffixes). */
-export function proxyFor(host: string, env: NodeJS.ProcessEnv): URL | undefined {
-  const raw = env.HTTPS_PROXY ?? env.https_proxy;
-  if (!raw) return undefined;
-  const noProxy = (env.NO_PROXY ?? env.no_proxy ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
-  const h = host.toLowerCase();
-  for (const np of noProxy) {
-    if (np === '*') return undefined;
-    const bare = np.replace(/^\*?\./, '').replace(/:\d+$/, '');
-    if (h === bare || h.endsWith('.' + bare)) return undefined;
-  }
-  const u = new URL(raw.includes('://') ? raw : `http://${raw}`);
-  if (u.protocol !== 'http:') throw new Error(`HTTPS_PROXY scheme ${u.protocol} is not supported (only http://)`);
-  return u;
-}
-
-function tunnel(proxy: URL, host: string, port: number, signal: AbortSignal): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { host: `${host}:${port}` };
-    if (proxy.username) headers['proxy-authorization'] = `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}`;
-    const req = http.request({ host: proxy.hostname, port: proxy.port || 80, method: 'CONNECT', path: `${host}:${port}`, headers, signal });
-    req.on('connect', (res, socket) => {
-      if (res.statusCode === 200) resolve(socket);
-      else {
-        socket.destroy();
-        reject(new Error(`proxy CONNECT ${host}:${port}: ${res.statusCode} ${res.statusMessage ?? ''}`.trim()));
-      }
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 function getOnce(url: URL, headers: Record<string, string>, opts: HttpsGetOptions, signal: AbortSignal): Promise<Omit<PageResponse, 'authenticated'> & { location?: string }> {
   return new Promise((resolve, reject) => {
     const port = Number(url.port || 443);
-    const proxy = proxyFor(url.hostname, opts.env ?? process.env);
+    const proxy = proxyFor(url, opts.env ?? process.env);
     const start = (socket?: net.Socket) => {
       const req = https.request(
         {

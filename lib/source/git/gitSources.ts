@@ -14,7 +14,9 @@ import type { Config, GitHubHostConfig, PrivateModuleConfig } from '../../config
 import { CodeRepo } from './codeRepo.js';
 import { RemoteGitRepo } from './gitRepo.js';
 import { GitModuleSource } from './gitSource.js';
-import type { ImportPathDiscovery } from '../discovery/discovery.js';
+import type { DiscoveredRoot, ImportPathDiscovery } from '../discovery/discovery.js';
+import type { ModRootSources } from '../discovery/modRoots.js';
+import type { ModuleSource } from '../moduleSource.js';
 import type { HostCredentials } from './hostCredentials.js';
 import { locateDiscovered, locateRepository, locateStatic, type CredentialProvider, type RepoLocation } from './locate.js';
 import { GitObjectStore } from './objectStore.js';
@@ -44,6 +46,8 @@ export class GitSources {
     private readonly discovery?: ImportPathDiscovery,
     /** Basic/bearer credentials per host (gitHosts[]), used where no GitHub App applies. */
     private readonly hostCredentials?: HostCredentials,
+    /** Serves paths whose discovered root is a module proxy (go-import "mod"); without it they are not found. */
+    private readonly modRoots?: ModRootSources,
   ) {
     this.hosts = new Map(config.gitHub.map((h) => [h.host, h]));
     this.workDir = config.resolve.gitWorkDir ?? path.join(os.tmpdir(), 'modproxy-git');
@@ -52,13 +56,23 @@ export class GitSources {
   }
 
   async locate(modPath: string, rule: PrivateModuleConfig): Promise<RepoLocation> {
-    if (!this.discovery) return locateRepository(modPath, rule, this.hosts);
-    return locateStatic(modPath, rule, this.hosts) ?? locateDiscovered(modPath, rule, await this.discovery.repoRootFor(modPath));
+    const found = await this.find(modPath, rule);
+    return 'vcs' in found ? locateDiscovered(modPath, rule, found) : found;
   }
 
-  /** A fresh per-request source for a module (its ref table is read once, lazily). */
-  async open(modPath: string, rule: PrivateModuleConfig): Promise<GitModuleSource> {
-    const loc = await this.locate(modPath, rule);
+  /** The repository location, or a discovered module-proxy root when mod roots are served. */
+  private async find(modPath: string, rule: PrivateModuleConfig): Promise<RepoLocation | DiscoveredRoot> {
+    if (!this.discovery) return locateRepository(modPath, rule, this.hosts);
+    const loc = locateStatic(modPath, rule, this.hosts);
+    if (loc) return loc;
+    const d = await this.discovery.repoRootFor(modPath);
+    return d.vcs === 'mod' && this.modRoots ? d : locateDiscovered(modPath, rule, d);
+  }
+
+  /** A fresh per-request source for a module (its ref table is read once, lazily); a module proxy's for a mod root. */
+  async open(modPath: string, rule: PrivateModuleConfig): Promise<ModuleSource> {
+    const loc = await this.find(modPath, rule);
+    if ('vcs' in loc) return this.modRoots!.open(modPath, loc);
     const store = this.storeFor(loc);
     const refs = this.refListings.source(loc.fetchUrl, () => store.listRemoteRefs());
     return new GitModuleSource(new CodeRepo(new RemoteGitRepo(store, loc.originUrl, refs), loc.codeRoot, modPath), this.maxBuildMemory);

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { UpstreamError } from '../../errors.js';
 import { createGitHttpClient } from './httpClient.js';
@@ -186,5 +188,37 @@ describe('git HTTP client', () => {
     });
     const res = await client.request(REFS);
     expect([res.statusCode, calls]).toEqual([500, 1]);
+  });
+  it('sends credentials after a redirect only to the same origin (a git host moving a repository elsewhere gets none)', async () => {
+    const seen: Array<{ port: number; auth?: string }> = [];
+    const listen = async (handler: (port: number, req: http.IncomingMessage, res: http.ServerResponse) => void) => {
+      const server = http.createServer((req, res) => handler((server.address() as AddressInfo).port, req, res));
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      return server;
+    };
+    const other = await listen((port, req, res) => {
+      seen.push({ port, auth: req.headers.authorization });
+      res.end('refs');
+    });
+    const otherPort = (other.address() as AddressInfo).port;
+    const host = await listen((port, req, res) => {
+      seen.push({ port, auth: req.headers.authorization });
+      const target = req.url!.startsWith('/moved') ? `http://127.0.0.1:${otherPort}/r/info/refs` : '/moved/r/info/refs';
+      res.writeHead(302, { location: target }).end();
+    });
+    const hostPort = (host.address() as AddressInfo).port;
+    try {
+      const res = await createGitHttpClient().request({ url: `http://127.0.0.1:${hostPort}/r/info/refs`, method: 'GET', headers: { authorization: 'Bearer s3cret' } });
+      await drain(res.body);
+      expect(seen).toEqual([
+        { port: hostPort, auth: 'Bearer s3cret' },
+        { port: hostPort, auth: 'Bearer s3cret' },
+        { port: otherPort, auth: undefined },
+      ]);
+    } finally {
+      host.closeAllConnections();
+      other.closeAllConnections();
+      await Promise.all([host, other].map((s) => new Promise((r) => s.close(r))));
+    }
   });
 });

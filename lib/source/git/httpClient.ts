@@ -12,6 +12,7 @@
 // `maxResponseBytes` (resolve.gitMaxPackBytes: 502), whatever the server does.
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 import { UpstreamError } from '../../errors.js';
+import type { FetchLike } from '../../net/proxyFetch.js';
 
 export interface GitHttpClientOptions {
   /** Abort a request when no bytes arrive for this long. */
@@ -24,8 +25,8 @@ export interface GitHttpClientOptions {
   attempts?: number;
   /** Base of the exponential backoff between attempts (each wait is jittered). */
   retryDelayMs?: number;
-  /** Injected fetch, for tests. */
-  fetch?: typeof fetch;
+  /** The fetch to use (app: lib/net/proxyFetch.ts, which honours HTTPS_PROXY; tests: a stand-in). */
+  fetch?: FetchLike;
   /** Injected randomness for the jitter, for tests. */
   random?: () => number;
   /** Called for each request with method and URL (never headers: they may hold tokens). */

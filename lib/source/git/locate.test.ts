@@ -68,8 +68,8 @@ describe('static rules before discovery, and discovered roots', () => {
       host: 'git.example.com',
     });
     expect(() => locateDiscovered('go.example.com/m', rule, { root: 'go.example.com/m', vcs: 'mod', repoUrl: 'https://p.example.com' })).toThrow(NotFoundError);
-    expect(() => locateDiscovered('go.example.com/m', rule, { root: 'go.example.com/m', vcs: 'mod', repoUrl: 'https://p.example.com' })).toThrow('no checksum database');
-    expect(() => locateDiscovered('go.example.com/h', rule, { root: 'go.example.com/h', vcs: 'hg', repoUrl: 'https://h.example.com' })).toThrow('reads only git repositories');
+    expect(() => locateDiscovered('go.example.com/m', rule, { root: 'go.example.com/m', vcs: 'mod', repoUrl: 'https://p.example.com' })).toThrow('does not read module proxies found by discovery');
+    expect(() => locateDiscovered('go.example.com/h', rule, { root: 'go.example.com/h', vcs: 'hg', repoUrl: 'https://h.example.com' })).toThrow("GOVCS disallows using hg for private go.example.com/h; see 'go help vcs'");
     expect(() => locateDiscovered('go.example.com/s', rule, { root: 'go.example.com/s', vcs: 'git', repoUrl: 'ssh://git@h.example.com/s' })).toThrow('smart HTTP only');
   });
 });

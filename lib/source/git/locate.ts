@@ -93,14 +93,15 @@ export function locateStatic(modPath: string, rule: PrivateModuleConfig, hosts: 
   return undefined;
 }
 
-/** A location from discovery's answer; other VCS and mod roots are refused (not found, so the client may go elsewhere). */
+/** A location from discovery's answer; other VCS and (where not served by lib/source/discovery/modRoots.ts) mod roots are refused (not found, so the client may go elsewhere). */
 export function locateDiscovered(modPath: string, rule: PrivateModuleConfig, d: DiscoveredRoot): RepoLocation {
   if (d.vcs === 'mod') {
     throw new NotFoundError(
-      `module ${modPath}: ${d.root} is served by the module proxy ${d.repoUrl} (go-import "mod"); modproxy does not read module proxies found by discovery: no checksum database could verify them`,
+      `module ${modPath}: ${d.root} is served by the module proxy ${d.repoUrl} (go-import "mod"); this modproxy does not read module proxies found by discovery`,
     );
   }
-  if (d.vcs !== 'git') throw new NotFoundError(`module ${modPath}: ${d.root} is a ${d.vcs} repository; modproxy reads only git repositories`);
+  // modproxy reads git only: it refuses other systems as the go command does under GOVCS=*:git (cmd/go/internal/vcs checkGOVCS).
+  if (d.vcs !== 'git') throw new NotFoundError(`unrecognized import path "${modPath}": GOVCS disallows using ${d.vcs} for private ${d.root}; see 'go help vcs' (modproxy reads git repositories only)`);
   let url: URL;
   try {
     url = new URL(d.repoUrl);

@@ -26,13 +26,16 @@ import { isPseudoVersion } from '../../gomod/pseudo.js';
 import * as semver from '../../gomod/semver.js';
 import type { ModuleSource, ResolvedVersion, SourcePin } from '../moduleSource.js';
 import type { ModuleVerifier } from './verifier.js';
+import type { FetchLike } from '../../net/proxyFetch.js';
 
 export interface ParentProxyOptions {
   /** The parent's base URL (http or https), e.g. https://proxy.golang.org. */
   url: string;
   verifier: ModuleVerifier;
-  /** The Authorization header value for the parent's origin, if any (loaded lazily). */
-  authorization?: () => Promise<string | undefined>;
+  /** The Authorization header value for a request to this URL on the parent's origin, if any (loaded lazily). */
+  authorization?: (url: URL) => Promise<string | undefined>;
+  /** What the parent is called in messages (default "parent proxy"). */
+  name?: string;
   /** Total deadline of a list/.info/.mod request (default 30 s). */
   timeoutMs?: number;
   /** Total deadline of a .zip download (default 10 min). */
@@ -45,6 +48,8 @@ export interface ParentProxyOptions {
   maxRedirects?: number;
   /** Called with the size of each response body chunk received (metrics: bytes fetched from the parent). */
   onBytes?: (bytes: number) => void;
+  /** The fetch to use (default: global fetch; lib/net/proxyFetch.ts honours HTTPS_PROXY). */
+  fetch?: FetchLike;
 }
 
 export interface BodyLimits {
@@ -84,12 +89,13 @@ export interface ProxyFiles {
 
 /** The parent of all public modules: opens one source per module path. */
 export class ParentProxy implements ProxyFiles {
-  readonly name = 'parent proxy';
+  readonly name: string;
   private readonly base: URL;
   private readonly limits: BodyLimits;
   readonly tmpDir: string;
 
   constructor(readonly opts: ParentProxyOptions) {
+    this.name = opts.name ?? 'parent proxy';
     this.base = new URL(opts.url.replace(/\/+$/, '') + '/');
     if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') throw new Error(`parentProxy.url must be http or https: ${opts.url}`);
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -120,30 +126,30 @@ export class ParentProxy implements ProxyFiles {
     let sameOrigin = true;
     let auth: string | undefined;
     try {
-      auth = this.opts.authorization ? await this.opts.authorization() : undefined;
+      auth = this.opts.authorization ? await this.opts.authorization(url) : undefined;
     } catch (err) {
       // A missing secret is our fault, not the module's: never "not found".
-      throw new UpstreamError(`parent proxy: ${what}: credentials unavailable: ${(err as Error).message}`, 503, { cause: err });
+      throw new UpstreamError(`${this.name}: ${what}: credentials unavailable: ${(err as Error).message}`, 503, { cause: err });
     }
     for (let hop = 0; ; hop++) {
       const headers: Record<string, string> = { 'user-agent': 'modproxy' };
       if (auth !== undefined && sameOrigin && url.origin === this.base.origin) headers.authorization = auth;
       let res: Response;
       try {
-        res = await fetch(url, { headers, redirect: 'manual', signal });
+        res = await (this.opts.fetch ?? fetch)(url, { headers, redirect: 'manual', signal });
       } catch (err) {
         throw this.networkError(what, err, signal);
       }
       if (res.status >= 300 && res.status < 400 && res.headers.has('location')) {
         await res.body?.cancel().catch(() => {});
-        if (hop >= (this.opts.maxRedirects ?? 10)) throw new UpstreamError(`parent proxy: ${what}: too many redirects`);
+        if (hop >= (this.opts.maxRedirects ?? 10)) throw new UpstreamError(`${this.name}: ${what}: too many redirects`);
         let next: URL;
         try {
           next = new URL(res.headers.get('location')!, url);
         } catch {
-          throw new UpstreamError(`parent proxy: ${what}: redirect to an invalid URL`);
+          throw new UpstreamError(`${this.name}: ${what}: redirect to an invalid URL`);
         }
-        if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new UpstreamError(`parent proxy: ${what}: redirect to a ${next.protocol.replace(/:$/, '')} URL refused`);
+        if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new UpstreamError(`${this.name}: ${what}: redirect to a ${next.protocol.replace(/:$/, '')} URL refused`);
         if (next.origin !== this.base.origin) sameOrigin = false;
         url = next;
         continue;
@@ -155,14 +161,14 @@ export class ParentProxy implements ProxyFiles {
         throw new NotFoundError(line || `${what}: not found`, res.status === 410);
       }
       const status = res.status === 503 ? 503 : res.status === 504 ? 504 : 502;
-      throw new UpstreamError(`parent proxy: ${what}: HTTP ${res.status}${line ? ': ' + line : ''}`, status);
+      throw new UpstreamError(`${this.name}: ${what}: HTTP ${res.status}${line ? ': ' + line : ''}`, status);
     }
   }
 
   private networkError(what: string, err: unknown, signal: AbortSignal): UpstreamError {
-    if (signal.aborted) return new UpstreamError(`parent proxy: ${what}: timed out`, 504, { cause: err });
+    if (signal.aborted) return new UpstreamError(`${this.name}: ${what}: timed out`, 504, { cause: err });
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    return new UpstreamError(`parent proxy: ${what}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, 502, { cause: err });
+    return new UpstreamError(`${this.name}: ${what}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, 502, { cause: err });
   }
 
   /** Reads a body up to `limit` bytes (truncating when `truncate`, refusing otherwise). */
@@ -170,7 +176,7 @@ export class ParentProxy implements ProxyFiles {
     const declared = Number(res.headers.get('content-length') ?? NaN);
     if (!truncate && declared > limit) {
       await res.body?.cancel().catch(() => {});
-      throw new UpstreamError(`parent proxy: ${what}: response too large (${declared} bytes; limit is ${limit})`);
+      throw new UpstreamError(`${this.name}: ${what}: response too large (${declared} bytes; limit is ${limit})`);
     }
     const chunks: Uint8Array[] = [];
     let n = 0;
@@ -187,7 +193,7 @@ export class ParentProxy implements ProxyFiles {
             chunks.push(value.subarray(0, value.length - (n - limit)));
             break;
           }
-          throw new UpstreamError(`parent proxy: ${what}: response too large (limit is ${limit} bytes)`);
+          throw new UpstreamError(`${this.name}: ${what}: response too large (limit is ${limit} bytes)`);
         }
         chunks.push(value);
       }
@@ -212,17 +218,18 @@ export class ParentProxy implements ProxyFiles {
     const declared = Number(res.headers.get('content-length') ?? NaN);
     if (declared > limit) {
       await res.body?.cancel().catch(() => {});
-      throw new UpstreamError(`parent proxy: ${what}: zip too large (${declared} bytes; limit is ${limit})`);
+      throw new UpstreamError(`${this.name}: ${what}: zip too large (${declared} bytes; limit is ${limit})`);
     }
-    if (!res.body) throw new UpstreamError(`parent proxy: ${what}: empty response`);
+    if (!res.body) throw new UpstreamError(`${this.name}: ${what}: empty response`);
     let n = 0;
     const body = res.body;
     const onBytes = this.opts.onBytes;
+    const name = this.name;
     async function* capped() {
       for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
         onBytes?.(chunk.length);
         n += chunk.length;
-        if (n > limit) throw new UpstreamError(`parent proxy: ${what}: zip too large (limit is ${limit} bytes)`);
+        if (n > limit) throw new UpstreamError(`${name}: ${what}: zip too large (limit is ${limit} bytes)`);
         yield chunk;
       }
     }
@@ -405,13 +412,7 @@ export class ParentProxySource implements ModuleSource {
     this.zipAhead = undefined;
     try {
       await fetched;
-      let checked;
-      try {
-        checked = await checkModuleZipFile(file, this.modPath, version);
-      } catch (err) {
-        if (err instanceof ZipCheckError) throw new UpstreamError(`${this.parent.name}: ${what}: invalid module zip: ${sanitizeLine(err.message)}`);
-        throw err;
-      }
+      const checked = await this.checkZip(file, version, what);
       if (checked.h1 !== pin.zipH1) {
         throw new UpstreamError(`${this.parent.name}: ${what}: checksum mismatch: downloaded ${checked.h1}, verified ${pin.zipH1}`);
       }
@@ -419,6 +420,29 @@ export class ParentProxySource implements ModuleSource {
       return { h1: checked.h1, files: checked.files };
     } finally {
       await fs.promises.rm(file, { force: true });
+    }
+  }
+
+  /** The h1 of the version's zip, downloaded and checked (for sources whose zip hash nothing else vouches for). */
+  async checkedZipH1(version: string): Promise<string> {
+    const what = this.what(`@v/${version}.zip`);
+    await fs.promises.mkdir(this.parent.tmpDir, { recursive: true });
+    const file = path.join(this.parent.tmpDir, `${crypto.randomUUID()}.zip`);
+    try {
+      await this.parent.getFile(`${this.escaped}/@v/${escapeVersion(version)}.zip`, what, file);
+      return (await this.checkZip(file, version, what)).h1;
+    } finally {
+      await fs.promises.rm(file, { force: true });
+    }
+  }
+
+  /** Checks a downloaded zip as a module zip of this version (a refusal is an upstream fault). */
+  private async checkZip(file: string, version: string, what: string): Promise<{ h1: string; files: number }> {
+    try {
+      return await checkModuleZipFile(file, this.modPath, version);
+    } catch (err) {
+      if (err instanceof ZipCheckError) throw new UpstreamError(`${this.parent.name}: ${what}: invalid module zip: ${sanitizeLine(err.message)}`);
+      throw err;
     }
   }
 }

@@ -1,0 +1,68 @@
+// Modules whose discovered root is a module proxy (go-import "mod"): the go
+// command then fetches the module from the GOPROXY at the root's URL (cmd/go
+// modfetch lookupDirect → newProxyRepo), and so does modproxy, with the
+// parent-proxy source. These paths are private (they matched privateModules),
+// so no checksum database is asked (FirstUseVerifier); the zip checks of the
+// parent-proxy source still apply. Credentials come from gitHosts[] for the
+// proxy's URL (host and path prefix), as on discovery pages.
+import { NotFoundError } from '../../errors.js';
+import type { HostCredentials } from '../git/hostCredentials.js';
+import type { FetchLike } from '../../net/proxyFetch.js';
+import type { ModuleSource } from '../moduleSource.js';
+import { ParentProxy } from '../proxy/parentProxy.js';
+import { FirstUseVerifier } from '../proxy/verifier.js';
+import type { DiscoveredRoot } from './discovery.js';
+
+export interface ModRootOptions {
+  credentials?: HostCredentials;
+  /** Where zips are spooled for checking. */
+  tmpDir?: string;
+  timeoutMs?: number;
+  zipTimeoutMs?: number;
+  /** The fetch to use (lib/net/proxyFetch.ts: honours HTTPS_PROXY). */
+  fetch?: FetchLike;
+  /** Proxies kept (one per root and URL; the oldest go first). */
+  maxProxies?: number;
+}
+
+export class ModRootSources {
+  private readonly proxies = new Map<string, ParentProxy>();
+
+  constructor(private readonly opts: ModRootOptions = {}) {}
+
+  /** The source of `modPath` at the module proxy `root` names; not found when its URL is not http(s). */
+  open(modPath: string, root: DiscoveredRoot): ModuleSource {
+    return this.proxyFor(modPath, root).open(modPath);
+  }
+
+  private proxyFor(modPath: string, root: DiscoveredRoot): ParentProxy {
+    const key = `${root.root} ${root.repoUrl}`;
+    const hit = this.proxies.get(key);
+    if (hit) return hit;
+    let url: URL;
+    try {
+      url = new URL(root.repoUrl);
+    } catch {
+      throw new NotFoundError(`module ${modPath}: invalid repo root "${root.repoUrl}"`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new NotFoundError(`module ${modPath}: ${root.root} is served by the module proxy ${root.repoUrl}, which is not an http(s) URL`);
+    }
+    const creds = this.opts.credentials;
+    let proxy: ParentProxy | undefined;
+    const verifier = new FirstUseVerifier((path, version) => proxy!.open(path).checkedZipH1(version));
+    proxy = new ParentProxy({
+      url: root.repoUrl,
+      verifier,
+      name: `module proxy ${root.repoUrl} (go-import "mod" for ${root.root})`,
+      authorization: creds ? async (u) => (await creds.headersFor(u))?.authorization : undefined,
+      timeoutMs: this.opts.timeoutMs,
+      zipTimeoutMs: this.opts.zipTimeoutMs,
+      tmpDir: this.opts.tmpDir,
+      fetch: this.opts.fetch,
+    });
+    this.proxies.set(key, proxy);
+    while (this.proxies.size > (this.opts.maxProxies ?? 100)) this.proxies.delete(this.proxies.keys().next().value!);
+    return proxy;
+  }
+}
