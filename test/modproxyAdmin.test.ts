@@ -1,19 +1,21 @@
-// modproxy-admin ls and verify on fs storage: verify re-reads every body and
-// catches one altered behind the proxy's back.
+// modproxy-admin ls and verify, run as the real command (its own process, with
+// the server's MODPROXY_CONFIG) on both storage backends (disk and the GCS
+// double), against what a real modproxy process committed: verify re-reads
+// every body and catches one altered behind the proxy's back.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runAdmin } from '../lib/cli/modproxyAdmin.js';
-import { FsStorage } from '../lib/storage/fsStorage.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readZipRecord } from '../lib/records/manifest.js';
+import { runAdminProcess } from './support/adminProcess.js';
 import { startGitHttpServer, type GitHttpServer } from './support/gitHttpServer.js';
-import { startProxy, testConfig, type ProxyFixture } from './support/proxyFixture.js';
+import { startProxyProcess, type ProxyProcess } from './support/proxyProcess.js';
+import { replicaConfig, storageUnderTest, type Backend, type StorageUnderTest } from './support/replicas.js';
 import { RepoBuilder } from './support/repoBuilder.js';
 
 const MODULE = 'github.com/adm/m';
 let tmp: string;
 let git: GitHttpServer;
-let proxy: ProxyFixture;
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modproxy-admin-'));
@@ -26,47 +28,56 @@ beforeAll(async () => {
   await repo.commit('2020-02-01T00:00:00Z');
   await repo.tag('v1.1.0');
   await repo.publish();
-  proxy = await startProxy(testConfig(path.join(tmp, 'proxy'), { 'github.com': git.url }, ['github.com/adm']));
-  for (const v of ['v1.0.0', 'v1.1.0']) {
-    const r = await fetch(`${proxy.url}/${MODULE}/@v/${v}.zip`);
-    expect(r.status).toBe(200);
-    await r.arrayBuffer();
-  }
-  await proxy.app.service.idle();
 });
 
 afterAll(async () => {
-  await proxy?.close();
   await git?.close();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-async function admin(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runAdmin(args, new FsStorage(path.join(tmp, 'proxy', 'storage')), { out: (l) => out.push(l), err: (l) => err.push(l), tmpDir: tmp });
-  return { code, out, err };
-}
+describe.each<Backend>(['fs', 'gcs'])('on %s storage', (backend) => {
+  let sut: StorageUnderTest;
+  let config: string;
+  const admin = (...args: string[]) => runAdminProcess(config, args, { ...sut.env, TMPDIR: tmp });
 
-it('lists committed versions', async () => {
-  expect(await admin('ls')).toEqual({ code: 0, out: [`${MODULE} v1.0.0`, `${MODULE} v1.1.0`], err: [] });
-  expect((await admin('ls', 'github.com/other')).out).toEqual([]);
-  expect((await admin('nonsense')).code).toBe(2);
-});
+  beforeAll(async () => {
+    sut = await storageUnderTest(backend, path.join(tmp, backend));
+    config = replicaConfig(sut, path.join(tmp, backend, 'git'), git.url, ['github.com/adm']);
+    const proxy: ProxyProcess = await startProxyProcess(config, sut.env);
+    try {
+      for (const v of ['v1.0.0', 'v1.1.0']) {
+        const r = await fetch(`${proxy.url}/${MODULE}/@v/${v}.zip`);
+        expect(r.status, proxy.output()).toBe(200);
+        await r.arrayBuffer();
+      }
+    } finally {
+      // Stopped before the admin command runs: nothing but the command touches storage from here on.
+      await proxy.stop();
+    }
+  }, 60_000);
 
-it('verifies every body against its record, and fails on one altered behind its back', async () => {
-  const ok = await admin('verify');
-  expect(ok.code).toBe(0);
-  expect(ok.out).toEqual(['verified 2 versions: all bodies match their records']);
-  const record = JSON.parse(fs.readFileSync(path.join(tmp, 'proxy', 'storage', 'versions', 'github.com', 'adm', 'm', '@v', 'v1.1.0', 'zip.json'), 'utf8')) as { zip: { blob: string } };
-  const blob = path.join(tmp, 'proxy', 'storage', ...record.zip.blob.split('/'));
-  const bytes = fs.readFileSync(blob);
-  bytes[bytes.length - 30] ^= 0xff; // a flipped byte in the zip's end record
-  fs.chmodSync(blob, 0o644);
-  fs.writeFileSync(blob, bytes);
-  const bad = await admin('verify');
-  expect(bad.code).toBe(1);
-  expect(bad.err.length).toBeGreaterThan(0);
-  expect(bad.err.every((l) => l.startsWith(`MISMATCH ${MODULE}@v1.1.0: zip`))).toBe(true);
-  expect(bad.err.some((l) => l.includes('sha256'))).toBe(true);
+  afterAll(async () => {
+    await sut?.close();
+  });
+
+  it('ls lists committed versions', { timeout: 60_000 }, async () => {
+    expect(await admin('ls')).toEqual({ code: 0, out: [`${MODULE} v1.0.0`, `${MODULE} v1.1.0`], err: [] });
+    expect(await admin('ls', 'github.com/other')).toEqual({ code: 0, out: [], err: [] });
+    expect((await admin('nonsense')).code).toBe(2);
+  });
+
+  it('verify checks every body against its record, and fails on one altered behind its back', { timeout: 60_000 }, async () => {
+    expect(await admin('verify')).toEqual({ code: 0, out: ['verified 2 versions: all bodies match their records'], err: [] });
+    const record = await readZipRecord(sut.storage, MODULE, 'v1.1.0');
+    if (!record || 'error' in record.zip) throw new Error('no zip record for v1.1.0');
+    const bytes = Buffer.from((await sut.storage.read(record.zip.blob))!);
+    bytes[bytes.length - 30] ^= 0xff; // a flipped byte in the zip's end record
+    await sut.overwrite(record.zip.blob, bytes);
+    const bad = await admin('verify');
+    expect(bad.code).toBe(1);
+    expect(bad.out).toEqual([expect.stringMatching(/^verified 2 versions: \d+ problems$/)]);
+    expect(bad.err.length).toBeGreaterThan(0);
+    expect(bad.err.every((l) => l.startsWith(`MISMATCH ${MODULE}@v1.1.0: zip`)), bad.err.join('\n')).toBe(true);
+    expect(bad.err.some((l) => l.includes(`zip sha256 differs from the record's ${record.zip.sha256}`)), bad.err.join('\n')).toBe(true);
+  });
 });

@@ -10,7 +10,7 @@ import { GcsStorage } from '../../lib/storage/gcsStorage.js';
 import type { ObjectStorage } from '../../lib/storage/storage.js';
 import { parseRecordKey, VERSIONS_ROOT } from '../../lib/records/layout.js';
 import type { Manifest, ZipRecord } from '../../lib/records/manifest.js';
-import { startGcsDouble, type GcsDouble } from './gcsDouble.js';
+import { crc32cBase64, startGcsDouble, type GcsDouble } from './gcsDouble.js';
 import { zipH1 } from './zipHash.js';
 
 export { zipH1 };
@@ -47,6 +47,13 @@ export interface StorageUnderTest {
   /** A client on the same storage, for assertions. */
   storage: ObjectStorage;
   gcs?: GcsDouble;
+  /**
+   * Replaces the bytes of an existing object behind the proxy's back (an
+   * operator's overwrite, a restore from the wrong backup): on disk the file
+   * is rewritten in place; on GCS the object gets a new generation with the
+   * new bytes and matching hashes, as any upload would leave it.
+   */
+  overwrite(key: string, data: Uint8Array): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -66,12 +73,21 @@ export async function storageUnderTest(backend: Backend, dir: string, sa?: TestS
       configYaml: `storage:\n  gcs:\n    bucket: ${liveGcsBucket}\n    prefix: "${prefix}"\n`,
       env: {},
       storage: new GcsStorage({ bucket: liveGcsBucket, prefix }),
+      overwrite: async (key, data) => {
+        await new Storage().bucket(liveGcsBucket).file(prefix + key).save(Buffer.from(data), { resumable: false });
+      },
       close: async () => {},
     };
   }
   if (backend === 'fs') {
     const d = path.join(dir, 'storage');
-    return { backend, configYaml: `storage:\n  fs:\n    dir: "${d}"\n`, env: {}, storage: new FsStorage(d), close: async () => {} };
+    const overwrite = async (key: string, data: Uint8Array) => {
+      const file = path.join(d, ...key.split('/'));
+      if (!fs.existsSync(file)) throw new Error(`no object ${key}`);
+      fs.chmodSync(file, 0o644); // bodies are written read-only
+      fs.writeFileSync(file, data);
+    };
+    return { backend, configYaml: `storage:\n  fs:\n    dir: "${d}"\n`, env: {}, storage: new FsStorage(d), overwrite, close: async () => {} };
   }
   const account = sa ?? testServiceAccount(dir);
   const gcs = await startGcsDouble({ signers: { [account.email]: account.publicKey } });
@@ -85,6 +101,22 @@ export async function storageUnderTest(backend: Backend, dir: string, sa?: TestS
     env: { GOOGLE_APPLICATION_CREDENTIALS: account.keyFile, GOOGLE_CLOUD_PROJECT: 'test-project' },
     storage: new GcsStorage({ bucket, storage: client }),
     gcs,
+    overwrite: async (key, data) => {
+      const objects = gcs.objects(bucket);
+      const o = objects.get(key);
+      if (!o) throw new Error(`no object ${key}`);
+      const bytes = Buffer.from(data);
+      objects.set(key, {
+        ...o,
+        data: bytes,
+        generation: String(Math.max(Number(o.generation) + 1, Date.now() * 1000)),
+        metageneration: '1',
+        timeCreated: new Date().toISOString(),
+        updated: new Date().toISOString(),
+        md5Hash: crypto.createHash('md5').update(bytes).digest('base64'),
+        crc32c: crc32cBase64(bytes),
+      });
+    },
     close: () => gcs.close(),
   };
 }
