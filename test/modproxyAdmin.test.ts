@@ -70,14 +70,15 @@ describe.each<Backend>(['fs', 'gcs'])('on %s storage', (backend) => {
     expect(await admin('verify')).toEqual({ code: 0, out: ['verified 2 versions: all bodies match their records'], err: [] });
     const record = await readZipRecord(sut.storage, MODULE, 'v1.1.0');
     if (!record || 'error' in record.zip) throw new Error('no zip record for v1.1.0');
-    const bytes = Buffer.from((await sut.storage.read(record.zip.blob))!);
+    const zip = record.zip;
+    const bytes = Buffer.from((await sut.storage.read(zip.blob))!);
     bytes[bytes.length - 30] ^= 0xff; // a flipped byte in the zip's end record
-    await sut.overwrite(record.zip.blob, bytes);
+    await sut.overwrite(zip.blob, bytes);
     const bad = await admin('verify');
     expect(bad.code).toBe(1);
     expect(bad.out).toEqual([expect.stringMatching(/^verified 2 versions: \d+ problems$/)]);
     expect(bad.err.length).toBeGreaterThan(0);
     expect(bad.err.every((l) => l.startsWith(`MISMATCH ${MODULE}@v1.1.0: zip`)), bad.err.join('\n')).toBe(true);
-    expect(bad.err.some((l) => l.includes(`zip sha256 differs from the record's ${record.zip.sha256}`)), bad.err.join('\n')).toBe(true);
+    expect(bad.err.some((l) => l.includes(`zip sha256 differs from the record's ${zip.sha256}`)), bad.err.join('\n')).toBe(true);
   });
 });
