@@ -33,10 +33,13 @@ beforeAll(async () => {
   gcs.createBucket(BUCKET);
   const storage = `storage:\n  gcs:\n    bucket: ${BUCKET}\n    apiEndpoint: "${gcs.url}"\n    anonymous: true\n    requestBudgetSeconds: 2\n`;
   const config = testConfig(path.join(tmp, 'proxy'), { 'github.com': git.url }, ['github.com/budget']).replace(/^storage:\n {2}fs:\n.*\n/, storage);
+  // The version is committed while storage is healthy, by a replica that then goes away: the one under
+  // test holds nothing in memory (the committing replica keeps the records it wrote).
+  const committer = await startProxy(config, { tmpDir: path.join(tmp, 'spool-committer') });
+  expect((await fetch(`${committer.url}/${MODULE}/@v/v1.0.0.info`)).status).toBe(200);
+  await committer.app.service.idle();
+  await committer.close();
   proxy = await startProxy(config, { tmpDir: path.join(tmp, 'spool') });
-  // The version is committed while storage is healthy.
-  expect((await fetch(`${proxy.url}/${MODULE}/@v/v1.0.0.info`)).status).toBe(200);
-  await proxy.app.service.idle();
 });
 
 afterEach(() => gcs.setFaults(undefined));
