@@ -128,6 +128,22 @@ function prepare(reply: Reply, a: Artifact): PreparedHeaders {
 }
 
 /**
+ * Writes the whole answer of an artifact held in memory, at once (a HEAD gets
+ * its headers); returns the body size written.
+ */
+export function sendBytesNow(req: IncomingMessage, res: ServerResponse, reply: Reply): number {
+  const a = reply.artifact!;
+  const p = prepare(reply, a);
+  res.writeHead(reply.status, p.full);
+  if (req.method === 'HEAD') {
+    res.end();
+    return 0;
+  }
+  res.end(a.bytes);
+  return a.size;
+}
+
+/**
  * Writes a reply; returns the body size. Artifacts carry their digest as
  * ETag, answer a matching If-None-Match with 304, support a single range, and
  * are written in one piece when in memory.
@@ -154,11 +170,7 @@ export async function sendReply(req: IncomingMessage, res: ServerResponse, reply
         res.end();
         return 0;
       }
-      if (a.bytes) {
-        res.writeHead(reply.status, p.full);
-        res.end(a.bytes);
-        return a.size;
-      }
+      if (a.bytes) return sendBytesNow(req, res, reply);
       // Opened before the headers go out, so that a storage fault is still answered with a status.
       const stream = await a.open();
       res.writeHead(reply.status, p.full);
