@@ -22,9 +22,9 @@ import { checkModuleZipFile } from '../archive/zipReader.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { hashGoMod } from '../gomod/dirhash.js';
-import { parseRecordKey, VERSIONS_ROOT } from '../records/layout.js';
 import { readManifest, readManifestMod, readZipRecord, sha256Hex } from '../records/manifest.js';
 import type { ObjectStorage } from '../storage/storage.js';
+import { committedVersions } from './admin/committed.js';
 import { runPrefetch } from './admin/prefetch.js';
 import { runExport, runImport } from './admin/transfer.js';
 import { isDeletable } from '../storage/deletableStorage.js';
@@ -36,14 +36,6 @@ export interface AdminIo {
   tmpDir?: string;
 }
 
-async function committed(storage: ObjectStorage, prefix: string): Promise<Array<{ path: string; version: string }>> {
-  const out: Array<{ path: string; version: string }> = [];
-  for (const key of await storage.list(VERSIONS_ROOT)) {
-    const r = parseRecordKey(key);
-    if (r?.kind === 'manifest' && r.path.startsWith(prefix)) out.push({ path: r.path, version: r.version });
-  }
-  return out;
-}
 
 /** Problems found with one version's bodies (empty when they match their records). */
 async function verifyVersion(storage: ObjectStorage, modPath: string, version: string, tmpDir: string): Promise<string[]> {
@@ -92,7 +84,7 @@ export async function runAdmin(args: string[], storage: ObjectStorage, io: Admin
   if (cmd === 'prefetch') return runPrefetch(args.slice(1), config!, storage, io);
   if (cmd === 'import') return runImport(args.slice(1), config!, storage, io);
   if (cmd === 'ls') {
-    for (const v of await committed(storage, prefix)) io.out(`${v.path} ${v.version}`);
+    for (const v of await committedVersions(storage, prefix)) io.out(`${v.path} ${v.version}`);
     return 0;
   }
   if (cmd === 'verify') {
@@ -100,7 +92,7 @@ export async function runAdmin(args: string[], storage: ObjectStorage, io: Admin
     let bad = 0;
     let checked = 0;
     try {
-      for (const v of await committed(storage, prefix)) {
+      for (const v of await committedVersions(storage, prefix)) {
         checked++;
         for (const p of await verifyVersion(storage, v.path, v.version, tmpDir)) {
           bad++;

@@ -34,7 +34,6 @@ import { errorMessage, NotFoundError } from '../../errors.js';
 import { canonicalVersion, check as checkModuleVersion, escapePath, escapeVersion, unescapePath, unescapeVersion } from '../../gomod/module.js';
 import { isPseudoVersion } from '../../gomod/pseudo.js';
 import * as semver from '../../gomod/semver.js';
-import { parseRecordKey, VERSIONS_ROOT } from '../../records/layout.js';
 import { readManifest, readManifestMod, readZipRecord } from '../../records/manifest.js';
 import type { ModuleSource, SourceRouter } from '../../source/moduleSource.js';
 import { FileTreeProxy } from '../../source/proxy/fileTreeProxy.js';
@@ -44,19 +43,17 @@ import type { PrivateModulesRouter } from '../../source/router.js';
 import type { ObjectStorage } from '../../storage/storage.js';
 import type { AdminIo } from '../modproxyAdmin.js';
 import { createAdminApp } from './adminApp.js';
+import { committedVersions } from './committed.js';
 
 /** Directory levels walked below an import root (module paths are far shallower). */
 const MAX_TREE_DEPTH = 48;
 /** The largest go.sum read by --sums. */
 const MAX_SUMS_BYTES = 64 << 20;
 
-async function committedVersions(storage: ObjectStorage, prefix: string): Promise<Map<string, string[]>> {
+/** Committed versions by module. */
+async function versionsByModule(storage: ObjectStorage, prefix: string): Promise<Map<string, string[]>> {
   const byModule = new Map<string, string[]>();
-  for (const key of await storage.list(VERSIONS_ROOT)) {
-    const r = parseRecordKey(key);
-    if (r?.kind !== 'manifest' || !r.path.startsWith(prefix)) continue;
-    byModule.set(r.path, [...(byModule.get(r.path) ?? []), r.version]);
-  }
+  for (const v of await committedVersions(storage, prefix)) byModule.set(v.path, [...(byModule.get(v.path) ?? []), v.version]);
   return byModule;
 }
 
@@ -94,7 +91,7 @@ export async function runExport(args: string[], storage: ObjectStorage, io: Admi
   }
   let versions = 0;
   let problems = 0;
-  for (const [modPath, list] of await committedVersions(storage, prefix)) {
+  for (const [modPath, list] of await versionsByModule(storage, prefix)) {
     const vdir = path.join(dir, ...escapePath(modPath).split('/'), '@v');
     await fs.promises.mkdir(vdir, { recursive: true });
     for (const version of list) {
