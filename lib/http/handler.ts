@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ClientAuth } from '../auth/clientAuth.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { noteOutcome, type Outcome, type RequestNote } from '../metrics/metrics.js';
+import type { Outcome, RequestNote } from '../metrics/metrics.js';
 import { traceField } from '../log/trace.js';
 import type { Artifact } from '../service/artifact.js';
 import type { ModuleService } from '../service/moduleService.js';
@@ -120,8 +120,6 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
           return known.reply;
         }
         const reply = await serve(pr, fetchDisabledBy(req), who);
-        // A body streamed from storage is a storage answer, however its handle was found.
-        if (reply.artifact && !reply.artifact.bytes) noteOutcome(who, 'storage');
         if (reply.status === 200 && reply.artifact?.immutable) service.answers.set(r.rawPath, { request: pr, reply } satisfies KnownAnswer, reply.artifact);
         return reply;
       }
