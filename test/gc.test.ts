@@ -3,7 +3,6 @@
 // bodies no record names, stale lease objects and old probes, dry run by
 // default; and it never deletes a body a concurrent build is about to name —
 // shown with a real build paused between writing its body and its record.
-import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,11 +13,12 @@ import { parseConfig } from '../lib/config/load.js';
 import { blobKey, leaseObjectKey, probeKey, zipRecordKey } from '../lib/records/layout.js';
 import { sha256Hex } from '../lib/records/manifest.js';
 import type { ObjectStorage } from '../lib/storage/storage.js';
+import { runAdminProcessRaw } from './support/adminProcess.js';
 import { startGcsDouble, type GcsDouble } from './support/gcsDouble.js';
 import { startGitHttpServer, type GitHttpServer } from './support/gitHttpServer.js';
 import { startMetadataServer } from './support/metadataServer.js';
 import { startProxy, testConfig, type ProxyFixture } from './support/proxyFixture.js';
-import { RepoBuilder } from './support/repoBuilder.js';
+import { publishTaggedModule } from './support/taggedModule.js';
 
 const MODULE = 'github.com/gc/m';
 const BUCKET = 'gc-bucket';
@@ -30,17 +30,7 @@ let gcs: GcsDouble;
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modproxy-gc-'));
   git = await startGitHttpServer({ projectRoot: path.join(tmp, 'repos') });
-  const repo = await RepoBuilder.create(path.join(tmp, 'repos'), path.join(tmp, 'work'), 'gc/m');
-  await repo.write({ 'go.mod': `module ${MODULE}\n`, 'a.go': 'package m\n' });
-  await repo.commit('2020-01-01T00:00:00Z');
-  await repo.tag('v1.0.0');
-  await repo.write({ 'b.go': 'package m\n' });
-  await repo.commit('2020-02-01T00:00:00Z');
-  await repo.tag('v1.1.0');
-  await repo.write({ 'c.go': 'package m\n' });
-  await repo.commit('2020-03-01T00:00:00Z');
-  await repo.tag('v1.2.0');
-  await repo.publish();
+  await publishTaggedModule(tmp, 'gc/m', MODULE, 3);
   gcs = await startGcsDouble();
   gcs.createBucket(BUCKET);
 });
@@ -89,15 +79,9 @@ function admin(configYaml: string, ...args: string[]): Promise<{ code: number; o
   return adminWithEnv({}, configYaml, ...args);
 }
 
-function adminWithEnv(env: Record<string, string>, configYaml: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', path.resolve('lib/cli/modproxyAdminBin.ts'), ...args],
-      { env: { ...process.env, MODPROXY_CONFIG: configYaml, ...env }, timeout: 120_000 },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, out: stdout, err: stderr }),
-    );
-  });
+async function adminWithEnv(env: Record<string, string>, configYaml: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const r = await runAdminProcessRaw(configYaml, args, env);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 async function fetchOk(proxy: ProxyFixture, version: string, ext: 'zip' | 'mod'): Promise<Buffer> {

@@ -4,20 +4,18 @@
 // command's cache/download tree and are verified against a real checksum
 // database (x/mod's sumdb server); github.com/pub/Big is a privateModules path
 // served from git. The go command is the judge of what is served and exported.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAdminProcessRaw } from './support/adminProcess.js';
 import { startFileProxyServer, type FileProxyServer } from './support/fileProxyServer.js';
 import { startGcsDouble, type GcsDouble } from './support/gcsDouble.js';
 import { startProxyProcess, type ProxyProcess } from './support/proxyProcess.js';
 import { escapedPath, makePublicFixture, PUBLIC_A, PUBLIC_B, PUBLIC_VERSIONS, type PublicFixture } from './support/publicFixture.js';
 import { SumdbServer } from './support/sumdbServer.js';
 
-const pexec = promisify(execFile);
 const DB = 'sumdb.test';
 const BUCKET = 'admin-transfer';
 const DEAD = 'http://127.0.0.1:9';
@@ -80,18 +78,9 @@ function config(backend: Backend, name: string, dead = false): string {
 
 /** Runs modproxy-admin as its own process (the bin's entry, through tsx). */
 async function admin(configYaml: string, ...args: string[]): Promise<{ code: number; out: string[]; err: string }> {
-  try {
-    const { stdout, stderr } = await pexec(process.execPath, ['--import', 'tsx', path.resolve('lib/cli/modproxyAdminBin.ts'), ...args], {
-      env: { PATH: process.env.PATH, HOME: os.homedir(), MODPROXY_CONFIG: configYaml },
-      timeout: 240_000,
-      maxBuffer: 16 << 20,
-    });
-    return { code: 0, out: stdout.split('\n').filter((l) => l !== ''), err: stderr };
-  } catch (e) {
-    const x = e as { code?: unknown; stdout?: string; stderr?: string };
-    if (typeof x.code !== 'number') throw e;
-    return { code: x.code, out: (x.stdout ?? '').split('\n').filter((l) => l !== ''), err: x.stderr ?? '' };
-  }
+  // Only PATH and HOME from this environment: nothing of the test runner's reaches the command.
+  const r = await runAdminProcessRaw(configYaml, args, { PATH: process.env.PATH ?? '', HOME: os.homedir() }, { inheritEnv: false, timeoutMs: 240_000 });
+  return { code: r.code, out: r.stdout.split('\n').filter((l) => l !== ''), err: r.stderr };
 }
 
 const sumLines = (m: string, v: string) => fx.goSum.split('\n').filter((l) => l.startsWith(`${m} ${v} `) || l.startsWith(`${m} ${v}/go.mod `));

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGitHttpServer, type GitHttpServer } from './support/gitHttpServer.js';
 import { startProxyProcess, type ProxyProcess } from './support/proxyProcess.js';
 import { replicaConfig, storageUnderTest, type Backend, type StorageUnderTest } from './support/replicas.js';
-import { RepoBuilder } from './support/repoBuilder.js';
+import { publishTaggedModule } from './support/taggedModule.js';
 
 const MODULE = 'github.com/off/m';
 let tmp: string;
@@ -18,14 +18,7 @@ let git: GitHttpServer;
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modproxy-offline-'));
   git = await startGitHttpServer({ projectRoot: path.join(tmp, 'repos') });
-  const repo = await RepoBuilder.create(path.join(tmp, 'repos'), path.join(tmp, 'work'), 'off/m');
-  await repo.write({ 'go.mod': `module ${MODULE}\n`, 'a.go': 'package m\n' });
-  await repo.commit('2020-01-01T00:00:00Z');
-  await repo.tag('v1.0.0');
-  await repo.write({ 'b.go': 'package m\n' });
-  await repo.commit('2020-02-01T00:00:00Z');
-  await repo.tag('v1.1.0');
-  await repo.publish();
+  await publishTaggedModule(tmp, 'off/m', MODULE, 2);
 });
 
 afterAll(async () => {
