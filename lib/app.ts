@@ -381,7 +381,8 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   });
   // Every request's storage calls share one time budget (GCS retries each call on its own).
   const budgetMs = (config.storage.gcs?.requestBudgetSeconds ?? 0) * 1000;
-  const handler: RequestHandler = budgetMs > 0 ? (req, res) => withStorageBudget(budgetMs, () => serve(req, res)) : serve;
+  // A hit held in memory makes no storage call: it is answered outside the budget's async context.
+  const handler: RequestHandler = budgetMs > 0 ? (req, res) => (serve.answerNow(req, res) ? undefined : withStorageBudget(budgetMs, () => serve.answerLater(req, res))) : serve;
   // Secrets are read and checked once; a fault is logged once, as one line naming its key.
   let ready: Promise<void> | undefined;
   const appReady = () =>

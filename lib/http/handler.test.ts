@@ -285,6 +285,29 @@ describe('answers remembered for the hit path', () => {
     }
   });
 
+  it('are answered within the call, without a promise, once held in memory (and the rest through one)', async () => {
+    const service = new ModuleService({ storage: new MemoryStorage(), sources: new MemorySources({ [M]: { versions: { 'v1.0.0': { time: '2021-01-01T00:00:00Z', mod: `module ${M}\n`, files: { 'go.mod': `module ${M}\n` } } } } }), log: nullLogger, tmpDir: os.tmpdir() });
+    const handler = createHandler({ service, log: nullLogger });
+    const returned: Array<'promise' | 'none'> = [];
+    const server = http.createServer((req, res) => {
+      returned.push(handler(req, res) ? 'promise' : 'none');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const p = `http://127.0.0.1:${(server.address() as AddressInfo).port}/${M}/@v/v1.0.0.mod`;
+    try {
+      const bodies = [];
+      for (let i = 0; i < 3; i++) bodies.push(await (await fetch(p)).text());
+      expect(bodies).toEqual([`module ${M}\n`, `module ${M}\n`, `module ${M}\n`]);
+      // A conditional request of the same URL takes the whole way (304 there).
+      expect((await fetch(p, { headers: { 'if-none-match': '*' } })).status).toBe(304);
+      expect(returned).toEqual(['promise', 'none', 'none', 'promise']);
+    } finally {
+      await service.idle();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
   it('are the same bytes and headers as the first answer, and a HEAD or a range of one is still a HEAD or a range', async () => {
     const s = await serve();
     try {

@@ -8,13 +8,13 @@ import type { ClientAuth } from '../auth/clientAuth.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Outcome, RequestNote } from '../metrics/metrics.js';
-import { traceField } from '../log/trace.js';
 import type { Artifact } from '../service/artifact.js';
 import type { ModuleService } from '../service/moduleService.js';
 import type { SumdbProxy } from '../service/sumdbProxy.js';
 import { RequestAuth } from './authenticate.js';
 import { parseProxyPath, type ProxyRequest } from './proxyPath.js';
 import { JSON_TYPE, TEXT, cacheControl, errorReply, sendBytesNow, sendReply, textReply, type Reply } from './replies.js';
+import { requestLineJson } from './requestLine.js';
 import { matchRoute } from './routes.js';
 
 export interface HandlerOptions {
@@ -64,9 +64,22 @@ interface RequestRecord extends RequestNote {
   route?: string;
 }
 
-export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+/**
+ * Answers a request: at once (undefined: a hit answered before returning, no
+ * promise made), or by the promise. The promise does not reject: failures are
+ * answered.
+ */
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | undefined;
 
-export function createHandler(opts: HandlerOptions): RequestHandler {
+/** The request handler, and its two halves for entries that wrap the slow one (app.ts: the storage budget). */
+export interface ProxyHandler extends RequestHandler {
+  /** Answers a hit held in memory before returning (true), or does nothing (false). */
+  answerNow(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Answers any request the whole way (route, authenticate, service, reply). */
+  answerLater(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
+export function createHandler(opts: HandlerOptions): ProxyHandler {
   const publicCache = opts.publicCache ?? true;
   const { service, log } = opts;
   const auth = new RequestAuth({ clientAuth: opts.clientAuth, servesModule: (m) => service.serves(m) });
@@ -182,14 +195,17 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
     return known?.reply.artifact?.bytes ? known : undefined;
   };
 
-  return async (req, res) => {
+  const answerNow = (req: IncomingMessage, res: ServerResponse): boolean => {
     const started = performance.now();
     const known = knownNow(req);
-    if (known) {
-      const size = sendBytesNow(req, res, known.reply);
-      finish(req, known.reply, { identity: undefined, route: known.request.kind, outcome: 'memory' }, size, started, undefined);
-      return;
-    }
+    if (!known) return false;
+    const size = sendBytesNow(req, res, known.reply);
+    finish(req, known.reply, { identity: undefined, route: known.request.kind, outcome: 'memory' }, size, started, undefined);
+    return true;
+  };
+
+  const answerLater = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = performance.now();
     let reply: Reply;
     let failure: unknown;
     const who: RequestRecord = { identity: undefined, route: undefined, outcome: undefined };
@@ -216,6 +232,12 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
     finish(req, reply, who, size, started, failure);
   };
 
+  // A hit is answered within the call: no async function, no promise.
+  const handler = ((req, res) => (answerNow(req, res) ? undefined : answerLater(req, res))) as ProxyHandler;
+  handler.answerNow = answerNow;
+  handler.answerLater = answerLater;
+  return handler;
+
   /** Counts the request and writes its log line (unless logging.hits leaves it out). */
   function finish(req: IncomingMessage, reply: Reply, who: RequestRecord, size: number, started: number, failure: unknown): void {
     const latency = (performance.now() - started) / 1e3;
@@ -223,18 +245,10 @@ export function createHandler(opts: HandlerOptions): RequestHandler {
     opts.observe?.(who.route ?? 'unknown', reply.status, who.outcome ?? 'none', latency);
     if (reply.status < 400 && failure === undefined && reply.logAs === undefined && !logHit()) return;
     const severity = reply.status >= 500 ? 'ERROR' : (reply.logAs ?? 'INFO');
-    log.log(severity, failure && reply.status >= 500 ? `request failed: ${errorMessage(failure)}` : 'request', {
-      httpRequest: {
-        requestMethod: req.method ?? 'GET',
-        requestUrl: req.url ?? '/',
-        status: reply.status,
-        responseSize: String(size),
-        userAgent: req.headers['user-agent'],
-        latency: `${latency.toFixed(3)}s`,
-      },
-      ...traceField(req.headers),
-      ...(who.identity ? { identity: who.identity } : {}),
-      ...(failure && reply.status < 500 ? { reason: errorMessage(failure) } : {}),
-    });
+    log.logJson(
+      severity,
+      failure && reply.status >= 500 ? `request failed: ${errorMessage(failure)}` : 'request',
+      requestLineJson(req, { status: reply.status, size, seconds: latency, identity: who.identity, reason: failure && reply.status < 500 ? errorMessage(failure) : undefined }),
+    );
   }
 }

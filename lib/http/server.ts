@@ -2,7 +2,7 @@
 // in front (lib/http/bodyGuard.ts), bounded time for a request to arrive,
 // keep-alive, and a graceful close that lets requests in flight finish.
 // functions/server.ts is the process entry that uses it.
-import http, { type ServerResponse } from 'node:http';
+import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/logger.js';
@@ -26,6 +26,9 @@ export function boundRequestTime(server: http.Server): void {
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = REQUEST_TIMEOUT_MS;
 }
+
+/** How often a closing server closes the connections whose responses have ended. */
+const CLOSE_POLL_MS = 50;
 
 export interface ProxyServerOptions {
   handler: RequestHandler;
@@ -51,19 +54,12 @@ export function createProxyServer(opts: ProxyServerOptions): ProxyServer {
   boundRequestTime(server);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   let closing = false;
-  const inFlight = new Set<ServerResponse>();
-  /** Once closing, a connection is not kept for another request: it closes after its response. */
-  const closeAfter = (res: ServerResponse) => {
-    if (!res.headersSent) res.setHeader('connection', 'close');
-    else res.once('finish', () => setImmediate(() => server.closeIdleConnections()));
-  };
   installBodyGuard(
     server,
     (req, res) => {
-      inFlight.add(res);
-      res.once('close', () => inFlight.delete(res));
-      if (closing) closeAfter(res);
-      handler(req, res).catch((err: unknown) => {
+      // Once closing, a connection is not kept for another request: it closes after this response.
+      if (closing) res.setHeader('connection', 'close');
+      handler(req, res)?.catch((err: unknown) => {
         // The handler answers its own failures; this is a last resort.
         log.error(`request failed: ${(err as Error).message}`);
         res.destroy();
@@ -84,9 +80,13 @@ export function createProxyServer(opts: ProxyServerOptions): ProxyServer {
     close: (graceMs) =>
       new Promise<void>((resolve) => {
         closing = true;
-        for (const res of inFlight) closeAfter(res);
+        // Requests in flight are not tracked one by one (that would cost every
+        // hit): their keep-alive connections turn idle when their responses
+        // end, and are closed then, within CLOSE_POLL_MS.
+        const poll = setInterval(() => server.closeIdleConnections(), CLOSE_POLL_MS);
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);
         server.close(() => {
+          clearInterval(poll);
           clearTimeout(timer);
           resolve();
         });

@@ -34,3 +34,17 @@ it('masks each kind of credential on its own (the quick marker check lets none t
   const plain = '{"httpRequest":{"requestUrl":"/github.com/acme/lib/@v/v1.0.0.mod"}}';
   expect(redact(plain)).toBe(plain);
 });
+
+it('writes lines whose members come as JSON already (logJson) like any other line: same shape, severity floor, redaction', () => {
+  const lines: string[] = [];
+  const log = createLogger({ write: (l) => lines.push(l), minSeverity: 'INFO' }).child({ component: 'http' });
+  log.logJson('DEBUG', 'dropped', '"a":1');
+  log.logJson('INFO', 'request "quoted"', '"httpRequest":{"status":200,"userAgent":"Authorization: Bearer abc.def-ghi"}');
+  log.logJson('WARNING', 'bare', '');
+  expect(lines).toHaveLength(2);
+  const e = JSON.parse(lines[0]);
+  expect(e).toMatchObject({ severity: 'INFO', message: 'request "quoted"', component: 'http', httpRequest: { status: 200 } });
+  expect(new Date(e.time).toISOString()).toBe(e.time);
+  expect(lines[0]).not.toContain('abc.def-ghi');
+  expect(JSON.parse(lines[1])).toEqual({ severity: 'WARNING', message: 'bare', time: expect.any(String), component: 'http' });
+});

@@ -13,6 +13,14 @@ export interface Logger {
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
   child(fields: Record<string, unknown>): Logger;
+  /**
+   * A line whose own fields come as JSON already: the members of an object,
+   * without its braces (`"a":1,"b":"x"`), or ''. The request log line is
+   * built this way (lib/http/requestLine.ts): one small string per request
+   * instead of an object graph for JSON.stringify. The members are redacted
+   * as any line is.
+   */
+  logJson(severity: Severity, message: string, membersJson: string): void;
 }
 
 const SECRET_PATTERNS: RegExp[] = [
@@ -42,6 +50,7 @@ export interface LoggerOptions {
 }
 
 const ORDER: Severity[] = ['DEBUG', 'INFO', 'NOTICE', 'WARNING', 'ERROR', 'CRITICAL'];
+const RANK: Record<Severity, number> = { DEBUG: 0, INFO: 1, NOTICE: 2, WARNING: 3, ERROR: 4, CRITICAL: 5 };
 
 /** Lines held before they are written regardless of the tick (bounds memory under load). */
 const FLUSH_LINES = 256;
@@ -105,12 +114,20 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const base = opts.fields ?? {};
   const make = (fields: Record<string, unknown>): Logger => {
     const log = (severity: Severity, message: string, extra?: Record<string, unknown>) => {
-      if (ORDER.indexOf(severity) < min) return;
+      if (RANK[severity] < min) return;
       const entry = { severity, message, time: isoNow(), ...fields, ...extra };
       write(redact(JSON.stringify(entry)));
     };
+    // The logger's own fields, serialized once (keys a line's members repeat are not expected).
+    const fieldsJson = Object.keys(fields).length > 0 ? ',' + redact(JSON.stringify(fields).slice(1, -1)) : '';
+    const logJson = (severity: Severity, message: string, membersJson: string) => {
+      if (RANK[severity] < min) return;
+      const members = membersJson === '' ? '' : ',' + redact(membersJson);
+      write(`{"severity":"${severity}","message":${JSON.stringify(message)},"time":"${isoNow()}"${fieldsJson}${members}}`);
+    };
     return {
       log,
+      logJson,
       debug: (m, f) => log('DEBUG', m, f),
       info: (m, f) => log('INFO', m, f),
       warn: (m, f) => log('WARNING', m, f),
