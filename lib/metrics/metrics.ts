@@ -5,9 +5,11 @@
 // registry per app, so that several apps in one process (tests) do not share
 // counters.
 //
-// The request path updates metrics through label children bound once per
-// label combination (ChildCache): no label object is built per request.
+// The request path updates metrics through slots or label children bound
+// once per label combination (requestTally.ts, ChildCache): no label object
+// is built per request.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { RequestTally } from './requestTally.js';
 
 /**
  * How a request was answered, from the cheapest to the dearest: `memory`
@@ -54,23 +56,21 @@ export class ChildCache<C> {
   }
 }
 
-type CounterChild = { inc(value?: number): void };
-type HistogramChild = { observe(value: number): void };
 
 export class ProxyMetrics {
   readonly registry = new Registry();
-  readonly requests = new Counter({
-    name: 'modproxy_http_requests_total',
-    help: 'HTTP requests answered, by route (list, latest, info, mod, zip, sumdb, index, …), status and outcome (memory, storage, source, build, parent, none).',
-    labelNames: ['route', 'status', 'outcome'] as const,
-    registers: [this.registry],
-  });
-  readonly latency = new Histogram({
-    name: 'modproxy_http_request_duration_seconds',
-    help: 'Time from request to the end of the reply, by route and outcome.',
-    labelNames: ['route', 'outcome'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
-    registers: [this.registry],
+  /** Requests by route, status and outcome, and their latency by route and outcome (requestTally.ts: the request path's cost). */
+  private readonly requests = new RequestTally({
+    registry: this.registry,
+    counter: {
+      name: 'modproxy_http_requests_total',
+      help: 'HTTP requests answered, by route (list, latest, info, mod, zip, sumdb, index, …), status and outcome (memory, storage, source, build, parent, none).',
+    },
+    histogram: {
+      name: 'modproxy_http_request_duration_seconds',
+      help: 'Time from request to the end of the reply, by route and outcome.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+    },
   });
   readonly storageOps = new Counter({
     name: 'modproxy_storage_operations_total',
@@ -144,13 +144,9 @@ export class ProxyMetrics {
     registers: [this.registry],
   });
 
-  private readonly requestCounters = new ChildCache<CounterChild>(([route, status, outcome]) => this.requests.labels(route, status, outcome));
-  private readonly latencyChildren = new ChildCache<HistogramChild>(([route, outcome]) => this.latency.labels(route, outcome));
-
-  /** Counts and times one request (the hit path: bound children, nothing built per call). */
+  /** Counts and times one request (the hit path: numbers added in a bound slot, nothing built per call). */
   observeRequest(route: string, status: number, outcome: Outcome, seconds: number): void {
-    this.requestCounters.get(route, status, outcome).inc();
-    this.latencyChildren.get(route, outcome).observe(seconds);
+    this.requests.record(route, status, outcome, seconds);
   }
 
   /** Gauges read at scrape time from the in-memory cache. */
