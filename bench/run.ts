@@ -20,7 +20,8 @@
 //       with a functions-framework hello world, a node:http server holding
 //       the same bytes in memory, and nginx serving them as files (installed
 //       with apt-get when missing and running as root). Load from
-//       bench/loadgen.mjs in its own process.
+//       bench/loadgen.mjs in its own process; servers pinned to one CPU and
+//       the load to another, measured in interleaved rounds (medians).
 import { execFile, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -257,8 +258,10 @@ async function load(url: string, concurrency: number, seconds: number): Promise<
 }
 
 /** Runs bench/loadgen.mjs in its own process against `url`. */
-async function loadgen(url: string, connections: number, seconds: number): Promise<{ rps: number; errors: number; p99ms: number }> {
-  const { stdout } = await pexec(process.execPath, [path.resolve('bench/loadgen.mjs'), url, String(connections), String(seconds)], { maxBuffer: 1 << 20 });
+async function loadgen(url: string, connections: number, seconds: number, pin: string[] = []): Promise<{ rps: number; errors: number; p99ms: number }> {
+  const argv = [process.execPath, path.resolve('bench/loadgen.mjs'), url, String(connections), String(seconds)];
+  const [cmd, ...rest] = [...pin, ...argv];
+  const { stdout } = await pexec(cmd, rest, { maxBuffer: 1 << 20 });
   return JSON.parse(stdout.trim().split('\n').pop()!) as { rps: number; errors: number; p99ms: number };
 }
 
@@ -334,71 +337,104 @@ async function findNginx(): Promise<string | undefined> {
 }
 
 /**
+ * CPUs for the hit runs: every server on one CPU and the load generator on
+ * another (taskset), when there are two CPUs or more and taskset exists.
+ * Unpinned, the scheduler places the two processes differently from run to
+ * run, and on this 2-vCPU machine the same server measured ±30% within the
+ * hour; pinned, the rounds of one run agree within a few percent.
+ */
+async function hitCpus(): Promise<{ server: string[]; load: string[] } | undefined> {
+  if (os.cpus().length < 2) return undefined;
+  try {
+    await pexec('taskset', ['-c', '0', 'true']);
+  } catch {
+    return undefined;
+  }
+  const last = String(os.cpus().length - 1);
+  return { server: ['taskset', '-c', last], load: ['taskset', '-c', '0'] };
+}
+
+/** The median of some numbers. */
+function medianOf(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/**
  * (e) hits: the same cached .mod, .info and .zip from modproxy's own server,
  * from modproxy under functions-framework, from a node:http server holding
  * the bytes in memory, and from nginx serving them as files; plus a
  * functions-framework hello-world function (the ceiling under FF). The load
  * generator (bench/loadgen.mjs) runs in its own process.
+ *
+ * A modproxy process first builds and commits the version, then exits; every
+ * server then starts on storage that holds it, so both modproxy entries start
+ * in the same state ("after the same versions were cached"). All servers run
+ * at once (idle when not measured) on the same pinned CPU, and are measured
+ * in rounds that interleave them (the order turning each round): a slow
+ * moment of the machine falls on every server alike. Figures are medians over
+ * the rounds; ratios are the medians of each round's ratio.
  */
 async function hitsScenario(git: GitHttpServer): Promise<void> {
   const conns = Number(process.env.BENCH_HIT_CONNECTIONS ?? 32);
-  const secs = Number(process.env.BENCH_HIT_SECONDS ?? 4);
+  const secs = Number(process.env.BENCH_HIT_SECONDS ?? 2);
+  const rounds = Number(process.env.BENCH_HIT_ROUNDS ?? 5);
   await smallModuleRepo('hits', Number(process.env.BENCH_HIT_FILES ?? 130));
   const dir = path.join(tmp, 'proxy-hits');
   const config = testConfig(dir, { 'github.com': git.url }, ['github.com/bench']);
   const rel = '/github.com/bench/hits/@v/v1.0.0';
   const exts = ['mod', 'info', 'zip'] as const;
+  const cpus = await hitCpus();
+  const pinned = (cmd: string, argv: string[]): [string, string[]] => (cpus ? [cpus.server[0], [...cpus.server.slice(1), cmd, ...argv]] : [cmd, argv]);
   // modproxy's lean server exactly as `npm start` and Cloud Run run it (dist/functions/server.js).
   await pexec('npm', ['run', 'build'], { maxBuffer: 16 << 20 });
-  const leanPort = await freePort();
-  const lean = await spawnServer(process.execPath, ['dist/functions/server.js'], { PORT: String(leanPort), MODPROXY_CONFIG: config }, `http://127.0.0.1:${leanPort}/healthz`);
-  // Prime: the version is committed and its zip built, then every request is a hit.
   const bodies: Record<string, Buffer> = {};
-  for (const ext of exts) {
-    const r = await fetch(`${lean.url}${rel}.${ext}`);
-    if (r.status !== 200) throw new Error(`${ext}: ${r.status} ${await r.text()}`);
-    bodies[ext] = Buffer.from(await r.arrayBuffer());
+  {
+    const port = await freePort();
+    const primer = await spawnServer(process.execPath, ['dist/functions/server.js'], { PORT: String(port), MODPROXY_CONFIG: config }, `http://127.0.0.1:${port}/healthz`);
+    try {
+      for (const ext of exts) {
+        const r = await fetch(`${primer.url}${rel}.${ext}`);
+        if (r.status !== 200) throw new Error(`${ext}: ${r.status} ${await r.text()}`);
+        bodies[ext] = Buffer.from(await r.arrayBuffer());
+      }
+    } finally {
+      await primer.stop();
+    }
   }
   const gitBefore = git.requests.length;
   const load = os.loadavg()[0];
   console.log(
-    `(e) hits: .mod ${bodies.mod.length} B, .info ${bodies.info.length} B, .zip ${(bodies.zip.length / 1024).toFixed(0)} KiB; ${conns} connections, ${secs} s each, load generator in its own process; ${os.cpus().length} CPUs, load average ${load.toFixed(2)}`,
+    `(e) hits: .mod ${bodies.mod.length} B, .info ${bodies.info.length} B, .zip ${(bodies.zip.length / 1024).toFixed(0)} KiB; ${conns} connections, ${rounds} interleaved rounds of ${secs} s per server and artifact after a 1 s warm-up, load generator in its own process; ${cpus ? `servers on CPU ${cpus.server[2]}, load generator on CPU 0 (taskset)` : 'not pinned (no taskset or one CPU)'}; ${os.cpus().length} CPUs, load average ${load.toFixed(2)}`,
   );
-  const rows: Record<string, Record<string, { rps: number; p99ms: number; errors: number } | string>> = {};
-  const rss: Record<string, number> = {};
-  const measure = async (name: string, base: string, pid: number | undefined, paths: Partial<Record<(typeof exts)[number] | 'hello', string>>) => {
-    rows[name] = {};
-    // A short warm-up first (JIT, connection pools), not measured.
-    await loadgen(`${base}${Object.values(paths)[0]}`, conns, 1);
-    for (const [k, p] of Object.entries(paths)) {
-      const r = await loadgen(`${base}${p}`, conns, secs);
-      rows[name][k] = { rps: Math.round(r.rps), p99ms: Number(r.p99ms.toFixed(2)), errors: r.errors };
-    }
-    rss[name] = rssOf(pid);
-  };
-  const proxyPaths = { mod: `${rel}.mod`, info: `${rel}.info`, zip: `${rel}.zip` };
-  await measure('modproxy (own server)', lean.url, lean.pid, proxyPaths);
-  await lean.stop();
 
-  // Same storage directory: everything is committed already, so these are hits too.
-  const stops: Array<() => Promise<void>> = [];
+  type Server = { name: string; spawned: Spawned; paths: Partial<Record<(typeof exts)[number] | 'hello', string>> };
+  const servers: Server[] = [];
+  const proxyPaths = { mod: `${rel}.mod`, info: `${rel}.info`, zip: `${rel}.zip` };
   try {
+    const leanPort = await freePort();
+    servers.push({
+      name: 'modproxy (own server)',
+      spawned: await spawnServer(...pinned(process.execPath, ['dist/functions/server.js']), { PORT: String(leanPort), MODPROXY_CONFIG: config }, `http://127.0.0.1:${leanPort}/healthz`),
+      paths: proxyPaths,
+    });
     const ffMain = path.resolve('node_modules/@google-cloud/functions-framework/build/src/main.js');
     const ffPort = await freePort();
-    const ff = await spawnServer(process.execPath, [ffMain, '--target=goproxy', `--source=${process.cwd()}`], { PORT: String(ffPort), MODPROXY_CONFIG: config }, `http://127.0.0.1:${ffPort}/healthz`);
-    stops.push(ff.stop);
-    await measure('modproxy (functions-framework)', ff.url, ff.pid, proxyPaths);
-    await ff.stop();
-
+    servers.push({
+      name: 'modproxy (functions-framework)',
+      spawned: await spawnServer(...pinned(process.execPath, [ffMain, '--target=goproxy', `--source=${process.cwd()}`]), { PORT: String(ffPort), MODPROXY_CONFIG: config }, `http://127.0.0.1:${ffPort}/healthz`),
+      paths: proxyPaths,
+    });
     const hello = path.join(tmp, 'hello-fn');
     fs.mkdirSync(hello, { recursive: true });
     fs.writeFileSync(path.join(hello, 'package.json'), '{"main":"index.js"}\n');
     fs.writeFileSync(path.join(hello, 'index.js'), "exports.hello = (req, res) => { res.send('hello world'); };\n");
     const helloPort = await freePort();
-    const hf = await spawnServer(process.execPath, [ffMain, '--target=hello', `--source=${hello}`], { PORT: String(helloPort) }, `http://127.0.0.1:${helloPort}/`);
-    stops.push(hf.stop);
-    await measure('functions-framework hello world', hf.url, hf.pid, { hello: '/' });
-    await hf.stop();
+    servers.push({
+      name: 'functions-framework hello world',
+      spawned: await spawnServer(...pinned(process.execPath, [ffMain, '--target=hello', `--source=${hello}`]), { PORT: String(helloPort) }, `http://127.0.0.1:${helloPort}/`),
+      paths: { hello: '/' },
+    });
 
     // node:http from memory: the same bytes and content types, no logic at all.
     const files = path.join(tmp, 'hit-files');
@@ -415,14 +451,11 @@ for (const ext of Object.keys(types)) bodies.set(${JSON.stringify(rel)} + '.' + 
 http.createServer((req, res) => { const b = bodies.get(req.url); if (!b) { res.writeHead(404); res.end(); return; } res.writeHead(200, { 'content-type': b.type, 'content-length': b.body.length }); res.end(b.body); }).listen(${nodePort}, '127.0.0.1');
 `,
     );
-    const mem = await spawnServer(process.execPath, [nodeScript], {}, `http://127.0.0.1:${nodePort}${rel}.mod`);
-    stops.push(mem.stop);
-    await measure('node:http from memory', mem.url, mem.pid, proxyPaths);
-    await mem.stop();
+    servers.push({ name: 'node:http from memory', spawned: await spawnServer(...pinned(process.execPath, [nodeScript]), {}, `http://127.0.0.1:${nodePort}${rel}.mod`), paths: proxyPaths });
 
     const nginx = await findNginx();
     if (!nginx) {
-      rows.nginx = { skipped: 'nginx not installed: apt-get install nginx-light (or nginx), then run again' };
+      console.log('    nginx: not installed: apt-get install nginx-light (or nginx), then run again');
     } else {
       const ngDir = path.join(tmp, 'nginx');
       fs.mkdirSync(ngDir, { recursive: true });
@@ -431,42 +464,70 @@ http.createServer((req, res) => { const b = bodies.get(req.url); if (!b) { res.w
         path.join(ngDir, 'nginx.conf'),
         `${process.getuid?.() === 0 ? `user ${os.userInfo().username};\n` : ''}worker_processes 1;\ndaemon off;\npid ${ngDir}/nginx.pid;\nerror_log ${ngDir}/error.log;\nevents { worker_connections 1024; }\nhttp {\n  access_log off;\n  sendfile on;\n  tcp_nopush on;\n  keepalive_requests 1000000;\n  client_body_temp_path ${ngDir}/body; proxy_temp_path ${ngDir}/proxy; fastcgi_temp_path ${ngDir}/fcgi; uwsgi_temp_path ${ngDir}/uwsgi; scgi_temp_path ${ngDir}/scgi;\n  types { text/plain mod; application/json info; application/zip zip; }\n  server { listen 127.0.0.1:${ngPort}; root ${files}; }\n}\n`,
       );
-      const ng = await spawnServer(nginx, ['-c', path.join(ngDir, 'nginx.conf'), '-p', ngDir], {}, `http://127.0.0.1:${ngPort}${rel}.mod`);
-      stops.push(ng.stop);
-      await measure('nginx (files, 1 worker)', ng.url, ng.pid, proxyPaths);
-      await ng.stop();
+      servers.push({ name: 'nginx (files, 1 worker)', spawned: await spawnServer(...pinned(nginx, ['-c', path.join(ngDir, 'nginx.conf'), '-p', ngDir]), {}, `http://127.0.0.1:${ngPort}${rel}.mod`), paths: proxyPaths });
     }
-  } finally {
-    for (const s of stops) await s().catch(() => undefined);
-  }
 
-  const nodeRow = rows['node:http from memory'];
-  const helloRps = (rows['functions-framework hello world'].hello as { rps: number }).rps;
-  const rpsOf = (row: string, k: string) => (rows[row]?.[k] as { rps: number } | undefined)?.rps;
-  console.log(`    ${'server'.padEnd(34)} ${exts.map((e) => `.${e} req/s (p99 ms)`.padEnd(24)).join('')} RSS`);
-  for (const [name, row] of Object.entries(rows)) {
-    if (typeof Object.values(row)[0] === 'string') {
-      console.log(`    ${name.padEnd(34)} ${Object.values(row)[0] as string}`);
-      continue;
+    const loadOn = (url: string, seconds: number) => loadgen(url, conns, seconds, cpus?.load);
+    // A short warm-up of every path first (JIT, connection pools), not measured.
+    for (const sv of servers) for (const p of Object.values(sv.paths)) await loadOn(`${sv.spawned.url}${p}`, 1);
+    const runs: Record<string, Record<string, Array<{ rps: number; p99ms: number; errors: number }>>> = {};
+    for (let round = 0; round < rounds; round++) {
+      const order = servers.map((_, i) => servers[(i + round) % servers.length]);
+      for (const k of [...exts, 'hello'] as const) {
+        for (const sv of order) {
+          const p = sv.paths[k];
+          if (!p) continue;
+          const r = await loadOn(`${sv.spawned.url}${p}`, secs);
+          ((runs[sv.name] ??= {})[k] ??= []).push({ rps: r.rps, p99ms: r.p99ms, errors: r.errors });
+        }
+      }
     }
-    const cells = (row.hello ? ['hello'] : exts).map((k) => {
-      const c = row[k] as { rps: number; p99ms: number; errors: number };
-      return `${c.rps} (${c.p99ms})${c.errors ? ` ${c.errors} errors` : ''}`.padEnd(24);
-    });
-    console.log(`    ${name.padEnd(34)} ${cells.join('')} ${mib(rss[name])}`);
+    const rss: Record<string, number> = Object.fromEntries(servers.map((sv) => [sv.name, rssOf(sv.spawned.pid)]));
+
+    const cell = (name: string, k: string) => {
+      const rs = runs[name]?.[k];
+      return rs ? { rps: Math.round(medianOf(rs.map((r) => r.rps))), p99ms: Number(medianOf(rs.map((r) => r.p99ms)).toFixed(2)), errors: rs.reduce((n, r) => n + r.errors, 0) } : undefined;
+    };
+    const rows: Record<string, Record<string, { rps: number; p99ms: number; errors: number }>> = {};
+    for (const sv of servers) rows[sv.name] = Object.fromEntries(Object.keys(sv.paths).map((k) => [k, cell(sv.name, k)!]));
+    console.log(`    ${'server'.padEnd(34)} ${exts.map((e) => `.${e} req/s (p99 ms)`.padEnd(24)).join('')} RSS`);
+    for (const [name, row] of Object.entries(rows)) {
+      const cells = (row.hello ? ['hello'] : exts).map((k) => {
+        const c = row[k];
+        return `${c.rps} (${c.p99ms})${c.errors ? ` ${c.errors} errors` : ''}`.padEnd(24);
+      });
+      console.log(`    ${name.padEnd(34)} ${cells.join('')} ${mib(rss[name])}`);
+    }
+    /** The median over the rounds of one server's rate over another's, measured in the same round. */
+    const pairedRatio = (a: string, ka: string, b: string, kb: string): number | undefined => {
+      const ra = runs[a]?.[ka];
+      const rb = runs[b]?.[kb];
+      if (!ra || !rb) return undefined;
+      return Number(medianOf(ra.map((r, i) => r.rps / rb[i].rps)).toFixed(2));
+    };
+    const ratios: Record<string, number> = {};
+    const spread: Record<string, string> = {};
+    for (const ext of exts) {
+      const pairs: Array<[string, string, string, string, string]> = [
+        [`own/node ${ext}`, 'modproxy (own server)', ext, 'node:http from memory', ext],
+        [`ff/hello ${ext}`, 'modproxy (functions-framework)', ext, 'functions-framework hello world', 'hello'],
+        [`own/nginx ${ext}`, 'modproxy (own server)', ext, 'nginx (files, 1 worker)', ext],
+      ];
+      for (const [label, a, ka, b, kb] of pairs) {
+        const r = pairedRatio(a, ka, b, kb);
+        if (r === undefined) continue;
+        ratios[label] = r;
+        const each = runs[a][ka].map((x, i) => x.rps / runs[b][kb][i].rps);
+        spread[label] = `${Math.min(...each).toFixed(2)}–${Math.max(...each).toFixed(2)}`;
+      }
+    }
+    console.log(`    ratios (median of the rounds; range): ${Object.entries(ratios).map(([k, v]) => `${k} ${v} (${spread[k]})`).join(', ')}`);
+    const gitDuring = git.requests.length - gitBefore;
+    console.log(`    git requests during the hit phase: ${gitDuring}`);
+    results.hits = { connections: conns, seconds: secs, rounds, pinned: !!cpus, loadAverage: load, cpus: os.cpus().length, sizes: { mod: bodies.mod.length, info: bodies.info.length, zip: bodies.zip.length }, rows, runs, rssBytes: rss, ratios, ratioRanges: spread, gitRequests: gitDuring };
+  } finally {
+    for (const sv of servers) await sv.spawned.stop().catch(() => undefined);
   }
-  const ratios: Record<string, number> = {};
-  for (const ext of exts) {
-    const base = (nodeRow[ext] as { rps: number }).rps;
-    ratios[`own/node ${ext}`] = Number((rpsOf('modproxy (own server)', ext)! / base).toFixed(2));
-    ratios[`ff/hello ${ext}`] = Number((rpsOf('modproxy (functions-framework)', ext)! / helloRps).toFixed(2));
-    const ng = rpsOf('nginx (files, 1 worker)', ext);
-    if (ng) ratios[`own/nginx ${ext}`] = Number((rpsOf('modproxy (own server)', ext)! / ng).toFixed(2));
-  }
-  console.log(`    ratios: ${Object.entries(ratios).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  const gitDuring = git.requests.length - gitBefore;
-  console.log(`    git requests during the hit phase: ${gitDuring}`);
-  results.hits = { connections: conns, seconds: secs, loadAverage: load, cpus: os.cpus().length, sizes: { mod: bodies.mod.length, info: bodies.info.length, zip: bodies.zip.length }, rows, rssBytes: rss, ratios, gitRequests: gitDuring };
 }
 
 /**
