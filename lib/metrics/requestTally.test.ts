@@ -33,8 +33,8 @@ it("exposes exactly what prom-client's Counter and Histogram expose for the same
   const sorted = (t: string) => t.split('\n').sort().join('\n');
   expect(sorted(await registry.metrics())).toBe(sorted(ref.text));
   const normalize = (j: unknown) => JSON.parse(JSON.stringify(j, (_k, v: unknown) => (v === null ? undefined : v)));
-  const byName = (j: Array<{ name: string; values: Array<{ metricName?: string; labels: object }> }>) =>
-    Object.fromEntries(j.map((m) => [m.name, m.values.map((v) => JSON.stringify([v.metricName ?? m.name, v.labels, (v as { value: number }).value])).sort()]));
+  const byName = (j: Array<{ name: string; values: Array<{ metricName?: string; labels: object; value: number }> }>) =>
+    Object.fromEntries(j.map((m) => [m.name, m.values.map((v) => JSON.stringify([v.metricName ?? m.name, v.labels, v.value])).sort()]));
   expect(byName(normalize(await registry.getMetricsAsJSON()))).toEqual(byName(normalize(ref.json)));
 });
 
