@@ -41,7 +41,10 @@ it('writes lines whose members come as JSON already (logJson) like any other lin
   log.logJson('DEBUG', 'dropped', '"a":1');
   log.logJson('INFO', 'request "quoted"', '"httpRequest":{"status":200,"userAgent":"Authorization: Bearer abc.def-ghi"}');
   log.logJson('WARNING', 'bare', '');
-  expect(lines).toHaveLength(2);
+  log.logJson('ERROR', 'request failed: git said Authorization: token ghs_abcdefghijklmnopqrstuvwxyz0123', '');
+  expect(lines).toHaveLength(3);
+  expect(lines[2]).not.toContain('ghs_abcdef');
+  expect(JSON.parse(lines[2]).severity).toBe('ERROR');
   const e = JSON.parse(lines[0]);
   expect(e).toMatchObject({ severity: 'INFO', message: 'request "quoted"', component: 'http', httpRequest: { status: 200 } });
   expect(new Date(e.time).toISOString()).toBe(e.time);

@@ -17,8 +17,8 @@ export interface Logger {
    * A line whose own fields come as JSON already: the members of an object,
    * without its braces (`"a":1,"b":"x"`), or ''. The request log line is
    * built this way (lib/http/requestLine.ts): one small string per request
-   * instead of an object graph for JSON.stringify. The members are redacted
-   * as any line is.
+   * instead of an object graph for JSON.stringify. The message and members
+   * are redacted as any line is.
    */
   logJson(severity: Severity, message: string, membersJson: string): void;
 }
@@ -123,7 +123,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     const logJson = (severity: Severity, message: string, membersJson: string) => {
       if (RANK[severity] < min) return;
       const members = membersJson === '' ? '' : ',' + redact(membersJson);
-      write(`{"severity":"${severity}","message":${JSON.stringify(message)},"time":"${isoNow()}"${fieldsJson}${members}}`);
+      write(`{"severity":"${severity}","message":${redact(JSON.stringify(message))},"time":"${isoNow()}"${fieldsJson}${members}}`);
     };
     return {
       log,
