@@ -56,7 +56,6 @@ export class ChildCache<C> {
   }
 }
 
-
 export class ProxyMetrics {
   readonly registry = new Registry();
   /** Requests by route, status and outcome, and their latency by route and outcome (requestTally.ts: the request path's cost). */
