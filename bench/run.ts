@@ -342,7 +342,8 @@ async function findNginx(): Promise<string | undefined> {
  * another (taskset), when there are two CPUs or more and taskset exists.
  * Unpinned, the scheduler places the two processes differently from run to
  * run, and on this 2-vCPU machine the same server measured ±30% within the
- * hour; pinned, the rounds of one run agree within a few percent.
+ * hour. Pinned, rounds still differ (the ratios' range is printed with each
+ * median), but every server meets the same CPU placement.
  */
 async function hitCpus(): Promise<{ server: string[]; load: string[] } | undefined> {
   if (os.cpus().length < 2) return undefined;
