@@ -356,12 +356,6 @@ async function hitCpus(): Promise<{ server: string[]; load: string[] } | undefin
   return { server: ['taskset', '-c', last], load: ['taskset', '-c', '0'] };
 }
 
-/** The median of some numbers. */
-function medianOf(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
 /**
  * (e) hits: the same cached .mod, .info and .zip from modproxy's own server,
  * from modproxy under functions-framework, from a node:http server holding
@@ -488,7 +482,7 @@ http.createServer((req, res) => { const b = bodies.get(req.url); if (!b) { res.w
 
     const cell = (name: string, k: string) => {
       const rs = runs[name]?.[k];
-      return rs ? { rps: Math.round(medianOf(rs.map((r) => r.rps))), p99ms: Number(medianOf(rs.map((r) => r.p99ms)).toFixed(2)), errors: rs.reduce((n, r) => n + r.errors, 0) } : undefined;
+      return rs ? { rps: Math.round(median(rs.map((r) => r.rps))), p99ms: Number(median(rs.map((r) => r.p99ms)).toFixed(2)), errors: rs.reduce((n, r) => n + r.errors, 0) } : undefined;
     };
     const rows: Record<string, Record<string, { rps: number; p99ms: number; errors: number }>> = {};
     for (const sv of servers) rows[sv.name] = Object.fromEntries(Object.keys(sv.paths).map((k) => [k, cell(sv.name, k)!]));
@@ -505,7 +499,7 @@ http.createServer((req, res) => { const b = bodies.get(req.url); if (!b) { res.w
       const ra = runs[a]?.[ka];
       const rb = runs[b]?.[kb];
       if (!ra || !rb) return undefined;
-      return Number(medianOf(ra.map((r, i) => r.rps / rb[i].rps)).toFixed(2));
+      return Number(median(ra.map((r, i) => r.rps / rb[i].rps)).toFixed(2));
     };
     const ratios: Record<string, number> = {};
     const spread: Record<string, string> = {};

@@ -36,7 +36,6 @@ export interface AdminIo {
   tmpDir?: string;
 }
 
-
 /** Problems found with one version's bodies (empty when they match their records). */
 async function verifyVersion(storage: ObjectStorage, modPath: string, version: string, tmpDir: string): Promise<string[]> {
   const problems: string[] = [];
