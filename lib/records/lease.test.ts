@@ -19,11 +19,44 @@ describe('Leases', () => {
     const other = rs[won.indexOf(false)];
     expect(await holder.tryAcquire('m/@v/v1.0.0/zip')).toBe(true);
     expect(await other.tryAcquire('m/@v/v1.0.0/zip')).toBe(false);
+    // A quarter of the TTL on, the holder's renewal is written.
+    clock.t = 300;
+    expect(await holder.tryAcquire('m/@v/v1.0.0/zip')).toBe(true);
+    expect(await storage.list('leases/m/@v/v1.0.0/zip/')).toHaveLength(2);
     // Past the expiry the lease is stale and another replica takes it over.
-    clock.t = 1001;
+    clock.t = 1301;
     expect(await other.tryAcquire('m/@v/v1.0.0/zip')).toBe(true);
     expect(await holder.tryAcquire('m/@v/v1.0.0/zip')).toBe(false);
     expect(await storage.list('leases/m/@v/v1.0.0/zip/')).toHaveLength(3);
+  });
+
+  it('takes a cold lease in one storage call, and renews a fresh one without any', async () => {
+    const memory = new MemoryStorage();
+    const calls: string[] = [];
+    const storage: ObjectStorage = {
+      kind: 'counted',
+      createIfAbsent: (k, b, o) => (calls.push(`create ${k}`), memory.createIfAbsent(k, b, o)),
+      read: (k) => (calls.push(`read ${k}`), memory.read(k)),
+      openRead: (k, r) => memory.openRead(k, r),
+      stat: (k) => memory.stat(k),
+      list: (p, o) => (calls.push(`list ${p}`), memory.list(p, o)),
+    };
+    const clock = { t: 0 };
+    const [a, b] = [0, 1].map((i) => new Leases(storage, { ttlMs: 1000, maxWaitMs: 5000, pollMs: 1, now: () => clock.t, owner: `r${i}` }));
+    expect(await a.tryAcquire('cold')).toBe(true);
+    expect(calls).toEqual(['create leases/cold/00000001']);
+    calls.length = 0;
+    // The holder's run() right after its claim: no storage call before the work.
+    expect(await a.run('cold', async () => null, async (afterWait) => `worked, after a wait: ${afterWait}`)).toBe('worked, after a wait: false');
+    expect(calls).toEqual([]);
+    // Another replica finds number 1 taken, reads the series and sees it held.
+    expect(await b.tryAcquire('cold')).toBe(false);
+    expect(calls).toEqual(['create leases/cold/00000001', 'list leases/cold/', 'read leases/cold/00000001']);
+    // A released lease, taken again by its former holder: the series decides, not its memory.
+    await a.release('cold');
+    calls.length = 0;
+    expect(await a.tryAcquire('cold')).toBe(true);
+    expect(calls).toEqual(['create leases/cold/00000001', 'list leases/cold/', 'read leases/cold/00000002', 'create leases/cold/00000003']);
   });
 
   it('runs the work in the holder, and a claimed lease makes run() in another replica wait for the result', async () => {

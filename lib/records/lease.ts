@@ -13,6 +13,12 @@
 // replica wins that create. Old lease objects are garbage for the bucket's
 // lifecycle rule (leases/ prefix) or `modproxy-admin gc`, never read again.
 //
+// A cold lease costs one storage call: the first attempt creates number 1
+// outright, and only when that exists does the replica list and read the
+// series. A holder renewing a lease it took moments ago (the zip lease
+// claimed with the manifest, then run() for the zip) writes nothing: see
+// RENEW_AFTER_FRACTION.
+//
 // A holder whose work fails lets go the same way: it creates the next number
 // as a release record {"owner", "expiresAt": <now>, "released": true}, which
 // every reader (this version or an older one, which looks at expiresAt only)
@@ -42,6 +48,14 @@ export interface LeaseOptions {
 
 export type LeaseWaitResult = 'result' | 'acquired' | 'timeout';
 
+/**
+ * A holder acquiring its own lease again writes a renewal only once this
+ * fraction of the TTL has passed since it took it; before that, the lease
+ * still has most of its life ahead, and the renewal would only add storage
+ * round trips to the step it guards.
+ */
+const RENEW_AFTER_FRACTION = 0.25;
+
 interface LeaseBody {
   owner: string;
   expiresAt: number;
@@ -52,6 +66,12 @@ interface LeaseBody {
 export class Leases {
   readonly owner: string;
   private readonly now: () => number;
+  /**
+   * Leases this replica created, by name: when (by `now`) and with which
+   * number. Kept until released or past their TTL, pruned oldest first on
+   * each insert (the TTL is one for all, so insertion order is expiry order).
+   */
+  private readonly taken = new Map<string, { at: number; seq: number }>();
 
   constructor(
     private readonly storage: ObjectStorage,
@@ -74,11 +94,28 @@ export class Leases {
    * lease. A holder that acquires again renews its lease, so taking a lease
    * ahead of `run` (to claim the next step early) is safe.
    */
-  async tryAcquire(name: string): Promise<boolean> {
+  async tryAcquire(name: string, firstAttempt = true): Promise<boolean> {
+    const mine = this.taken.get(name);
+    if (mine && this.now() - mine.at < this.opts.ttlMs * RENEW_AFTER_FRACTION) return true;
+    // Most leases are cold: number 1 is created without reading the series first.
+    if (!mine && firstAttempt && (await this.create(name, 1))) return true;
     const { seq, body } = await this.current(name);
     if (body && body.owner !== this.owner && this.held(body)) return false;
-    const next: LeaseBody = { owner: this.owner, expiresAt: this.now() + this.opts.ttlMs };
-    return (await this.storage.createIfAbsent(leaseObjectKey(name, seq + 1), Buffer.from(JSON.stringify(next)), { contentType: 'application/json' })) === 'created';
+    return this.create(name, seq + 1);
+  }
+
+  /** Creates lease object `seq` held by this replica; true when it was created (this replica holds the lease). */
+  private async create(name: string, seq: number): Promise<boolean> {
+    const at = this.now();
+    const next: LeaseBody = { owner: this.owner, expiresAt: at + this.opts.ttlMs };
+    if ((await this.storage.createIfAbsent(leaseObjectKey(name, seq), Buffer.from(JSON.stringify(next)), { contentType: 'application/json' })) !== 'created') return false;
+    for (const [n, t] of this.taken) {
+      if (t.at + this.opts.ttlMs > at) break;
+      this.taken.delete(n);
+    }
+    this.taken.delete(name);
+    this.taken.set(name, { at, seq });
+    return true;
   }
 
   private held(body: LeaseBody): boolean {
@@ -104,6 +141,7 @@ export class Leases {
   }
 
   private async releaseNow(name: string): Promise<void> {
+    this.taken.delete(name);
     const { seq, body } = await this.current(name);
     if (!body || body.owner !== this.owner || !this.held(body)) return;
     const next: LeaseBody = { owner: this.owner, expiresAt: this.now(), released: true };
@@ -117,17 +155,19 @@ export class Leases {
    * tries to take it over), or maxWaitMs passes (then works anyway).
    * `kind` names the lease's kind to onWait (a build step).
    */
-  async run<T>(name: string, done: () => Promise<T | null>, work: () => Promise<T>, kind = 'lease'): Promise<T> {
+  async run<T>(name: string, done: () => Promise<T | null>, work: (afterWait: boolean) => Promise<T>, kind = 'lease'): Promise<T> {
     const deadline = this.now() + this.opts.maxWaitMs;
     let delay = this.opts.pollMs ?? 100;
     let waitStarted: number | undefined;
     const waited = (result: LeaseWaitResult) => {
       if (waitStarted !== undefined) this.opts.onWait?.(kind, result, (performance.now() - waitStarted) / 1000);
     };
-    for (;;) {
-      if (await this.tryAcquire(name)) {
+    for (let attempt = 0; ; attempt++) {
+      if (await this.tryAcquire(name, attempt === 0)) {
         waited('acquired');
-        return this.releasingOnFailure(name, work);
+        // After a wait, `work` may want to look for a result again (the holder may have committed before letting go).
+        const afterWait = waitStarted !== undefined;
+        return this.releasingOnFailure(name, () => work(afterWait));
       }
       waitStarted ??= performance.now();
       const result = await done();
@@ -137,7 +177,7 @@ export class Leases {
       }
       if (this.now() >= deadline) {
         waited('timeout');
-        return work();
+        return work(true);
       }
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 2000);

@@ -222,13 +222,15 @@ export interface ManifestInput {
 }
 
 export async function commitManifest(storage: ObjectStorage, a: ManifestInput, hook?: CommitHook): Promise<CommitResult<Manifest>> {
-  const existing = await readManifest(storage, a.path, a.version);
-  if (existing) return { record: existing, won: false };
   const modSha = sha256Hex(a.mod.data);
   const mod: ManifestMod = { sha256: modSha, size: a.mod.data.length, h1: a.mod.h1 };
   if (a.mod.data.length <= INLINE_MOD_LIMIT) {
+    // No read first: the create itself tells whether another writer won, and reads the winner back.
     mod.data = Buffer.from(a.mod.data).toString('base64');
   } else {
+    // A blob is written only for a version not committed yet.
+    const existing = await readManifest(storage, a.path, a.version);
+    if (existing) return { record: existing, won: false };
     await hook?.('before-mod-blob');
     mod.blob = await storeBlob(storage, modSha, a.mod.data, 'text/plain; charset=utf-8', Date.now);
     await hook?.('after-mod-blob');

@@ -9,9 +9,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isNotFound } from '../errors.js';
 import { hashGoMod } from '../gomod/dirhash.js';
 import { createLogger } from '../log/logger.js';
-import { manifestKey, zipRecordKey } from '../records/layout.js';
+import { leaseName, leaseObjectKey, manifestKey, zipRecordKey } from '../records/layout.js';
+import { Leases } from '../records/lease.js';
 import { readManifest, readZipRecord } from '../records/manifest.js';
 import { MemoryStorage } from '../storage/memoryStorage.js';
+import type { ObjectStorage } from '../storage/storage.js';
 import { MemorySources } from '../../test/support/memorySource.js';
 import type { Artifact } from './artifact.js';
 import { ModuleService, pickLatest } from './moduleService.js';
@@ -75,6 +77,32 @@ describe('ModuleService', () => {
     const z = await readZipRecord(storage, M, 'v1.0.0');
     expect(z && 'h1' in z.zip && z.zip.files).toBe(2);
     expect(sources.calls).toEqual([`query v1.0.0 ${M}`, `download v1.0.0 ${M}`, `zip v1.0.0 ${M}`]);
+  });
+
+  it('commits a cold version with one read and three creates before answering, with leases on', async () => {
+    const calls: string[] = [];
+    const counted: ObjectStorage = {
+      kind: 'counted',
+      createIfAbsent: (k, b, o) => (calls.push(`create ${k}`), storage.createIfAbsent(k, b, o)),
+      read: (k) => (calls.push(`read ${k}`), storage.read(k)),
+      openRead: (k, r) => storage.openRead(k, r),
+      stat: (k) => storage.stat(k),
+      list: (p, o) => (calls.push(`list ${p}`), storage.list(p, o)),
+    };
+    const leases = new Leases(counted, { ttlMs: 60_000, maxWaitMs: 60_000, owner: 'r0' });
+    const leased = new ModuleService({ storage: counted, sources, log: nullLogger, tmpDir: tmp, leases });
+    await leased.info(M, 'v1.0.0');
+    await leased.idle();
+    const manifest = manifestKey(M, 'v1.0.0');
+    // What follows the manifest's create (its index entry, the zip build) runs in the background.
+    const beforeAnswer = calls.splice(0, calls.indexOf(`create ${manifest}`) + 1);
+    const lease = (step: string) => `create ${leaseObjectKey(leaseName(M, 'v1.0.0', step as 'zip'), 1)}`;
+    // Each call is a round trip on GCS: the version is looked up once, each lease is one create, and the
+    // manifest's create needs no read before it. The zip's lease is claimed while the source downloads.
+    expect(beforeAnswer).toEqual([`read ${manifest}`, lease('manifest'), lease('zip'), `create ${manifest}`]);
+    // The background zip build renews nothing: the zip lease claimed with the manifest is still fresh.
+    expect(calls.filter((c) => c.includes('leases/'))).toEqual([]);
+    expect(await readZipRecord(storage, M, 'v1.0.0')).not.toBeNull();
   });
 
   it('serves committed versions from storage without asking the source', async () => {

@@ -246,7 +246,7 @@ export class ModuleService {
       try {
         const source = await this.sourceFor(modPath);
         noteOutcome(note, askedOutcome(source));
-        const m = await this.commitResolved(modPath, source, await source.latest(), note);
+        const m = await this.commitResolved(modPath, source, await source.latest(), false, note);
         return BytesArtifact.text(m.info, false);
       } catch (err) {
         if (!isUpstreamFault(err)) throw err;
@@ -262,7 +262,8 @@ export class ModuleService {
 
   /** `$m/@v/$q.info` for any query: canonical versions come from storage when committed. */
   async info(modPath: string, query: string, noFetch = false, note?: RequestNote): Promise<Artifact> {
-    if (semver.isValid(query) && canonicalVersion(query) === query) {
+    const canonical = semver.isValid(query) && canonicalVersion(query) === query;
+    if (canonical) {
       const stored = await this.storedManifest(modPath, query, note);
       if (stored) return this.infoArtifact(stored);
     }
@@ -271,7 +272,9 @@ export class ModuleService {
     return this.negativeCached(`info ${modPath} ${query}`, async () => {
       const source = await this.sourceFor(modPath);
       noteOutcome(note, askedOutcome(source));
-      const m = await this.commitResolved(modPath, source, await source.query(query), note);
+      const rev = await source.query(query);
+      // A canonical query that resolved to itself was looked up in storage just above.
+      const m = await this.commitResolved(modPath, source, rev, canonical && rev.version === query, note);
       return BytesArtifact.text(m.info, m.version === query);
     }, note);
   }
@@ -293,6 +296,7 @@ export class ModuleService {
           modPath,
           version,
           'manifest',
+          true,
           () => this.storedManifest(modPath, version),
           async () => {
             const source = await this.sourceFor(modPath);
@@ -309,15 +313,20 @@ export class ModuleService {
 
   /**
    * Runs a build under the cross-replica lease when leases are on: first
-   * checks storage (`done`), then either builds or waits for another
-   * replica's commit (bounded; see lib/records/lease.ts).
+   * checks storage (`done`) unless the caller just did (`checked`), then
+   * either builds or waits for another replica's commit (bounded; see
+   * lib/records/lease.ts). Storage is asked again only after a wait: each
+   * call is a round trip on the cold path, and a commit that races ours is
+   * settled by create-if-absent anyway.
    */
-  private async leased<T>(modPath: string, version: string, step: BuildStep, done: () => Promise<T | null>, build: () => Promise<T>): Promise<T> {
-    const existing = await done();
-    if (existing) return existing;
+  private async leased<T>(modPath: string, version: string, step: BuildStep, checked: boolean, done: () => Promise<T | null>, build: () => Promise<T>): Promise<T> {
+    if (!checked) {
+      const existing = await done();
+      if (existing) return existing;
+    }
     const leases = this.opts.leases;
     if (!leases) return build();
-    return leases.run(leaseName(modPath, version, step), done, async () => (await done()) ?? build(), step);
+    return leases.run(leaseName(modPath, version, step), done, async (afterWait) => (afterWait ? await done() : null) ?? build(), step);
   }
 
   /** Takes a lease ahead of its step; advisory, so a storage error only costs the head start. */
@@ -346,14 +355,18 @@ export class ModuleService {
     }
   }
 
-  private async commitResolved(modPath: string, source: ModuleSource, rev: ResolvedVersion, note?: RequestNote): Promise<Manifest> {
-    const stored = await this.storedManifest(modPath, rev.version, note);
-    if (stored) return stored;
+  /** Commits the manifest of a version a query resolved to; `checked`: the caller has just found it absent from storage. */
+  private async commitResolved(modPath: string, source: ModuleSource, rev: ResolvedVersion, checked: boolean, note?: RequestNote): Promise<Manifest> {
+    if (!checked) {
+      const stored = await this.storedManifest(modPath, rev.version, note);
+      if (stored) return stored;
+    }
     return builtFor(note, await this.manifestFlights.do(`${modPath}@${rev.version}`, () =>
       this.leased(
         modPath,
         rev.version,
         'manifest',
+        true,
         () => this.storedManifest(modPath, rev.version),
         () => this.buildManifest(modPath, source, rev),
       ),
@@ -381,13 +394,15 @@ export class ModuleService {
 
   private async buildManifestUnmeasured(modPath: string, source: ModuleSource, rev: ResolvedVersion): Promise<Manifest> {
     const version = rev.version;
-    const { mod, pin } = await source.download(rev);
+    const eagerZip = this.opts.eagerZip !== false;
     // Claim the zip step before the manifest becomes visible: replicas waiting
     // for this manifest then wait for our zip too, instead of racing our
     // background build for the zip lease and fetching the repository again.
-    if (this.opts.eagerZip !== false) await this.claimLease(modPath, version, 'zip');
+    // The claim runs while the source downloads, not after it.
+    const zipClaimed = eagerZip ? this.claimLease(modPath, version, 'zip') : Promise.resolve();
     let committed: Awaited<ReturnType<typeof commitManifest>>;
     try {
+      const [{ mod, pin }] = await Promise.all([source.download(rev), zipClaimed]);
       committed = await commitManifest(
         this.opts.storage,
         { path: modPath, version, info: marshalInfo({ Version: version, Time: rev.time, Origin: rev.origin }), mod: { data: mod, h1: hashGoMod(mod) }, source: pin },
@@ -395,7 +410,10 @@ export class ModuleService {
       );
     } catch (err) {
       // No zip build follows: the manifest may be stored anyway, and others must not wait for our zip.
-      if (this.opts.eagerZip !== false) await this.releaseLease(modPath, version, 'zip');
+      if (eagerZip) {
+        await zipClaimed;
+        await this.releaseLease(modPath, version, 'zip');
+      }
       throw err;
     }
     const { record, won } = committed;
@@ -410,7 +428,7 @@ export class ModuleService {
     this.committedCache.delete(moduleRecordsPrefix(modPath));
     // The record storage now holds under that name (ours, or the winner's as read back): the .mod that follows needs no read.
     this.cache.keep(`manifest ${modPath}@${version}`, record, manifestBytes(record));
-    if (this.opts.eagerZip !== false) this.buildZipInBackground(source, record);
+    if (eagerZip) this.buildZipInBackground(source, record);
     return record;
   }
 
@@ -450,10 +468,12 @@ export class ModuleService {
       // Building a zip holds files in memory: one at a time. Copying a finished one does not.
       const slots = from.zipIsCopy ? this.zipCopies : this.zipBuilds;
       return slots.run(() =>
+        // Storage is asked again: the build may have waited for a slot while another replica committed.
         this.leased(
           m.path,
           m.version,
           'zip',
+          false,
           () => this.storedZipRecord(m.path, m.version),
           () => this.measured('zip', () => this.buildZip(from, m)),
         ),
