@@ -181,7 +181,7 @@ describe.each<Backend>(['fs', 'gcs'])('on %s storage', (backend) => {
     expect(sample(text, 'modproxy_sumdb_fetches_total', `database="${DB}",kind="lookup",result="ok"`)).toBe(1);
     expect(sample(text, 'modproxy_sumdb_fetches_total', `database="${DB}",kind="tile",result="ok"`)).toBeGreaterThan(0);
 
-    // A lookup nobody verified yet: from the database; asked again, from storage.
+    // A lookup nobody verified yet: from the database; asked again, from memory (storage holds the same).
     const lookup = `sumdb/${DB}/lookup/${PUBLIC_A}@v1.1.0`;
     expect(await get(a.url, lookup)).toBe(200);
     expect(await get(a.url, lookup)).toBe(200);
@@ -197,7 +197,7 @@ describe.each<Backend>(['fs', 'gcs'])('on %s storage', (backend) => {
     expect(sample(text, 'modproxy_sumdb_fetches_total', `database="${DB}",kind="latest",result="ok"`)).toBe(1);
     for (const kind of ['lookup', 'tile']) {
       expect(sample(text, 'modproxy_sumdb_proxy_answers_total', `database="${DB}",kind="${kind}",source="upstream"`), kind).toBe(1);
-      expect(sample(text, 'modproxy_sumdb_proxy_answers_total', `database="${DB}",kind="${kind}",source="storage"`), kind).toBe(1);
+      expect(sample(text, 'modproxy_sumdb_proxy_answers_total', `database="${DB}",kind="${kind}",source="memory"`), kind).toBe(1);
     }
     expect(sample(text, 'modproxy_sumdb_proxy_answers_total', `database="${DB}",kind="latest",source="upstream"`)).toBe(1);
     expect(sample(text, 'modproxy_sumdb_proxy_answers_total', `database="${DB}",kind="latest",source="memory"`)).toBe(1);

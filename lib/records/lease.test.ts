@@ -35,7 +35,7 @@ describe('Leases', () => {
     const calls: string[] = [];
     const storage: ObjectStorage = {
       kind: 'counted',
-      createIfAbsent: (k, b, o) => (calls.push(`create ${k}`), memory.createIfAbsent(k, b, o)),
+      createIfAbsent: (k, b) => (calls.push(`create ${k}`), memory.createIfAbsent(k, b)),
       read: (k) => (calls.push(`read ${k}`), memory.read(k)),
       openRead: (k, r) => memory.openRead(k, r),
       stat: (k) => memory.stat(k),

@@ -83,7 +83,7 @@ describe('ModuleService', () => {
     const calls: string[] = [];
     const counted: ObjectStorage = {
       kind: 'counted',
-      createIfAbsent: (k, b, o) => (calls.push(`create ${k}`), storage.createIfAbsent(k, b, o)),
+      createIfAbsent: (k, b) => (calls.push(`create ${k}`), storage.createIfAbsent(k, b)),
       read: (k) => (calls.push(`read ${k}`), storage.read(k)),
       openRead: (k, r) => storage.openRead(k, r),
       stat: (k) => storage.stat(k),

@@ -96,6 +96,32 @@ describe('SumdbProxy', () => {
     expect(await storage.list('sumdb/other.test/')).toEqual([]);
   });
 
+  it('serves kept answers from memory, as storage holds them (the winner of a racing create)', async () => {
+    const p = proxy();
+    const reads: string[] = [];
+    const read = storage.read.bind(storage);
+    storage.read = (k) => (reads.push(k), read(k));
+    // Another replica kept its own copy of m8's lookup first (a different signed tree head, say).
+    const theirs = Buffer.from('their copy of the lookup\n');
+    await storage.createIfAbsent('sumdb/fake.test/lookup/example.com/m8@v1.0.0', theirs);
+    p.keepLookup('fake.test', await lastClient.lookup('example.com/m8', 'v1.0.0'));
+    p.keepLookup('fake.test', await lastClient.lookup('example.com/m9', 'v1.0.0'));
+    await p.idle();
+    reads.length = 0;
+    const asked = db.requests.length;
+    expect(Buffer.from((await p.serve('fake.test/lookup/example.com/m8@v1.0.0')).bytes!)).toEqual(theirs);
+    expect(text(await p.serve('fake.test/lookup/example.com/m9@v1.0.0'))).toContain('example.com/m9 v1.0.0 h1:');
+    expect(reads).toEqual([]);
+    expect(db.requests.length).toBe(asked);
+    // A tile: fetched, verified and kept once, then served from memory.
+    const tile = await p.serve('fake.test/tile/2/0/001');
+    reads.length = 0;
+    const afterTile = db.requests.length;
+    expect(Buffer.from((await p.serve('fake.test/tile/2/0/001')).bytes!)).toEqual(Buffer.from(tile.bytes!));
+    expect(reads).toEqual([]);
+    expect(db.requests.length).toBe(afterTile);
+  });
+
   it('refuses a tampered lookup or tile and keeps nothing of it', async () => {
     db.tamper = (path, a) => (path.startsWith('/lookup/') ? { ...a, body: Buffer.from(Buffer.from(a.body).toString().replace('h1:', 'h1:A')) } : a);
     await expect(proxy().serve('fake.test/lookup/example.com/m3@v1.0.0')).rejects.toBeInstanceOf(ProxyError);

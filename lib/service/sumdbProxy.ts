@@ -14,7 +14,8 @@
 //                             kept; partial data tiles passed through, cached
 //                             briefly
 //   /sumdb/<name>/latest      verified, cached briefly
-// Briefly cached answers are served stale when the database fails.
+// Briefly cached answers are served stale when the database fails. Kept
+// answers are also held in memory (bounded), once storage holds them.
 //
 // `/sumdb/supported` keeps go-mod-proxy's meaning of
 // sumDatabaseProxy.discourageClientDirectSumDatabaseConnections: 200 when set,
@@ -28,6 +29,7 @@ import { checkDataTile, parseTilePath } from '../sumdb/tlog.js';
 import type { ObjectStorage } from '../storage/storage.js';
 import { SingleFlight } from '../util/singleflight.js';
 import { BytesArtifact, type Artifact } from './artifact.js';
+import { ArtifactCache } from './artifactCache.js';
 
 export interface ProxiedDatabase {
   client: SumdbClient;
@@ -56,6 +58,8 @@ export type SumdbAnswerSource = 'storage' | 'upstream' | 'memory' | 'stale';
 /** What every database answer is at most (a full tile of height 8 is 8 KiB; lookups are small). */
 const MAX_ANSWER = 1 << 20;
 const SHORT_CACHE_ENTRIES = 1000;
+/** Kept answers also held in memory, at most (lookups are ~1 KiB, tiles up to 8 KiB). */
+const KEPT_MEMORY_BYTES = 8 << 20;
 
 /** A GET of the database, unverified: its 404/410 is not found; anything else that fails is an upstream fault. */
 async function raw(name: string, db: ProxiedDatabase, path: string): Promise<Uint8Array> {
@@ -69,6 +73,12 @@ async function raw(name: string, db: ProxiedDatabase, path: string): Promise<Uin
 
 export class SumdbProxy {
   private readonly recent = new Map<string, { body: Uint8Array; at: number }>();
+  /**
+   * Kept answers as storage holds them, so the client's /lookup that follows a
+   * public module's verification, and every tile after the first, is served
+   * without a storage round trip. Only what storage holds goes in.
+   */
+  private readonly keptInMemory = new ArtifactCache({ maxBytes: KEPT_MEMORY_BYTES });
   private readonly keeping = new SingleFlight<{ body: Uint8Array; from: SumdbAnswerSource }>();
   private readonly background = new Set<Promise<unknown>>();
   private readonly now: () => number;
@@ -161,6 +171,11 @@ export class SumdbProxy {
    */
   private async kept(name: string, remote: string, verified: () => Promise<Uint8Array>, kind?: SumdbAnswerKind): Promise<Artifact> {
     const key = sumdbAnswerKey(name, remote);
+    const inMemory = this.keptInMemory.peek<Uint8Array>(key);
+    if (inMemory) {
+      if (kind) this.opts.onAnswer?.(name, kind, 'memory');
+      return new BytesArtifact(inMemory, true);
+    }
     // One flight per answer: a client's request joins a keepLookup under way.
     const { body, from } = await this.keeping.do(key, async () => {
       const stored = await this.opts.storage.read(key);
@@ -171,6 +186,7 @@ export class SumdbProxy {
       if (!first) throw new Error(`${key} exists but cannot be read`);
       return { body: first, from: 'upstream' as const };
     });
+    this.keptInMemory.keep(key, body, body.length);
     if (kind) this.opts.onAnswer?.(name, kind, from);
     return new BytesArtifact(body, true);
   }
