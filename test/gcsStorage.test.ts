@@ -3,6 +3,7 @@
 // a real bucket in live mode (MODPROXY_TEST_GCS_BUCKET + credentials).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Storage } from '@google-cloud/storage';
@@ -41,6 +42,50 @@ describe('gcs specifics', () => {
     expect([...gcs.objects(bucket).keys()]).toEqual(['p/blobs/big']);
     expect(gcs.requests.some((r) => r.query?.includes('uploadType=resumable'))).toBe(true);
     expect(await storage.list('blobs/')).toEqual(['blobs/big']);
+  });
+
+  it('refuses a body changed on the way, up or down (end-to-end MD5)', async () => {
+    const { gcs, bucket } = await onDouble();
+    // A relay that changes one byte of every body carrying the marker, in both directions.
+    const flip = (b: Buffer) => Buffer.from(b.toString('latin1').replaceAll('MARKER-A', 'MARKER-B'), 'latin1');
+    const hopByHop = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'content-encoding']);
+    const relay = http.createServer(async (req, res) => {
+      try {
+        const chunks: Buffer[] = [];
+        for await (const c of req) chunks.push(c as Buffer);
+        const upstream = await fetch(gcs.url + req.url, {
+          method: req.method,
+          headers: Object.fromEntries(Object.entries(req.headers).filter(([k]) => !hopByHop.has(k)) as [string, string][]),
+          body: req.method === 'GET' || req.method === 'HEAD' ? undefined : flip(Buffer.concat(chunks)),
+        });
+        const body = flip(Buffer.from(await upstream.arrayBuffer()));
+        const headers: Record<string, string> = {};
+        upstream.headers.forEach((v, k) => {
+          if (!hopByHop.has(k)) headers[k] = v;
+        });
+        res.writeHead(upstream.status, { ...headers, 'content-length': body.length });
+        res.end(body);
+      } catch (err) {
+        res.writeHead(400).end(String(err));
+      }
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    try {
+      const port = (relay.address() as { port: number }).port;
+      const viaRelay = new GcsStorage({ bucket, storage: new Storage({ apiEndpoint: `http://127.0.0.1:${port}`, projectId: 'test' }) });
+      const direct = new GcsStorage({ bucket, storage: new Storage({ apiEndpoint: gcs.url, projectId: 'test' }) });
+      // Down: the object is intact in storage, changed on its way to the reader.
+      expect(await direct.createIfAbsent('down', Buffer.from('body MARKER-A body'))).toBe('created');
+      await expect(viaRelay.read('down')).rejects.toThrow();
+      // Up: the object arrives changed; the writer is told, rather than told it was created.
+      await expect(viaRelay.createIfAbsent('up', Buffer.from('body MARKER-A body'))).rejects.toThrow();
+      // Bodies the relay leaves alone go through it both ways.
+      expect(await viaRelay.createIfAbsent('plain', Buffer.from('plain body'))).toBe('created');
+      expect(Buffer.from((await viaRelay.read('plain'))!).toString()).toBe('plain body');
+    } finally {
+      relay.closeAllConnections();
+      await new Promise((r) => relay.close(r));
+    }
   });
 
   it('signs V4 URLs the storage serves', async () => {

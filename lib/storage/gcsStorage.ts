@@ -103,7 +103,9 @@ export class GcsStorage implements ObjectStorage, DeletableStorage {
       // Objects are immutable once written (by name or by record).
       metadata: { cacheControl: 'private, max-age=31536000, immutable' },
     };
-    const save = (data: Buffer) => runWithinStorageBudget(`create ${key}`, () => file.save(data, { ...common, resumable: false }));
+    // Checked end to end with MD5 (node's native hash) rather than the library's default CRC32C, which it
+    // computes in JavaScript: 1.8 ms against 0.4 ms for a 220 KiB zip, on the event loop that answers requests.
+    const save = (data: Buffer) => runWithinStorageBudget(`create ${key}`, () => file.save(data, { ...common, resumable: false, validation: 'md5' }));
     try {
       if (body instanceof Uint8Array) {
         await save(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
@@ -162,7 +164,8 @@ export class GcsStorage implements ObjectStorage, DeletableStorage {
 
   async read(key: string): Promise<Uint8Array | null> {
     try {
-      const [data] = await runWithinStorageBudget(`read ${key}`, () => this.file(key).download());
+      // MD5, like uploads (see createIfAbsent): every object here is written whole, so GCS has its MD5.
+      const [data] = await runWithinStorageBudget(`read ${key}`, () => this.file(key).download({ validation: 'md5' }));
       return data;
     } catch (err) {
       if (err instanceof StorageBudgetError) throw err;
