@@ -79,30 +79,53 @@ describe('ModuleService', () => {
     expect(sources.calls).toEqual([`query v1.0.0 ${M}`, `download v1.0.0 ${M}`, `zip v1.0.0 ${M}`]);
   });
 
-  it('commits a cold version with one read and three creates before answering, with leases on', async () => {
-    const calls: string[] = [];
+  it('answers a cold version after three storage round trips, with leases on', async () => {
+    // Each call takes 5 ms, like a round trip; a call that starts while none is in flight opens a new round.
+    const rounds: string[][] = [];
+    let inFlight = 0;
+    const timed = <T>(what: string, call: () => Promise<T>): Promise<T> => {
+      if (inFlight++ === 0) rounds.push([]);
+      rounds[rounds.length - 1].push(what);
+      return new Promise((r) => setTimeout(r, 5)).then(call).finally(() => inFlight--);
+    };
     const counted: ObjectStorage = {
       kind: 'counted',
-      createIfAbsent: (k, b) => (calls.push(`create ${k}`), storage.createIfAbsent(k, b)),
-      read: (k) => (calls.push(`read ${k}`), storage.read(k)),
+      createIfAbsent: (k, b) => timed(`create ${k}`, () => storage.createIfAbsent(k, b)),
+      read: (k) => timed(`read ${k}`, () => storage.read(k)),
       openRead: (k, r) => storage.openRead(k, r),
       stat: (k) => storage.stat(k),
-      list: (p, o) => (calls.push(`list ${p}`), storage.list(p, o)),
+      list: (p, o) => timed(`list ${p}`, () => storage.list(p, o)),
     };
     const leases = new Leases(counted, { ttlMs: 60_000, maxWaitMs: 60_000, owner: 'r0' });
     const leased = new ModuleService({ storage: counted, sources, log: nullLogger, tmpDir: tmp, leases });
     await leased.info(M, 'v1.0.0');
     await leased.idle();
     const manifest = manifestKey(M, 'v1.0.0');
-    // What follows the manifest's create (its index entry, the zip build) runs in the background.
-    const beforeAnswer = calls.splice(0, calls.indexOf(`create ${manifest}`) + 1);
     const lease = (step: string) => `create ${leaseObjectKey(leaseName(M, 'v1.0.0', step as 'zip'), 1)}`;
-    // Each call is a round trip on GCS: the version is looked up once, each lease is one create, and the
-    // manifest's create needs no read before it. The zip's lease is claimed while the source downloads.
-    expect(beforeAnswer).toEqual([`read ${manifest}`, lease('manifest'), lease('zip'), `create ${manifest}`]);
+    // The version is looked up once; both leases are one create each, made together; the manifest's create
+    // needs no read before it. What follows it (the index entry, the zip build) is not waited for.
+    expect(rounds.findIndex((r) => r.includes(`create ${manifest}`))).toBe(2);
+    expect(rounds.slice(0, 3).map((r) => r.sort())).toEqual([[`read ${manifest}`], [lease('manifest'), lease('zip')].sort(), [`create ${manifest}`]]);
     // The background zip build renews nothing: the zip lease claimed with the manifest is still fresh.
-    expect(calls.filter((c) => c.includes('leases/'))).toEqual([]);
+    expect(rounds.slice(3).flat().filter((c) => c.includes('leases/'))).toEqual([]);
     expect(await readZipRecord(storage, M, 'v1.0.0')).not.toBeNull();
+  });
+
+  it('lets go of the zip claim when another replica builds the version', async () => {
+    const clock = { t: 0 };
+    const mine = new Leases(storage, { ttlMs: 60_000, maxWaitMs: 60_000, pollMs: 1, owner: 'r0', now: () => clock.t });
+    const theirs = new Leases(storage, { ttlMs: 60_000, maxWaitMs: 60_000, owner: 'r1', now: () => clock.t });
+    expect(await theirs.tryAcquire(leaseName(M, 'v1.0.0', 'manifest'))).toBe(true);
+    const waiting = new ModuleService({ storage, sources, log: nullLogger, tmpDir: tmp, leases: mine, eagerZip: true });
+    const answer = waiting.info(M, 'v1.0.0');
+    // The other replica commits the version (and so the zip step becomes free for whoever builds it).
+    const other = new ModuleService({ storage, sources, log: nullLogger, tmpDir: tmp, eagerZip: false });
+    await other.info(M, 'v1.0.0');
+    expect(await text(await answer)).toContain('"Version":"v1.0.0"');
+    await waiting.idle();
+    // This replica's claim on the zip step was let go: a third replica takes the zip lease at once.
+    const third = new Leases(storage, { ttlMs: 60_000, maxWaitMs: 60_000, owner: 'r2', now: () => clock.t });
+    expect(await third.tryAcquire(leaseName(M, 'v1.0.0', 'zip'))).toBe(true);
   });
 
   it('serves committed versions from storage without asking the source', async () => {

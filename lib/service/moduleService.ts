@@ -361,21 +361,40 @@ export class ModuleService {
       const stored = await this.storedManifest(modPath, rev.version, note);
       if (stored) return stored;
     }
-    return builtFor(note, await this.manifestFlights.do(`${modPath}@${rev.version}`, () =>
-      this.leased(
-        modPath,
-        rev.version,
-        'manifest',
-        true,
-        () => this.storedManifest(modPath, rev.version),
-        () => this.buildManifest(modPath, source, rev),
-      ),
-    ));
+    return builtFor(note, await this.manifestFlights.do(`${modPath}@${rev.version}`, async () => {
+      // The version exists (the source resolved it): its zip step is claimed
+      // together with the manifest lease, not after it, so a cold version
+      // costs one storage round trip less before it is answered. When another
+      // replica builds it instead, the claim is let go again.
+      const zipClaimed = this.opts.leases && this.opts.eagerZip !== false ? this.claimLease(modPath, rev.version, 'zip') : undefined;
+      let built = false;
+      try {
+        return await this.leased(
+          modPath,
+          rev.version,
+          'manifest',
+          true,
+          () => this.storedManifest(modPath, rev.version),
+          () => {
+            built = true;
+            return this.buildManifest(modPath, source, rev, zipClaimed);
+          },
+        );
+      } finally {
+        if (zipClaimed && !built) {
+          await zipClaimed;
+          await this.releaseLease(modPath, rev.version, 'zip');
+        }
+      }
+    }));
   }
 
-  /** Asks the source for .mod and the pin of a resolved version and commits its manifest. */
-  private async buildManifest(modPath: string, source: ModuleSource, rev: ResolvedVersion): Promise<Manifest> {
-    return this.measured('manifest', () => this.buildManifestUnmeasured(modPath, source, rev));
+  /**
+   * Asks the source for .mod and the pin of a resolved version and commits its
+   * manifest; `zipClaimed`: the zip step's claim, when the caller started it.
+   */
+  private async buildManifest(modPath: string, source: ModuleSource, rev: ResolvedVersion, zipClaimed?: Promise<void>): Promise<Manifest> {
+    return this.measured('manifest', () => this.buildManifestUnmeasured(modPath, source, rev, zipClaimed));
   }
 
   /** Runs a build step, reporting its result and duration to `onBuild`. */
@@ -392,14 +411,14 @@ export class ModuleService {
     }
   }
 
-  private async buildManifestUnmeasured(modPath: string, source: ModuleSource, rev: ResolvedVersion): Promise<Manifest> {
+  private async buildManifestUnmeasured(modPath: string, source: ModuleSource, rev: ResolvedVersion, claimedByCaller?: Promise<void>): Promise<Manifest> {
     const version = rev.version;
     const eagerZip = this.opts.eagerZip !== false;
     // Claim the zip step before the manifest becomes visible: replicas waiting
     // for this manifest then wait for our zip too, instead of racing our
     // background build for the zip lease and fetching the repository again.
     // The claim runs while the source downloads, not after it.
-    const zipClaimed = eagerZip ? this.claimLease(modPath, version, 'zip') : Promise.resolve();
+    const zipClaimed = claimedByCaller ?? (eagerZip ? this.claimLease(modPath, version, 'zip') : Promise.resolve());
     let committed: Awaited<ReturnType<typeof commitManifest>>;
     try {
       const [{ mod, pin }] = await Promise.all([source.download(rev), zipClaimed]);
