@@ -5,7 +5,11 @@ import type { Readable } from 'node:stream';
 
 export type CreateResult = 'created' | 'exists';
 
-/** Where an object's bytes come from when creating it: memory, or a local file (large zips). */
+/**
+ * Where an object's bytes come from when creating it: memory, or a local file
+ * (zips). A file is the caller's own and is not changed after the call (it may
+ * be deleted): a backend on the same file system may link it rather than copy it.
+ */
 export type ObjectBody = Uint8Array | { file: string };
 
 export interface ObjectInfo {

@@ -1,0 +1,32 @@
+// What the disk backend does beyond the storage contract (storage.test.ts).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FsStorage } from './fsStorage.js';
+
+const dirs: string[] = [];
+const tmpDir = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'fsstorage-own-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+describe('FsStorage', () => {
+  it('links a file body on the same file system instead of copying it, and keeps it once the caller deletes its name', async () => {
+    const root = tmpDir();
+    const storage = new FsStorage(path.join(root, 'store'));
+    const file = path.join(root, 'spooled.zip');
+    fs.writeFileSync(file, 'zip bytes');
+    expect(await storage.createIfAbsent('blobs/z', { file })).toBe('created');
+    const stored = path.join(root, 'store', 'blobs', 'z');
+    expect(fs.statSync(stored).ino).toBe(fs.statSync(file).ino);
+    fs.rmSync(file);
+    expect(Buffer.from((await storage.read('blobs/z'))!).toString()).toBe('zip bytes');
+    // No temporary name is left behind.
+    expect(fs.readdirSync(path.join(root, 'store', '.tmp'))).toEqual([]);
+  });
+});
