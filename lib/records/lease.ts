@@ -67,11 +67,11 @@ export class Leases {
   readonly owner: string;
   private readonly now: () => number;
   /**
-   * Leases this replica created, by name: when (by `now`) and with which
-   * number. Kept until released or past their TTL, pruned oldest first on
-   * each insert (the TTL is one for all, so insertion order is expiry order).
+   * When (by `now`) this replica created each lease it holds, by name. Kept
+   * until released or past the TTL, pruned oldest first on each insert (the
+   * TTL is one for all, so insertion order is expiry order).
    */
-  private readonly taken = new Map<string, { at: number; seq: number }>();
+  private readonly taken = new Map<string, number>();
 
   constructor(
     private readonly storage: ObjectStorage,
@@ -91,14 +91,16 @@ export class Leases {
 
   /**
    * Tries to become (or stay) the holder; true when this replica now holds the
-   * lease. A holder that acquires again renews its lease, so taking a lease
-   * ahead of `run` (to claim the next step early) is safe.
+   * lease. A holder that acquires again renews its lease (once a quarter of
+   * the TTL has passed), so taking a lease ahead of `run` (to claim the next
+   * step early) is safe. `firstAttempt`: try creating number 1 before reading
+   * the series (run() polls with false: by then the series exists).
    */
   async tryAcquire(name: string, firstAttempt = true): Promise<boolean> {
-    const mine = this.taken.get(name);
-    if (mine && this.now() - mine.at < this.opts.ttlMs * RENEW_AFTER_FRACTION) return true;
+    const takenAt = this.taken.get(name);
+    if (takenAt !== undefined && this.now() - takenAt < this.opts.ttlMs * RENEW_AFTER_FRACTION) return true;
     // Most leases are cold: number 1 is created without reading the series first.
-    if (!mine && firstAttempt && (await this.create(name, 1))) return true;
+    if (takenAt === undefined && firstAttempt && (await this.create(name, 1))) return true;
     const { seq, body } = await this.current(name);
     if (body && body.owner !== this.owner && this.held(body)) return false;
     return this.create(name, seq + 1);
@@ -110,11 +112,11 @@ export class Leases {
     const next: LeaseBody = { owner: this.owner, expiresAt: at + this.opts.ttlMs };
     if ((await this.storage.createIfAbsent(leaseObjectKey(name, seq), Buffer.from(JSON.stringify(next)), { contentType: 'application/json' })) !== 'created') return false;
     for (const [n, t] of this.taken) {
-      if (t.at + this.opts.ttlMs > at) break;
+      if (t + this.opts.ttlMs > at) break;
       this.taken.delete(n);
     }
     this.taken.delete(name);
-    this.taken.set(name, { at, seq });
+    this.taken.set(name, at);
     return true;
   }
 

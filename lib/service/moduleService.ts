@@ -329,14 +329,18 @@ export class ModuleService {
     return leases.run(leaseName(modPath, version, step), done, async (afterWait) => (afterWait ? await done() : null) ?? build(), step);
   }
 
-  /** Takes a lease ahead of its step; advisory, so a storage error only costs the head start. */
-  private async claimLease(modPath: string, version: string, step: BuildStep): Promise<void> {
+  /**
+   * Takes a lease ahead of its step; advisory, so a storage error only costs
+   * the head start. True when this replica holds it now.
+   */
+  private async claimLease(modPath: string, version: string, step: BuildStep): Promise<boolean> {
     const leases = this.opts.leases;
-    if (!leases) return;
+    if (!leases) return false;
     try {
-      await leases.tryAcquire(leaseName(modPath, version, step));
+      return await leases.tryAcquire(leaseName(modPath, version, step));
     } catch (err) {
       this.opts.log.warn('could not claim lease', { module: modPath, version, step, reason: errorMessage(err) });
+      return false;
     }
   }
 
@@ -362,30 +366,25 @@ export class ModuleService {
       if (stored) return stored;
     }
     return builtFor(note, await this.manifestFlights.do(`${modPath}@${rev.version}`, async () => {
-      // The version exists (the source resolved it): its zip step is claimed
-      // together with the manifest lease, not after it, so a cold version
-      // costs one storage round trip less before it is answered. When another
-      // replica builds it instead, the claim is let go again.
-      const zipClaimed = this.opts.leases && this.opts.eagerZip !== false ? this.claimLease(modPath, rev.version, 'zip') : undefined;
-      let built = false;
-      try {
-        return await this.leased(
-          modPath,
-          rev.version,
-          'manifest',
-          true,
-          () => this.storedManifest(modPath, rev.version),
-          () => {
-            built = true;
-            return this.buildManifest(modPath, source, rev, zipClaimed);
-          },
-        );
-      } finally {
-        if (zipClaimed && !built) {
-          await zipClaimed;
-          await this.releaseLease(modPath, rev.version, 'zip');
-        }
+      // The version exists (the source resolved it): its manifest and zip
+      // leases are claimed at once, not one after the other, so a cold version
+      // costs one storage round trip less before it is answered. When the
+      // manifest lease is another replica's, the zip claim is let go at once,
+      // so that replica's zip build, which follows its commit, finds it free.
+      let zipClaimed: Promise<void> | undefined;
+      if (this.opts.leases && this.opts.eagerZip !== false) {
+        const [manifestHeld] = await Promise.all([this.claimLease(modPath, rev.version, 'manifest'), this.claimLease(modPath, rev.version, 'zip')]);
+        if (manifestHeld) zipClaimed = Promise.resolve();
+        else await this.releaseLease(modPath, rev.version, 'zip');
       }
+      return this.leased(
+        modPath,
+        rev.version,
+        'manifest',
+        true,
+        () => this.storedManifest(modPath, rev.version),
+        () => this.buildManifest(modPath, source, rev, zipClaimed),
+      );
     }));
   }
 
@@ -418,7 +417,7 @@ export class ModuleService {
     // for this manifest then wait for our zip too, instead of racing our
     // background build for the zip lease and fetching the repository again.
     // The claim runs while the source downloads, not after it.
-    const zipClaimed = claimedByCaller ?? (eagerZip ? this.claimLease(modPath, version, 'zip') : Promise.resolve());
+    const zipClaimed = claimedByCaller ?? (eagerZip ? this.claimLease(modPath, version, 'zip').then(() => {}) : Promise.resolve());
     let committed: Awaited<ReturnType<typeof commitManifest>>;
     try {
       const [{ mod, pin }] = await Promise.all([source.download(rev), zipClaimed]);
