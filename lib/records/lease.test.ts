@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStorage } from '../storage/memoryStorage.js';
 import { runWithinStorageBudget, StorageBudgetError, withStorageBudget } from '../storage/requestBudget.js';
-import type { ObjectStorage } from '../storage/storage.js';
+import { aroundStorage } from '../../test/support/aroundStorage.js';
 import { Leases } from './lease.js';
 
 function replicas(storage: MemoryStorage, clock: { t: number }, n: number, ttlMs = 1000): Leases[] {
@@ -33,14 +33,7 @@ describe('Leases', () => {
   it('takes a cold lease in one storage call, and renews a fresh one without any', async () => {
     const memory = new MemoryStorage();
     const calls: string[] = [];
-    const storage: ObjectStorage = {
-      kind: 'counted',
-      createIfAbsent: (k, b) => (calls.push(`create ${k}`), memory.createIfAbsent(k, b)),
-      read: (k) => (calls.push(`read ${k}`), memory.read(k)),
-      openRead: (k, r) => memory.openRead(k, r),
-      stat: (k) => memory.stat(k),
-      list: (p, o) => (calls.push(`list ${p}`), memory.list(p, o)),
-    };
+    const storage = aroundStorage(memory, (what, call) => (calls.push(what), call()), 'counted');
     const clock = { t: 0 };
     const [a, b] = [0, 1].map((i) => new Leases(storage, { ttlMs: 1000, maxWaitMs: 5000, pollMs: 1, now: () => clock.t, owner: `r${i}` }));
     expect(await a.tryAcquire('cold')).toBe(true);
@@ -158,14 +151,7 @@ describe('Leases', () => {
   it("lets go even when the work failed because the request's storage budget is spent", async () => {
     const memory = new MemoryStorage();
     // A backend that runs its calls under the request's budget, as GcsStorage does.
-    const storage: ObjectStorage = {
-      kind: 'budgeted',
-      createIfAbsent: (k, b) => runWithinStorageBudget(`create ${k}`, () => memory.createIfAbsent(k, b)),
-      read: (k) => runWithinStorageBudget(`read ${k}`, () => memory.read(k)),
-      openRead: (k, r) => memory.openRead(k, r),
-      stat: (k) => memory.stat(k),
-      list: (p, o) => runWithinStorageBudget(`list ${p}`, () => memory.list(p, o)),
-    };
+    const storage = aroundStorage(memory, runWithinStorageBudget, 'budgeted');
     const a = new Leases(storage, { ttlMs: 600_000, maxWaitMs: 600_000, now: () => 0, owner: 'r0' });
     const hung = () => new Promise<never>(() => {});
     await withStorageBudget(50, async () => {

@@ -13,7 +13,7 @@ import { leaseName, leaseObjectKey, manifestKey, zipRecordKey } from '../records
 import { Leases } from '../records/lease.js';
 import { readManifest, readZipRecord } from '../records/manifest.js';
 import { MemoryStorage } from '../storage/memoryStorage.js';
-import type { ObjectStorage } from '../storage/storage.js';
+import { aroundStorage } from '../../test/support/aroundStorage.js';
 import { MemorySources } from '../../test/support/memorySource.js';
 import type { Artifact } from './artifact.js';
 import { ModuleService, pickLatest } from './moduleService.js';
@@ -88,14 +88,7 @@ describe('ModuleService', () => {
       rounds[rounds.length - 1].push(what);
       return new Promise((r) => setTimeout(r, 5)).then(call).finally(() => inFlight--);
     };
-    const counted: ObjectStorage = {
-      kind: 'counted',
-      createIfAbsent: (k, b) => timed(`create ${k}`, () => storage.createIfAbsent(k, b)),
-      read: (k) => timed(`read ${k}`, () => storage.read(k)),
-      openRead: (k, r) => storage.openRead(k, r),
-      stat: (k) => storage.stat(k),
-      list: (p, o) => timed(`list ${p}`, () => storage.list(p, o)),
-    };
+    const counted = aroundStorage(storage, timed, 'timed');
     const leases = new Leases(counted, { ttlMs: 60_000, maxWaitMs: 60_000, owner: 'r0' });
     const leased = new ModuleService({ storage: counted, sources, log: nullLogger, tmpDir: tmp, leases });
     await leased.info(M, 'v1.0.0');
