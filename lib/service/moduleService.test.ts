@@ -99,8 +99,10 @@ describe('ModuleService', () => {
     // needs no read before it. What follows it (the index entry, the zip build) is not waited for.
     expect(rounds.findIndex((r) => r.includes(`create ${manifest}`))).toBe(2);
     expect(rounds.slice(0, 3).map((r) => r.sort())).toEqual([[`read ${manifest}`], [lease('manifest'), lease('zip')].sort(), [`create ${manifest}`]]);
-    // The background zip build renews nothing: the zip lease claimed with the manifest is still fresh.
+    // The background zip build renews nothing: the zip lease claimed with the manifest is still fresh. It
+    // looks for the zip record once before building (no slot wait) and once before storing the zip's blob.
     expect(rounds.slice(3).flat().filter((c) => c.includes('leases/'))).toEqual([]);
+    expect(rounds.slice(3).flat().filter((c) => c === `read ${zipRecordKey(M, 'v1.0.0')}`)).toHaveLength(2);
     expect(await readZipRecord(storage, M, 'v1.0.0')).not.toBeNull();
   });
 

@@ -485,13 +485,14 @@ export class ModuleService {
       const from = source ?? (await this.sourceFor(m.path));
       // Building a zip holds files in memory: one at a time. Copying a finished one does not.
       const slots = from.zipIsCopy ? this.zipCopies : this.zipBuilds;
-      return slots.run(() =>
-        // Storage is asked again: the build may have waited for a slot while another replica committed.
+      return slots.run((waited) =>
+        // Storage is asked again after a wait for a slot (another replica may have committed meanwhile);
+        // otherwise the lookup above is a moment old.
         this.leased(
           m.path,
           m.version,
           'zip',
-          false,
+          !waited,
           () => this.storedZipRecord(m.path, m.version),
           () => this.measured('zip', () => this.buildZip(from, m)),
         ),

@@ -6,6 +6,7 @@ import { isNotFound, ProxyError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { MemoryTreeStore, SumdbClient } from '../sumdb/client.js';
 import { MemoryStorage } from '../storage/memoryStorage.js';
+import { aroundStorage } from '../../test/support/aroundStorage.js';
 import { FakeSumdb, sumLines } from '../../test/support/fakeSumdb.js';
 import { testKey } from '../../test/support/noteKey.js';
 import type { Artifact } from './artifact.js';
@@ -120,6 +121,29 @@ describe('SumdbProxy', () => {
     expect(Buffer.from((await p.serve('fake.test/tile/2/0/001')).bytes!)).toEqual(Buffer.from(tile.bytes!));
     expect(reads).toEqual([]);
     expect(db.requests.length).toBe(afterTile);
+  });
+
+  it('keeps a lookup that verified a module with one create, no read before it', async () => {
+    const calls: string[] = [];
+    const p = proxy();
+    const counted = () =>
+      new SumdbProxy({
+        databases: new Map([['fake.test', { client: lastClient, fetch: db.fetcher() }]]),
+        storage: aroundStorage(storage, (what, call) => (calls.push(what), call())),
+        log: createLogger({ write: () => {} }),
+        discourageDirect: false,
+      });
+    const first = counted();
+    first.keepLookup('fake.test', await lastClient.lookup('example.com/m2', 'v1.0.0'));
+    await first.idle();
+    expect(calls).toEqual(['create sumdb/fake.test/lookup/example.com/m2@v1.0.0']);
+    // Already kept (by another replica, say): the create finds it and the stored copy is read back and served.
+    calls.length = 0;
+    const again = counted();
+    again.keepLookup('fake.test', await lastClient.lookup('example.com/m2', 'v1.0.0'));
+    await again.idle();
+    expect(calls).toEqual(['create sumdb/fake.test/lookup/example.com/m2@v1.0.0', 'read sumdb/fake.test/lookup/example.com/m2@v1.0.0']);
+    expect(text(await p.serve('fake.test/lookup/example.com/m2@v1.0.0'))).toContain('example.com/m2 v1.0.0 h1:');
   });
 
   it('refuses a tampered lookup or tile and keeps nothing of it', async () => {

@@ -134,7 +134,8 @@ export class SumdbProxy {
   keepLookup(name: string, lookup: SumdbLookup): void {
     if (!this.opts.databases.has(name)) return;
     const remote = `lookup/${escapePath(lookup.path)}@${escapeVersion(lookup.version)}`;
-    const p = this.kept(name, remote, async () => lookup.body).catch((err: unknown) => {
+    // Likely absent (a module verified for its first commit): created without a read first.
+    const p = this.kept(name, remote, async () => lookup.body, undefined, true).catch((err: unknown) => {
       this.opts.log.warn('could not keep a verified lookup', { database: name, path: remote, reason: errorMessage(err) });
     });
     this.background.add(p);
@@ -167,9 +168,10 @@ export class SumdbProxy {
 
   /**
    * An immutable answer: from storage, or verified, then created there
-   * (whatever was there first is served). `kind`: an answer to a client, counted.
+   * (whatever was there first is served). `kind`: an answer to a client,
+   * counted. `likelyAbsent`: create first, read only when that finds one.
    */
-  private async kept(name: string, remote: string, verified: () => Promise<Uint8Array>, kind?: SumdbAnswerKind): Promise<Artifact> {
+  private async kept(name: string, remote: string, verified: () => Promise<Uint8Array>, kind?: SumdbAnswerKind, likelyAbsent = false): Promise<Artifact> {
     const key = sumdbAnswerKey(name, remote);
     const inMemory = this.keptInMemory.peek<Uint8Array>(key);
     if (inMemory) {
@@ -178,7 +180,7 @@ export class SumdbProxy {
     }
     // One flight per answer: a client's request joins a keepLookup under way.
     const { body, from } = await this.keeping.do(key, async () => {
-      const stored = await this.opts.storage.read(key);
+      const stored = likelyAbsent ? null : await this.opts.storage.read(key);
       if (stored) return { body: stored, from: 'storage' as const };
       const fresh = await verified();
       if ((await this.opts.storage.createIfAbsent(key, fresh, { contentType: 'text/plain; charset=utf-8' })) === 'created') return { body: fresh, from: 'upstream' as const };

@@ -6,11 +6,13 @@ export class Limiter {
 
   constructor(private readonly limit: number) {}
 
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.queue.push(resolve));
+  /** Runs `fn` when a slot is free; `waited` tells it whether it queued for one. */
+  async run<T>(fn: (waited: boolean) => Promise<T>): Promise<T> {
+    const waited = this.active >= this.limit;
+    if (waited) await new Promise<void>((resolve) => this.queue.push(resolve));
     this.active++;
     try {
-      return await fn();
+      return await fn(waited);
     } finally {
       this.active--;
       this.queue.shift()?.();
