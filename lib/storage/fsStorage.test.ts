@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FsStorage } from './fsStorage.js';
+import { FsStorage, STALE_TMP_MS } from './fsStorage.js';
 
 const dirs: string[] = [];
 const tmpDir = () => {
@@ -16,6 +16,21 @@ afterAll(() => {
 });
 
 describe('FsStorage', () => {
+  it("removes a crash's leftovers from .tmp when it starts, and leaves newer files (a create in flight) alone", () => {
+    const root = tmpDir();
+    const tmp = path.join(root, '.tmp');
+    fs.mkdirSync(tmp, { recursive: true });
+    const old = path.join(tmp, '123-crashed');
+    const inFlight = path.join(tmp, '456-in-flight');
+    fs.writeFileSync(old, 'left behind');
+    fs.writeFileSync(inFlight, 'being written');
+    const now = Date.now();
+    const past = (now - STALE_TMP_MS - 60_000) / 1000;
+    fs.utimesSync(old, past, past);
+    new FsStorage(root, now);
+    expect(fs.readdirSync(tmp)).toEqual(['456-in-flight']);
+  });
+
   it('links a file body on the same file system instead of copying it, and keeps it once the caller deletes its name', async () => {
     const root = tmpDir();
     const storage = new FsStorage(path.join(root, 'store'));
