@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FsStorage, STALE_TMP_MS } from './fsStorage.js';
+import { STALE_TEMP_MS } from '../util/staleFiles.js';
+import { FsStorage } from './fsStorage.js';
 
 const dirs: string[] = [];
 const tmpDir = () => {
@@ -25,7 +26,7 @@ describe('FsStorage', () => {
     fs.writeFileSync(old, 'left behind');
     fs.writeFileSync(inFlight, 'being written');
     const now = Date.now();
-    const past = (now - STALE_TMP_MS - 60_000) / 1000;
+    const past = (now - STALE_TEMP_MS - 60_000) / 1000;
     fs.utimesSync(old, past, past);
     new FsStorage(root, now);
     expect(fs.readdirSync(tmp)).toEqual(['456-in-flight']);

@@ -8,10 +8,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DeletableStorage, DeleteResult, ListedObject } from './deletableStorage.js';
+import { removeStaleFiles } from '../util/staleFiles.js';
 import { assertSafeKey, type CreateResult, type ListOptions, type ObjectBody, type ObjectInfo, type ObjectStorage, type ReadStreamResult } from './storage.js';
-
-/** How long a file in `.tmp/` stays untouched before it is taken for a crash's leftover. */
-export const STALE_TMP_MS = 6 * 60 * 60 * 1000;
 
 export class FsStorage implements ObjectStorage, DeletableStorage {
   readonly kind = 'fs';
@@ -22,23 +20,8 @@ export class FsStorage implements ObjectStorage, DeletableStorage {
     this.root = path.resolve(dir);
     this.tmp = path.join(this.root, '.tmp');
     fs.mkdirSync(this.tmp, { recursive: true });
-    this.removeStaleTemps(now);
-  }
-
-  /**
-   * Removes what a crash left in `.tmp/` (a create never finishes it). The
-   * directory may be shared by replicas on one host, so only files untouched
-   * for STALE_TMP_MS go: a create in flight takes seconds, not hours.
-   */
-  private removeStaleTemps(now: number): void {
-    for (const name of fs.readdirSync(this.tmp)) {
-      const file = path.join(this.tmp, name);
-      try {
-        if (now - fs.statSync(file).mtimeMs > STALE_TMP_MS) fs.rmSync(file, { force: true });
-      } catch {
-        // gone already (another replica swept it), or not ours to judge: left alone
-      }
-    }
+    // What a crash left in .tmp/ (a create it never finished); a create in flight takes seconds, not hours.
+    removeStaleFiles(this.tmp, now);
   }
 
   /** The file for a key, refusing anything that would resolve outside the root. */

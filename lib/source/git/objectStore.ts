@@ -20,6 +20,7 @@ import git from 'isomorphic-git';
 import type { HttpClient } from 'isomorphic-git';
 import { NotFoundError, StorageError, UpstreamAuthError, UpstreamError } from '../../errors.js';
 import { SingleFlight } from '../../util/singleflight.js';
+import { removeStaleFiles } from '../../util/staleFiles.js';
 import { fetchCapabilities, fetchPack, GitRemoteError, indexPackFile } from './packFetch.js';
 import { ObjectReader } from './packReader.js';
 
@@ -55,26 +56,10 @@ export interface TreeEntry {
 
 const TREE_CACHE_ENTRIES = 4096;
 const TEMP_PREFIX = '.tmp-';
-/**
- * Replicas on one host may share the work directory, so a temporary file
- * may be another process's fetch in flight. Only files this old are taken
- * for a crash's leftovers and removed; no fetch takes nearly as long.
- */
-export const STALE_TEMP_MS = 6 * 60 * 60 * 1000;
 
 /** A temporary name no other process uses: it says whose it is (pid) and is random besides. */
 function tempName(): string {
   return `${TEMP_PREFIX}${process.pid}-${crypto.randomUUID()}`;
-}
-
-/** Removes temporary files untouched for STALE_TEMP_MS: a crashed fetch's, never one in flight. */
-async function removeStaleTemps(packDir: string, now: number): Promise<void> {
-  for (const e of await fs.promises.readdir(packDir)) {
-    if (!e.startsWith(TEMP_PREFIX)) continue;
-    const file = path.join(packDir, e);
-    const st = await fs.promises.stat(file).catch(() => undefined);
-    if (st && now - st.mtimeMs > STALE_TEMP_MS) await fs.promises.rm(file, { force: true });
-  }
 }
 
 /** Whether an error is a failed system call (file system, not network): a local fault. */
@@ -130,7 +115,8 @@ export class GitObjectStore {
     this.initialized ??= localIo('open the object store', async () => {
       const packDir = path.join(this.gitdir, 'objects', 'pack');
       await fs.promises.mkdir(packDir, { recursive: true });
-      await removeStaleTemps(packDir, Date.now());
+      // A crashed fetch's temporary files (never one in flight: lib/util/staleFiles.ts).
+      removeStaleFiles(packDir, Date.now(), TEMP_PREFIX);
       this.reader.refresh();
     }).catch((err: unknown) => {
       // A local fault may pass (a full disk, a directory in the way): try again next time.
