@@ -371,10 +371,10 @@ export class ModuleService {
       // costs one storage round trip less before it is answered. When the
       // manifest lease is another replica's, the zip claim is let go at once,
       // so that replica's zip build, which follows its commit, finds it free.
-      let zipClaimed: Promise<void> | undefined;
+      let zipClaimed = false;
       if (this.opts.leases && this.opts.eagerZip !== false) {
         const [manifestHeld] = await Promise.all([this.claimLease(modPath, rev.version, 'manifest'), this.claimLease(modPath, rev.version, 'zip')]);
-        if (manifestHeld) zipClaimed = Promise.resolve();
+        if (manifestHeld) zipClaimed = true;
         else await this.releaseLease(modPath, rev.version, 'zip');
       }
       return this.leased(
@@ -390,9 +390,9 @@ export class ModuleService {
 
   /**
    * Asks the source for .mod and the pin of a resolved version and commits its
-   * manifest; `zipClaimed`: the zip step's claim, when the caller started it.
+   * manifest; `zipClaimed`: the caller has claimed the zip step already.
    */
-  private async buildManifest(modPath: string, source: ModuleSource, rev: ResolvedVersion, zipClaimed?: Promise<void>): Promise<Manifest> {
+  private async buildManifest(modPath: string, source: ModuleSource, rev: ResolvedVersion, zipClaimed = false): Promise<Manifest> {
     return this.measured('manifest', () => this.buildManifestUnmeasured(modPath, source, rev, zipClaimed));
   }
 
@@ -410,14 +410,14 @@ export class ModuleService {
     }
   }
 
-  private async buildManifestUnmeasured(modPath: string, source: ModuleSource, rev: ResolvedVersion, claimedByCaller?: Promise<void>): Promise<Manifest> {
+  private async buildManifestUnmeasured(modPath: string, source: ModuleSource, rev: ResolvedVersion, zipClaimedByCaller: boolean): Promise<Manifest> {
     const version = rev.version;
     const eagerZip = this.opts.eagerZip !== false;
     // Claim the zip step before the manifest becomes visible: replicas waiting
     // for this manifest then wait for our zip too, instead of racing our
     // background build for the zip lease and fetching the repository again.
     // The claim runs while the source downloads, not after it.
-    const zipClaimed = claimedByCaller ?? (eagerZip ? this.claimLease(modPath, version, 'zip').then(() => {}) : Promise.resolve());
+    const zipClaimed: Promise<unknown> = eagerZip && !zipClaimedByCaller ? this.claimLease(modPath, version, 'zip') : Promise.resolve();
     let committed: Awaited<ReturnType<typeof commitManifest>>;
     try {
       const [{ mod, pin }] = await Promise.all([source.download(rev), zipClaimed]);
