@@ -2,7 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { judgeBody } from './bodyGuard.js';
 
-const req = (method: string, url: string, headers: Record<string, string> = {}) => ({ method, url, headers }) as unknown as IncomingMessage;
+/** A request as Node's parser leaves it: headers lower-cased in `headers`, as sent in `rawHeaders`. */
+const req = (method: string, url: string, sent: Record<string, string> = {}) =>
+  ({ method, url, headers: Object.fromEntries(Object.entries(sent).map(([k, v]) => [k.toLowerCase(), v])), rawHeaders: Object.entries(sent).flat() }) as unknown as IncomingMessage;
 
 describe('judgeBody', () => {
   it.each([
@@ -10,6 +12,8 @@ describe('judgeBody', () => {
     ['GET', '/healthz', { 'content-length': '0' }, { ok: true }],
     ['POST', '/anything', {}, { ok: true }],
     ['GET', '/healthz', { 'content-length': '1' }, { ok: false, status: 413 }],
+    ['GET', '/healthz', { Host: 'x', 'Content-Length': '1' }, { ok: false, status: 413 }],
+    ['GET', '/healthz', { 'TRANSFER-ENCODING': 'chunked' }, { ok: false, status: 413 }],
     ['GET', '/github.com/o/m/@v/list', { 'transfer-encoding': 'chunked' }, { ok: false, status: 413 }],
     ['POST', '/auth/userpasswordx', { 'content-length': '2' }, { ok: false, status: 413 }],
     ['PUT', '/auth/userpassword', { 'content-length': '2' }, { ok: false, status: 413 }],

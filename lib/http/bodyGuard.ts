@@ -9,6 +9,7 @@
 // would otherwise read up to 1 GiB of any request before our handler runs).
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Logger } from '../log/logger.js';
+import { announcesBody } from './rawHeaders.js';
 import { matchRoute } from './routes.js';
 
 /** The largest body the token endpoints take. */
@@ -16,12 +17,16 @@ export const TOKEN_BODY_LIMIT = 64 << 10;
 
 export type BodyVerdict = { ok: true } | { ok: false; status: 411 | 413 | 415; message: string };
 
+const GO_ON: BodyVerdict = { ok: true };
+
 /** Whether a request may go on, from its method, path and body headers. */
 export function judgeBody(req: IncomingMessage): BodyVerdict {
+  // Most requests name no body at all: decided without building req.headers (rawHeaders.ts).
+  if (!announcesBody(req.rawHeaders)) return GO_ON;
   const chunked = req.headers['transfer-encoding'] !== undefined;
   // Node's parser has already refused malformed, conflicting or duplicate lengths (400).
   const length = req.headers['content-length'] === undefined ? 0 : Number(req.headers['content-length']);
-  if (!chunked && length === 0) return { ok: true };
+  if (!chunked && length === 0) return GO_ON;
   if (matchRoute(req.method ?? 'GET', req.url ?? '/').kind !== 'token') {
     return { ok: false, status: 413, message: 'request body not accepted: only POST /auth/userpassword and POST /auth/gce take one' };
   }
@@ -33,7 +38,7 @@ export function judgeBody(req: IncomingMessage): BodyVerdict {
   if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
     return { ok: false, status: 415, message: 'unsupported content encoding: send the token request uncompressed' };
   }
-  return { ok: true };
+  return GO_ON;
 }
 
 /** The mark guardBodies leaves on a request (a property: cheaper per request than a WeakSet entry). */

@@ -3,7 +3,7 @@
 // error kind, headers, ranges, HEAD and zip redirects.
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -301,6 +301,54 @@ describe('answers remembered for the hit path', () => {
       // A conditional request of the same URL takes the whole way (304 there).
       expect((await fetch(p, { headers: { 'if-none-match': '*' } })).status).toBe(304);
       expect(returned).toEqual(['promise', 'none', 'none', 'promise']);
+    } finally {
+      await service.idle();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it('are answered without building req.headers, and a header the full path treats differently, in any case, still takes it', async () => {
+    const lines: string[] = [];
+    const log = createLogger({ write: (l) => lines.push(l) });
+    const service = new ModuleService({ storage: new MemoryStorage(), sources: new MemorySources({ [M]: { versions: { 'v1.0.0': { time: '2021-01-01T00:00:00Z', mod: `module ${M}\n`, files: { 'go.mod': `module ${M}\n` } } } } }), log: nullLogger, tmpDir: os.tmpdir() });
+    const handler = createHandler({ service, log });
+    const seen: Array<{ answer: 'promise' | 'none'; headersBuilt: boolean }> = [];
+    const server = http.createServer((req, res) => {
+      // Notes any read of req.headers (Node builds the object on the first), during the call or after it.
+      const record = { answer: 'none' as 'promise' | 'none', headersBuilt: false };
+      const own = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Object.getPrototypeOf(req)), 'headers') ?? Object.getOwnPropertyDescriptor(Object.getPrototypeOf(req), 'headers');
+      Object.defineProperty(req, 'headers', { configurable: true, get: () => ((record.headersBuilt = true), own!.get!.call(req)), set: (v) => own!.set!.call(req, v) });
+      if (handler(req, res)) record.answer = 'promise';
+      seen.push(record);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    /** One request over its own connection, headers exactly as given; the status line and headers back. */
+    const raw = (headers: string) =>
+      new Promise<string>((resolve, reject) => {
+        const sock = net.connect(port, '127.0.0.1', () => sock.write(`GET /${M}/@v/v1.0.0.mod HTTP/1.1\r\nHost: x\r\n${headers}Connection: close\r\n\r\n`));
+        let got = '';
+        sock.on('data', (d) => (got += d.toString('latin1')));
+        sock.on('end', () => resolve(got));
+        sock.on('error', reject);
+      });
+    try {
+      expect(await raw('')).toMatch(/^HTTP\/1\.1 200 /);
+      const hit = await raw('USER-AGENT: Go-http-client/1.1\r\nTraceParent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n');
+      expect(hit).toMatch(/^HTTP\/1\.1 200 /);
+      expect(hit).toContain(`\r\n\r\nmodule ${M}\n`);
+      expect(await raw('RANGE: bytes=0-3\r\n')).toMatch(/^HTTP\/1\.1 206 [^]*content-range: bytes 0-3\//i);
+      expect(await raw('If-None-Match: *\r\n')).toMatch(/^HTTP\/1\.1 304 /);
+      expect(seen).toEqual([
+        { answer: 'promise', headersBuilt: true },
+        { answer: 'none', headersBuilt: false },
+        { answer: 'promise', headersBuilt: true },
+        { answer: 'promise', headersBuilt: true },
+      ]);
+      // The hit's log line has what the raw headers said.
+      const hitLine = JSON.parse(lines.filter((l) => l.includes('"httpRequest"'))[1]) as { httpRequest: { userAgent?: string } };
+      expect(hitLine.httpRequest.userAgent).toBe('Go-http-client/1.1');
     } finally {
       await service.idle();
       server.closeAllConnections();

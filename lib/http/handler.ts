@@ -13,6 +13,7 @@ import type { ModuleService } from '../service/moduleService.js';
 import type { SumdbProxy } from '../service/sumdbProxy.js';
 import { RequestAuth } from './authenticate.js';
 import { parseProxyPath, type ProxyRequest } from './proxyPath.js';
+import { hitHeaders, type HitHeaders } from './rawHeaders.js';
 import { JSON_TYPE, TEXT, cacheControl, errorReply, sendBytesNow, sendReply, textReply, type Reply } from './replies.js';
 import { requestLineJson } from './requestLine.js';
 import { matchRoute } from './routes.js';
@@ -183,24 +184,19 @@ export function createHandler(opts: HandlerOptions): ProxyHandler {
 
   /**
    * The hit path without a single await: a GET or HEAD, without client auth,
-   * conditions or ranges, of a URL whose immutable answer holds its body in
-   * memory. Anything else (or undefined here) takes the whole way below, to
-   * the same answer.
+   * conditions, ranges or body, of a URL whose immutable answer holds its
+   * body in memory. Its headers are read from the raw list (rawHeaders.ts).
+   * Anything else takes the whole way below, to the same answer.
    */
-  const knownNow = (req: IncomingMessage): KnownAnswer | undefined => {
-    if (opts.clientAuth || (req.method !== 'GET' && req.method !== 'HEAD')) return undefined;
-    const h = req.headers;
-    if (h.range !== undefined || h['if-none-match'] !== undefined) return undefined;
-    const known = service.answers.get<KnownAnswer>(req.url ?? '');
-    return known?.reply.artifact?.bytes ? known : undefined;
-  };
-
   const answerNow = (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (opts.clientAuth || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
     const started = performance.now();
-    const known = knownNow(req);
-    if (!known) return false;
+    const known = service.answers.get<KnownAnswer>(req.url ?? '');
+    if (!known?.reply.artifact?.bytes) return false;
+    const headers = hitHeaders(req.rawHeaders);
+    if (!headers) return false;
     const size = sendBytesNow(req, res, known.reply);
-    finish(req, known.reply, { identity: undefined, route: known.request.kind, outcome: 'memory' }, size, started, undefined);
+    finish(req, known.reply, { identity: undefined, route: known.request.kind, outcome: 'memory' }, size, started, undefined, headers);
     return true;
   };
 
@@ -239,7 +235,7 @@ export function createHandler(opts: HandlerOptions): ProxyHandler {
   return handler;
 
   /** Counts the request and writes its log line (unless logging.hits leaves it out). */
-  function finish(req: IncomingMessage, reply: Reply, who: RequestRecord, size: number, started: number, failure: unknown): void {
+  function finish(req: IncomingMessage, reply: Reply, who: RequestRecord, size: number, started: number, failure: unknown, headers?: HitHeaders): void {
     const latency = (performance.now() - started) / 1e3;
     // Every request is counted, also those whose line logging.hits leaves out.
     opts.observe?.(who.route ?? 'unknown', reply.status, who.outcome ?? 'none', latency);
@@ -248,7 +244,7 @@ export function createHandler(opts: HandlerOptions): ProxyHandler {
     log.logJson(
       severity,
       failure && reply.status >= 500 ? `request failed: ${errorMessage(failure)}` : 'request',
-      requestLineJson(req, { status: reply.status, size, seconds: latency, identity: who.identity, reason: failure && reply.status < 500 ? errorMessage(failure) : undefined }),
+      requestLineJson(req, { status: reply.status, size, seconds: latency, identity: who.identity, reason: failure && reply.status < 500 ? errorMessage(failure) : undefined }, headers),
     );
   }
 }

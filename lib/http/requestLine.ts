@@ -5,6 +5,7 @@
 // an object graph for it cost more than the rest of the hit.
 import type { IncomingMessage } from 'node:http';
 import { traceField } from '../log/trace.js';
+import type { HitHeaders } from './rawHeaders.js';
 
 export interface RequestLineFacts {
   status: number;
@@ -16,14 +17,25 @@ export interface RequestLineFacts {
   reason?: string;
 }
 
-/** The members of the line's JSON object (for Logger.logJson). */
-export function requestLineJson(req: IncomingMessage, facts: RequestLineFacts): string {
-  const ua = req.headers['user-agent'];
+/** The headers a request line shows, from `req.headers`. */
+export function lineHeaders(req: IncomingMessage): HitHeaders {
+  const h = req.headers;
+  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(', ') : v);
+  return { userAgent: h['user-agent'], traceparent: one(h.traceparent), cloudTraceContext: one(h['x-cloud-trace-context']) };
+}
+
+/**
+ * The members of the line's JSON object (for Logger.logJson). `headers`:
+ * those the hit path read from the raw list (rawHeaders.ts); by default
+ * `req.headers`.
+ */
+export function requestLineJson(req: IncomingMessage, facts: RequestLineFacts, headers: HitHeaders = lineHeaders(req)): string {
+  const ua = headers.userAgent;
   // Strings a client chose go through JSON.stringify; the rest are numbers and our own words.
   let json =
     `"httpRequest":{"requestMethod":${JSON.stringify(req.method ?? 'GET')},"requestUrl":${JSON.stringify(req.url ?? '/')},` +
     `"status":${facts.status},"responseSize":"${facts.size}"${ua === undefined ? '' : `,"userAgent":${JSON.stringify(ua)}`},"latency":"${facts.seconds.toFixed(3)}s"}`;
-  const trace = traceField(req.headers);
+  const trace = traceField(headers.traceparent, headers.cloudTraceContext);
   if (trace) json += ',' + JSON.stringify(trace).slice(1, -1);
   if (facts.identity) json += `,"identity":${JSON.stringify(facts.identity)}`;
   if (facts.reason !== undefined) json += `,"reason":${JSON.stringify(facts.reason)}`;
