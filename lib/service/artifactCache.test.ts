@@ -82,6 +82,19 @@ describe('ByteLru', () => {
     lru.set('a', 'a2', 10);
     expect(lru.bytes).toBe(50);
   });
+
+  it('keeps what it was just given when everything older was read since (each read entry gets one second chance)', () => {
+    const lru = new ByteLru<string>(100);
+    lru.set('a', 'a', 40);
+    lru.set('b', 'b', 40);
+    lru.get('a');
+    lru.get('b');
+    lru.set('c', 'c', 40);
+    // Both were read: a, the older, goes; b stays, its mark spent; c stays.
+    expect([lru.get('a'), lru.get('b'), lru.get('c')]).toEqual([undefined, 'b', 'c']);
+    expect(lru.bytes).toBe(80);
+    expect(lru.evictions).toBe(1);
+  });
 });
 
 describe('ArtifactCache', () => {

@@ -142,12 +142,16 @@ export class ModuleService {
    * hit skips parsing and the record lookups. Held in the same memory bound as
    * the artifacts and counted at the artifact's full size again, so an answer
    * never keeps alive a body the bound no longer counts.
+   *
+   * The key is the URL path itself: a hit looks up the string the HTTP
+   * parser made, with no key built for it. Only paths (`/…`) are kept, and
+   * every other key of the cache starts with a word, so none can collide.
    */
   readonly answers = {
-    get: <T>(url: string): T | undefined => this.cache.peek<T>(`answer ${url}`),
+    get: <T>(url: string): T | undefined => (url.charCodeAt(0) === 0x2f ? this.cache.peek<T>(url) : undefined),
     set: (url: string, answer: unknown, artifact: Artifact): void => {
       // Streamed artifacts hold no body: only their handle is kept.
-      if (artifact.immutable) this.cache.keep(`answer ${url}`, answer, artifact.bytes ? artifact.size : 0);
+      if (artifact.immutable && url.charCodeAt(0) === 0x2f) this.cache.keep(url, answer, artifact.bytes ? artifact.size : 0);
     },
   };
 
