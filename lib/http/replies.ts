@@ -109,6 +109,12 @@ export function etagMatches(ifNoneMatch: string | undefined, etag: string): bool
 interface PreparedHeaders {
   etag: string;
   full: Record<string, string>;
+  /**
+   * `full` as the flat name, value list writeHead also takes: Node walks an
+   * object's keys with for…in and a hasOwnProperty call each, an array by
+   * index.
+   */
+  fullList: string[];
   notModified: Record<string, string>;
 }
 const prepared = new WeakMap<Reply, PreparedHeaders>();
@@ -121,7 +127,7 @@ function prepare(reply: Reply, a: Artifact): PreparedHeaders {
     // A 304 carries what a 200 would have for caches to update (RFC 9110 15.4.5), not the body's headers.
     const notModified: Record<string, string> = { etag };
     if (reply.headers['cache-control']) notModified['cache-control'] = reply.headers['cache-control'];
-    p = { etag, full, notModified };
+    p = { etag, full, fullList: Object.entries(full).flat(), notModified };
     prepared.set(reply, p);
   }
   return p;
@@ -134,7 +140,7 @@ function prepare(reply: Reply, a: Artifact): PreparedHeaders {
 export function sendBytesNow(req: IncomingMessage, res: ServerResponse, reply: Reply): number {
   const a = reply.artifact!;
   const p = prepare(reply, a);
-  res.writeHead(reply.status, p.full);
+  res.writeHead(reply.status, p.fullList);
   if (req.method === 'HEAD') {
     res.end();
     return 0;
@@ -166,14 +172,14 @@ export async function sendReply(req: IncomingMessage, res: ServerResponse, reply
     }
     if (!range) {
       if (head) {
-        res.writeHead(reply.status, p.full);
+        res.writeHead(reply.status, p.fullList);
         res.end();
         return 0;
       }
       if (a.bytes) return sendBytesNow(req, res, reply);
       // Opened before the headers go out, so that a storage fault is still answered with a status.
       const stream = await a.open();
-      res.writeHead(reply.status, p.full);
+      res.writeHead(reply.status, p.fullList);
       await pipeline(stream, res);
       return a.size;
     }
