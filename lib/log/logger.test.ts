@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { createLogger, redact } from './logger.js';
+import { bufferedWriter, createLogger, redact } from './logger.js';
 
 it('writes one Cloud Logging JSON object per line', () => {
   const lines: string[] = [];
@@ -50,4 +50,19 @@ it('writes lines whose members come as JSON already (logJson) like any other lin
   expect(new Date(e.time).toISOString()).toBe(e.time);
   expect(lines[0]).not.toContain('abc.def-ghi');
   expect(JSON.parse(lines[1])).toEqual({ severity: 'WARNING', message: 'bare', time: expect.any(String), component: 'http' });
+});
+
+it('writes lines in batches: one write for the lines of a short while, at once when many are held', async () => {
+  const writes: string[] = [];
+  const w = bufferedWriter(1, (t) => writes.push(t));
+  w.write('a');
+  // A turn of the event loop is not enough to write them: more lines may come.
+  await new Promise((r) => setImmediate(r));
+  w.write('b');
+  expect(writes).toEqual([]);
+  await new Promise((r) => setTimeout(r, 60));
+  expect(writes).toEqual(['a\nb\n']);
+  for (let i = 0; i < 256; i++) w.write(String(i));
+  expect(writes).toHaveLength(2);
+  expect(writes[1].split('\n')).toHaveLength(257);
 });

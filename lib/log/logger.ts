@@ -52,14 +52,21 @@ export interface LoggerOptions {
 const ORDER: Severity[] = ['DEBUG', 'INFO', 'NOTICE', 'WARNING', 'ERROR', 'CRITICAL'];
 const RANK: Record<Severity, number> = { DEBUG: 0, INFO: 1, NOTICE: 2, WARNING: 3, ERROR: 4, CRITICAL: 5 };
 
-/** Lines held before they are written regardless of the tick (bounds memory under load). */
+/** Lines held before they are written regardless of the timer (bounds memory under load). */
 const FLUSH_LINES = 256;
 
 /**
- * A line writer that does not make a write(2) per line: lines of one event
- * loop turn are joined and written once, after it (setImmediate). Whatever is
- * pending when the process exits (process.exit after SIGTERM, or an uncaught
- * error) is written synchronously on 'exit', so no line is lost.
+ * How long a line waits for others to be written with it. Under load that is
+ * many event loop turns: one write per turn cost a hit about a microsecond
+ * (the join, the encoding and the write(2) of a few lines), ~3% of it.
+ */
+const FLUSH_MS = 20;
+
+/**
+ * A line writer that does not make a write(2) per line: lines of up to
+ * FLUSH_MS (or FLUSH_LINES lines) are joined and written at once. Whatever
+ * is pending when the process exits (process.exit after SIGTERM, or an
+ * uncaught error) is written synchronously on 'exit', so no line is lost.
  */
 export function bufferedWriter(fd = 1, out: (text: string) => void = (t) => void process.stdout.write(t)): { write: (line: string) => void; flush: () => void } {
   let pending: string[] = [];
@@ -87,7 +94,8 @@ export function bufferedWriter(fd = 1, out: (text: string) => void = (t) => void
       if (pending.length >= FLUSH_LINES) flush();
       else if (!scheduled) {
         scheduled = true;
-        setImmediate(flush);
+        // Unreferenced: a process with nothing else to do exits, and 'exit' writes the rest.
+        setTimeout(flush, FLUSH_MS).unref();
       }
     },
     flush,
@@ -120,10 +128,17 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     };
     // The logger's own fields, serialized once (keys a line's members repeat are not expected).
     const fieldsJson = Object.keys(fields).length > 0 ? ',' + redact(JSON.stringify(fields).slice(1, -1)) : '';
+    // The message of the last line, as JSON: request lines all say "request".
+    let lastMessage: string | undefined;
+    let lastMessageJson = '';
     const logJson = (severity: Severity, message: string, membersJson: string) => {
       if (RANK[severity] < min) return;
+      if (message !== lastMessage) {
+        lastMessageJson = redact(JSON.stringify(message));
+        lastMessage = message;
+      }
       const members = membersJson === '' ? '' : ',' + redact(membersJson);
-      write(`{"severity":"${severity}","message":${redact(JSON.stringify(message))},"time":"${isoNow()}"${fieldsJson}${members}}`);
+      write(`{"severity":"${severity}","message":${lastMessageJson},"time":"${isoNow()}"${fieldsJson}${members}}`);
     };
     return {
       log,
