@@ -36,7 +36,7 @@ function guardNextHttpServer(log: Logger): void {
     const options = args.find((a): a is http.ServerOptions => typeof a === 'object' && a !== null);
     const server = options ? original(options) : original();
     boundRequestTime(server);
-    if (listener) installBodyGuard(server, listener, log);
+    if (listener) installBodyGuard(server, listener, log, { mark: true });
     return server;
   };
   http.createServer = guarded as typeof http.createServer;

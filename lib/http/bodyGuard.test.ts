@@ -1,6 +1,7 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { judgeBody } from './bodyGuard.js';
+import { createLogger } from '../log/logger.js';
+import { guardBodies, judgeBody, passedBodyGuard } from './bodyGuard.js';
 
 /** A request as Node's parser leaves it: headers lower-cased in `headers`, as sent in `rawHeaders`. */
 const req = (method: string, url: string, sent: Record<string, string> = {}) =>
@@ -24,5 +25,16 @@ describe('judgeBody', () => {
     ['POST', '/auth/gce', { 'content-length': '10', 'content-encoding': 'identity' }, { ok: true }],
   ] as const)('%s %s %j', (method, url, headers, verdict) => {
     expect(judgeBody(req(method, url, headers))).toMatchObject(verdict);
+  });
+});
+
+describe('guardBodies', () => {
+  it('marks the requests it passes only when asked (the functions-framework entry checks the mark; our own server needs none)', () => {
+    const passed: boolean[] = [];
+    const log = createLogger({ write: () => {} });
+    const res = {} as ServerResponse;
+    guardBodies((r) => passed.push(passedBodyGuard(r)), log)(req('GET', '/x'), res);
+    guardBodies((r) => passed.push(passedBodyGuard(r)), log, { mark: true })(req('GET', '/x'), res);
+    expect(passed).toEqual([false, true]);
   });
 });

@@ -49,15 +49,25 @@ export function passedBodyGuard(req: IncomingMessage): boolean {
   return (req as IncomingMessage & { [GUARDED]?: true })[GUARDED] === true;
 }
 
+export interface BodyGuardOptions {
+  /**
+   * Mark each request that passed (passedBodyGuard): for an entry that cannot
+   * be sure the guard is in front (functions/index.ts). Our own server puts it
+   * there itself, and its requests keep Node's own object shape.
+   */
+  mark?: boolean;
+}
+
 /**
  * A request listener that answers a request whose body is refused, and hands
  * every other one to `next`. The refusal says `Connection: close`: Node then
  * discards whatever of the body arrives while the answer goes out (nothing is
  * kept) and closes the connection once it has.
  */
-export function guardBodies(next: RequestListener, log: Logger): RequestListener {
+export function guardBodies(next: RequestListener, log: Logger, opts: BodyGuardOptions = {}): RequestListener {
+  const mark = opts.mark === true;
   return (req: IncomingMessage, res: ServerResponse) => {
-    (req as IncomingMessage & { [GUARDED]?: true })[GUARDED] = true;
+    if (mark) (req as IncomingMessage & { [GUARDED]?: true })[GUARDED] = true;
     const verdict = judgeBody(req);
     if (verdict.ok) {
       next(req, res);
@@ -89,8 +99,8 @@ export function guardBodies(next: RequestListener, log: Logger): RequestListener
  * and for those that ask `Expect: 100-continue` first (Node would otherwise
  * answer 100 Continue itself and invite a body that is then refused).
  */
-export function installBodyGuard(server: Server, next: RequestListener, log: Logger): void {
-  const listener = guardBodies(next, log);
+export function installBodyGuard(server: Server, next: RequestListener, log: Logger, opts: BodyGuardOptions = {}): void {
+  const listener = guardBodies(next, log, opts);
   server.on('request', listener);
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (judgeBody(req).ok) res.writeContinue();
