@@ -13,6 +13,7 @@ import { leaseName, leaseObjectKey, manifestKey, zipRecordKey } from '../records
 import { Leases } from '../records/lease.js';
 import { readManifest, readZipRecord } from '../records/manifest.js';
 import { MemoryStorage } from '../storage/memoryStorage.js';
+import { STALE_TEMP_MS } from '../util/staleFiles.js';
 import { aroundStorage } from '../../test/support/aroundStorage.js';
 import { MemorySources } from '../../test/support/memorySource.js';
 import type { Artifact } from './artifact.js';
@@ -125,6 +126,20 @@ describe('ModuleService', () => {
     expect(await text(await answer)).toContain('"Version":"v1.0.0"');
     await waiting.idle();
     expect(sources.calls.filter((c) => c.startsWith('download'))).toEqual([`download v1.0.0 ${M}`]);
+  });
+
+  it("removes the zips a crashed process was building, hours old, from its spool directory, and leaves newer ones", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'modproxy-zips-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'crashed.zip'), 'partial');
+      fs.writeFileSync(path.join(dir, 'in-flight.zip'), 'partial');
+      const past = (Date.now() - STALE_TEMP_MS - 60_000) / 1000;
+      fs.utimesSync(path.join(dir, 'crashed.zip'), past, past);
+      new ModuleService({ storage, sources, log: nullLogger, tmpDir: dir });
+      expect(fs.readdirSync(dir)).toEqual(['in-flight.zip']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('serves committed versions from storage without asking the source', async () => {

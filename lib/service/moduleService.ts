@@ -46,6 +46,7 @@ import { ExpiringCache } from '../util/expiringCache.js';
 import { HashingFileWriter } from '../util/hashingFileWriter.js';
 import { Limiter } from '../util/limiter.js';
 import { SingleFlight } from '../util/singleflight.js';
+import { sweepStaleFilesOnce } from '../util/staleFiles.js';
 
 /** Zips copied from a source (not built) at once: I/O-bound, memory bounded by streaming. */
 const ZIP_COPIES = 4;
@@ -109,6 +110,8 @@ export class ModuleService {
     this.committedCache = new ExpiringCache(10_000, now);
     this.tmpDir = opts.tmpDir ?? path.join(os.tmpdir(), 'modproxy-zips');
     fs.mkdirSync(this.tmpDir, { recursive: true });
+    // Zips a crashed process was building (replicas on one host share the directory: only hours-old ones go).
+    sweepStaleFilesOnce(this.tmpDir);
   }
 
   /** Bytes the in-memory artifact cache holds now (bounded by cache.memoryBytes). */

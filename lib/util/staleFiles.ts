@@ -24,3 +24,23 @@ export function removeStaleFiles(dir: string, now: number, prefix = ''): void {
     }
   }
 }
+
+/** Directories swept by this process (sweepStaleFilesOnce). */
+const swept = new Set<string>();
+
+/**
+ * removeStaleFiles, once per process and directory, for components opened
+ * many times over one spool directory (a parent proxy per mod root). A
+ * directory not made yet has nothing to sweep; a sweep that cannot read the
+ * directory leaves it to the writes that follow, which say why.
+ */
+export function sweepStaleFilesOnce(dir: string, now = Date.now()): void {
+  const key = path.resolve(dir);
+  if (swept.has(key)) return;
+  swept.add(key);
+  try {
+    removeStaleFiles(key, now);
+  } catch {
+    // absent or unreadable: see above
+  }
+}

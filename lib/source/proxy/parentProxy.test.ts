@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeZipWriter } from '../../archive/zipWriter.js';
 import { ProxyError } from '../../errors.js';
 import { hashGoMod } from '../../gomod/dirhash.js';
+import { STALE_TEMP_MS } from '../../util/staleFiles.js';
 import { ParentProxy } from './parentProxy.js';
 import { GoSumVerifier, NoVerifier } from './verifier.js';
 import { zipH1 } from '../../../test/support/zipHash.js';
@@ -249,5 +250,21 @@ describe('ParentProxySource', () => {
     out.resume();
     expect((await src.writeZip('v1.0.0', pin, out)).files).toBe(2);
     expect(fs.readdirSync(tmp)).toEqual([]);
+  });
+
+  it("removes the spool files a crashed process left, hours old, and leaves newer ones (another replica's downloads)", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'modproxy-spool-'));
+    try {
+      const old = path.join(dir, 'crashed.zip');
+      const inFlight = path.join(dir, 'in-flight.zip');
+      fs.writeFileSync(old, 'partial');
+      fs.writeFileSync(inFlight, 'partial');
+      const past = (Date.now() - STALE_TEMP_MS - 60_000) / 1000;
+      fs.utimesSync(old, past, past);
+      parent({ tmpDir: dir });
+      expect(fs.readdirSync(dir)).toEqual(['in-flight.zip']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

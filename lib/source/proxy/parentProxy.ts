@@ -27,6 +27,7 @@ import * as semver from '../../gomod/semver.js';
 import type { ModuleSource, ResolvedVersion, SourcePin } from '../moduleSource.js';
 import type { ModuleVerifier } from './verifier.js';
 import type { FetchLike } from '../../net/proxyFetch.js';
+import { sweepStaleFilesOnce } from '../../util/staleFiles.js';
 
 export interface ParentProxyOptions {
   /** The parent's base URL (http or https), e.g. https://proxy.golang.org. */
@@ -100,6 +101,8 @@ export class ParentProxy implements ProxyFiles {
     if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') throw new Error(`parentProxy.url must be http or https: ${opts.url}`);
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.tmpDir = opts.tmpDir ?? path.join(os.tmpdir(), 'modproxy-parent');
+    // Zips a crashed process was downloading (shared by replicas on one host: only hours-old ones go).
+    sweepStaleFilesOnce(this.tmpDir);
   }
 
   get verifier(): ModuleVerifier {
