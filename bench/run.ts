@@ -13,7 +13,9 @@
 //       with the database. The ratio modproxy / parent, for modproxy on disk
 //       and on the GCS double, and for a warmed process on disk (fresh
 //       storage, but the process first served as many other cold versions:
-//       what JIT warm-up and cached tiles are worth).
+//       what JIT warm-up and cached tiles are worth). With each run, the CPU
+//       seconds the machine spent busy (parent directly, modproxy on disk) and
+//       modproxy's own process used, from /proc.
 //   (f) peak RSS (VmHWM) of a modproxy process building the zip of a module
 //       holding one 400 MiB file of zeros (a 0.4 MB pack).
 //   (g) peak RSS of a modproxy process while a git host streams a fetch
@@ -214,19 +216,21 @@ async function startBenchProxy(git: GitHttpServer, dir: string): Promise<ProxyPr
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function timeDownload(runner: GoRunner, goproxy: string, queries: string[], env: Record<string, string> = {}): Promise<{ ms: number; sums: string[] }> {
+async function timeDownload(runner: GoRunner, goproxy: string, queries: string[], env: Record<string, string> = {}): Promise<{ ms: number; sums: string[]; busyS: number }> {
   const cache = path.join(tmp, `mc-${crypto.randomUUID()}`);
   fs.mkdirSync(cache);
+  const busy0 = machineBusySeconds();
   const t0 = performance.now();
   const r = await runner.run(goproxy, cache, ['mod', 'download', '-json', ...queries], env);
   const ms = performance.now() - t0;
+  const busyS = machineBusySeconds() - busy0;
   fs.rmSync(cache, { recursive: true, force: true });
   if (r.code !== 0) throw new Error(`go mod download failed: ${r.stdout}\n${r.stderr}`);
   const sums = r.stdout
     .split(/\n(?=\{)/)
     .map((s) => (JSON.parse(s) as { Version: string; Sum: string }))
     .map((j) => `${j.Version} ${j.Sum}`);
-  return { ms, sums };
+  return { ms, sums, busyS };
 }
 
 /** Closed-loop load: `concurrency` clients for `seconds`, keep-alive. */
@@ -278,6 +282,30 @@ function rssOf(pid: number | undefined): number {
     return NaN;
   }
 }
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
+function cpuSecondsOf(pid: number | undefined): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU seconds the whole machine has spent busy (not idle or waiting for I/O) so far, from /proc/stat; NaN elsewhere. */
+function machineBusySeconds(): number {
+  try {
+    const [user, nice, system, , , irq, softirq, steal] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+
+/** USER_HZ: the unit of /proc's CPU times (100 on every Linux this runs on). */
+const CLOCK_TICKS = 100;
 
 type Spawned = { url: string; pid: number | undefined; stop: () => Promise<void> };
 
@@ -636,12 +664,17 @@ async function main() {
         const viaProxy: number[] = [];
         const viaProxyGcs: number[] = [];
         const viaProxyWarm: number[] = [];
+        // CPU seconds per timed download: the whole machine's (parent directly, modproxy on disk), and modproxy's own
+        // process (fresh on disk, fresh on the GCS double, warmed on disk). They say whether the machine's CPUs,
+        // rather than waiting, set the pace, and what a fresh process's first versions cost over a warmed one's.
+        const cpu = { machineParent: [] as number[], machineProxy: [] as number[], proxyFs: [] as number[], proxyGcs: [] as number[], proxyWarm: [] as number[] };
         // The same run with the production store's protocol: GCS (test/support/gcsDouble.ts, in memory, on loopback)
         // instead of the local disk, whose durable commits (fsync, mkdir) dominate a cold public .info here.
         const runs = Number(process.env.BENCH_RUNS ?? 3);
         for (let run = 0; run < runs; run++) {
           const d = await timeDownload(runner, parent.url, queries, { GOSUMDB: `${db.vkey} ${db.url}` });
           viaParent.push(d.ms);
+          cpu.machineParent.push(d.busyS);
           const dir = path.join(tmp, `proxy-public-${run}`);
           const extra = [
             'parentProxy:',
@@ -663,7 +696,7 @@ async function main() {
           const bucket = `bench-public-${run}`;
           gcs.createBucket(bucket);
           const gcsConfig = fsConfig.replace(/^storage:\n  fs:\n    dir: .*$/m, `storage:\n  gcs:\n    bucket: ${bucket}\n    apiEndpoint: "${gcs.url}"\n    anonymous: true`);
-          const timeProxy = async (config: string, label: string, warm = false): Promise<number> => {
+          const timeProxy = async (config: string, label: string, cpuOfProxy: number[], warm = false): Promise<number> => {
             const port = await freePort();
             const trace = process.env.BENCH_TRACE ? path.join(os.tmpdir(), `bench-public-trace-${label}-${run}.log`) : undefined;
             const proxy = await spawnServer(process.execPath, ['dist/functions/server.js'], { PORT: String(port), MODPROXY_CONFIG: config }, `http://127.0.0.1:${port}/healthz`, undefined, trace);
@@ -671,18 +704,24 @@ async function main() {
               // Warmed: the process has served other cold versions (JIT-compiled, tiles in memory); the timed ones are still cold.
               if (warm) await timeDownload(runner, proxy.url, warmQueries, { GOSUMDB: db.vkey });
               // The go command verifies through modproxy's /sumdb/ (GOSUMDB names the database, no URL).
+              const cpu0 = cpuSecondsOf(proxy.pid);
               const p = await timeDownload(runner, proxy.url, queries, { GOSUMDB: db.vkey });
+              cpuOfProxy.push(cpuSecondsOf(proxy.pid) - cpu0);
+              if (label === 'fs') cpu.machineProxy.push(p.busyS);
               if (JSON.stringify(d.sums) !== JSON.stringify(p.sums)) throw new Error(`hash mismatch (${label}): parent ${d.sums} proxy ${p.sums}`);
               return p.ms;
             } finally {
               await proxy.stop();
             }
           };
-          viaProxy.push(await timeProxy(fsConfig, 'fs'));
-          viaProxyGcs.push(await timeProxy(gcsConfig, 'gcs'));
-          viaProxyWarm.push(await timeProxy(testConfig(path.join(tmp, `proxy-public-warm-${run}`), { 'github.com': git.url }, ['github.com/private-only'], extra), 'fs-warm', true));
+          viaProxy.push(await timeProxy(fsConfig, 'fs', cpu.proxyFs));
+          viaProxyGcs.push(await timeProxy(gcsConfig, 'gcs', cpu.proxyGcs));
+          viaProxyWarm.push(await timeProxy(testConfig(path.join(tmp, `proxy-public-warm-${run}`), { 'github.com': git.url }, ['github.com/private-only'], extra), 'fs-warm', cpu.proxyWarm, true));
           const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
           console.log(`  run ${run + 1}: parent directly ${s(d.ms)}, modproxy (fresh, disk) ${s(viaProxy[run])}, modproxy (fresh, GCS double) ${s(viaProxyGcs[run])}, modproxy (fresh storage, warmed process, disk) ${s(viaProxyWarm[run])}`);
+          console.log(
+            `    CPU: machine busy ${cpu.machineParent[run].toFixed(2)} s (parent directly), ${cpu.machineProxy[run].toFixed(2)} s (modproxy, disk); modproxy's process ${cpu.proxyFs[run].toFixed(2)} s (fresh, disk), ${cpu.proxyGcs[run].toFixed(2)} s (fresh, GCS double), ${cpu.proxyWarm[run].toFixed(2)} s (warmed, disk)`,
+          );
         }
         const ratio = median(viaProxy) / median(viaParent);
         const ratioGcs = median(viaProxyGcs) / median(viaParent);
@@ -696,6 +735,7 @@ async function main() {
           ratioGcs,
           modproxyWarmMedianS: median(viaProxyWarm) / 1000,
           ratioWarm,
+          cpuSecondsMedian: Object.fromEntries(Object.entries(cpu).map(([k, xs]) => [k, median(xs)])),
         };
         console.log(
           `(d) public modules (${count} versions, verified with the checksum database): median parent ${(median(viaParent) / 1000).toFixed(2)} s, modproxy on disk ${(median(viaProxy) / 1000).toFixed(2)} s (ratio ${ratio.toFixed(2)}), modproxy on the GCS double ${(median(viaProxyGcs) / 1000).toFixed(2)} s (ratio ${ratioGcs.toFixed(2)}), warmed process on disk ${(median(viaProxyWarm) / 1000).toFixed(2)} s (ratio ${ratioWarm.toFixed(2)})`,
