@@ -11,7 +11,8 @@ import { PrivateModulesRouter } from './source/router.js';
 import { ImportPathDiscovery } from './source/discovery/discovery.js';
 import { createHttpsGet } from './source/discovery/httpsGet.js';
 import { ModRootSources } from './source/discovery/modRoots.js';
-import { createProxyFetch, type FetchLike } from './net/proxyFetch.js';
+import { createHttpGet, type HttpGet } from './net/httpRequest.js';
+import { createProxyFetch } from './net/proxyFetch.js';
 import { HostCredentials } from './source/git/hostCredentials.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { createHandler, type RequestHandler } from './http/handler.js';
@@ -157,7 +158,7 @@ type SumDatabaseConfig = NonNullable<NonNullable<Config['publicModules']>['sumDa
  * that every replica checks it against one history. `key` names the
  * configuration entry in errors.
  */
-function sumDatabaseClient(db: SumDatabaseConfig, storage: ObjectStorage, key: string, metrics: ProxyMetrics, egress: FetchLike): SumdbClient {
+function sumDatabaseClient(db: SumDatabaseConfig, storage: ObjectStorage, key: string, metrics: ProxyMetrics, egress: HttpGet): SumdbClient {
   const vkey = db.publicKey ?? (db.name === 'sum.golang.org' ? SUM_GOLANG_ORG_KEY : undefined);
   if (!vkey) throw new Error(`${key}.publicKey is required for checksum database ${db.name} (the verifier key, as in GOSUMDB: <name>+<hash>+<key>)`);
   let client: SumdbClient;
@@ -165,7 +166,7 @@ function sumDatabaseClient(db: SumDatabaseConfig, storage: ObjectStorage, key: s
     const lookups = { verified: metrics.sumdbLookups.labels(db.name, 'verified'), not_found: metrics.sumdbLookups.labels(db.name, 'not_found'), error: metrics.sumdbLookups.labels(db.name, 'error') };
     client = new SumdbClient({
       key: vkey,
-      fetch: countedSumdbFetch(metrics, db.name, httpSumdbFetch(db.url, { fetch: egress })),
+      fetch: countedSumdbFetch(metrics, db.name, httpSumdbFetch(db.url, { get: egress })),
       store: new StorageTreeStore(storage, db.name),
       onLookup: (result) => lookups[result].inc(),
     });
@@ -179,7 +180,7 @@ function sumDatabaseClient(db: SumDatabaseConfig, storage: ObjectStorage, key: s
 const SUM_GOLANG_ORG: SumDatabaseConfig = { name: 'sum.golang.org', url: 'https://sum.golang.org' };
 
 /** The checksum databases to proxy under /sumdb/ (sum.golang.org when the key is there with an empty list). */
-function proxiedDatabases(config: Config, storage: ObjectStorage, clients: Map<string, SumdbClient>, metrics: ProxyMetrics, egress: FetchLike): Map<string, ProxiedDatabase> {
+function proxiedDatabases(config: Config, storage: ObjectStorage, clients: Map<string, SumdbClient>, metrics: ProxyMetrics, egress: HttpGet): Map<string, ProxiedDatabase> {
   const out = new Map<string, ProxiedDatabase>();
   const list = config.sumDatabaseProxy?.sumDatabases ?? [];
   const dbs = config.sumDatabaseProxy && list.length === 0 ? [SUM_GOLANG_ORG] : list;
@@ -187,7 +188,7 @@ function proxiedDatabases(config: Config, storage: ObjectStorage, clients: Map<s
     if (out.has(db.name)) throw new Error(`sumDatabaseProxy.sumDatabases[${i}]: ${db.name} is listed twice`);
     const client = clients.get(db.name) ?? sumDatabaseClient(db, storage, `sumDatabaseProxy.sumDatabases[${i}]`, metrics, egress);
     clients.set(db.name, client);
-    out.set(db.name, { client, fetch: countedSumdbFetch(metrics, db.name, httpSumdbFetch(db.url, { fetch: egress })) });
+    out.set(db.name, { client, fetch: countedSumdbFetch(metrics, db.name, httpSumdbFetch(db.url, { get: egress })) });
   });
   return out;
 }
@@ -256,14 +257,16 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const secrets = deps.secrets ?? createSecretLoader();
   // Outbound requests (git hosts, module proxies, checksum databases) honour HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as the go command's do.
   const egress = createProxyFetch();
+  // Module proxies and checksum databases are read with plain GETs over pooled connections, bodies as Node streams.
+  const egressGet = createHttpGet();
   const metrics = new ProxyMetrics();
   const storage = new InstrumentedStorage(deps.storage ?? storageFromConfig(config), metrics);
   // Fail closed: a parent proxy is used only with something that verifies what it sends.
   const sumDatabase = config.publicModules?.sumDatabase;
   // One client per database: the verifier and the /sumdb/ proxy share its tree head and tiles.
   const sumdbClients = new Map<string, SumdbClient>();
-  if (sumDatabase) sumdbClients.set(sumDatabase.name, sumDatabaseClient(sumDatabase, storage, 'publicModules.sumDatabase', metrics, egress));
-  const databases = proxiedDatabases(config, storage, sumdbClients, metrics, egress);
+  if (sumDatabase) sumdbClients.set(sumDatabase.name, sumDatabaseClient(sumDatabase, storage, 'publicModules.sumDatabase', metrics, egressGet));
+  const databases = proxiedDatabases(config, storage, sumdbClients, metrics, egressGet);
   const sumdbAnswers = new ChildCache(([db, kind, from]) => metrics.sumdbAnswers.labels(db, kind, from));
   const sumdb = databases.size > 0 || config.sumDatabaseProxy
     ? new SumdbProxy({ databases, storage, log, discourageDirect: config.sumDatabaseProxy?.discourageClientDirectSumDatabaseConnections ?? false, now: deps.now,
@@ -300,7 +303,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     now: deps.now,
   });
   // A go-import "mod" root is read as the go command reads it: from the module proxy it names.
-  const modRoots = new ModRootSources({ credentials: hostCredentials, fetch: egress, tmpDir: deps.tmpDir ? path.join(deps.tmpDir, 'modroots') : undefined });
+  const modRoots = new ModRootSources({ credentials: hostCredentials, get: egressGet, tmpDir: deps.tmpDir ? path.join(deps.tmpDir, 'modroots') : undefined });
   const git = new GitSources(config, http, credentials, deps.now, discovery, hostCredentials, modRoots);
   const parent =
     config.parentProxy && verifier
@@ -312,7 +315,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           zipTimeoutMs: config.parentProxy.zipTimeoutSeconds * 1000,
           tmpDir: deps.tmpDir ? path.join(deps.tmpDir, 'parent') : undefined,
           onBytes: (n) => metrics.parentBytes.inc(n),
-          fetch: egress,
+          get: egressGet,
         })
       : undefined;
   const router = new PrivateModulesRouter(

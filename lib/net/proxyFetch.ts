@@ -2,15 +2,14 @@
 // as the go command does; Node 20's fetch ignores them. A request that needs
 // no proxy goes to Node's fetch unchanged. One that does is sent with
 // node:http(s) — https through a CONNECT tunnel, http to the proxy with the
-// absolute URL — and answered as a fetch Response, for the subset of fetch the
-// git client and the parent-proxy client use: method, headers, a Buffer or
+// absolute URL (lib/net/httpRequest.ts) — and answered as a fetch Response,
+// for the subset of fetch the git client uses: method, headers, a Buffer or
 // string body, signal, and redirect 'follow' (at most 20; Authorization is
 // dropped when a redirect leaves the origin, as fetch does) or 'manual'.
-import http from 'node:http';
-import https from 'node:https';
 import { Readable } from 'node:stream';
 import type tls from 'node:tls';
-import { proxyAuthorization, proxyFor, tunnel } from './envProxy.js';
+import { proxyFor } from './envProxy.js';
+import { sendRequest } from './httpRequest.js';
 
 export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
 
@@ -40,27 +39,6 @@ function bodyBytes(body: RequestInit['body']): Buffer | undefined {
   throw new TypeError('proxyFetch: only string, Uint8Array and ArrayBuffer bodies are supported');
 }
 
-function once(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, opts: ProxyFetchOptions, signal: AbortSignal | undefined, proxy: URL | undefined): Promise<http.IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const send = (options: https.RequestOptions, useTls: boolean) => {
-      const req = (useTls ? https : http).request({ ...options, method, agent: false, signal: signal ?? undefined }, resolve);
-      req.on('error', reject);
-      req.end(body);
-    };
-    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-    const path = url.pathname + url.search;
-    if (url.protocol === 'https:') {
-      const tlsOptions = { host: url.hostname, port, path, headers, servername: url.hostname, ...opts.tls };
-      if (!proxy) return send(tlsOptions, true);
-      const aborted = signal ?? new AbortController().signal;
-      tunnel(proxy, url.hostname, port, aborted).then((socket) => send({ ...tlsOptions, socket } as https.RequestOptions, true), reject);
-      return;
-    }
-    if (!proxy) return send({ host: url.hostname, port, path, headers }, false);
-    send({ host: proxy.hostname, port: Number(proxy.port || 80), path: url.href, headers: { ...headers, host: url.host, ...proxyAuthorization(proxy) } }, false);
-  });
-}
-
 export function createProxyFetch(opts: ProxyFetchOptions = {}): FetchLike {
   const direct = opts.direct ?? fetch;
   return async (input, init = {}) => {
@@ -72,7 +50,7 @@ export function createProxyFetch(opts: ProxyFetchOptions = {}): FetchLike {
     let body = bodyBytes(init.body);
     const signal = init.signal ?? undefined;
     for (let hop = 0; ; hop++) {
-      const res = await once(url, method, headers, body, opts, signal, proxyFor(url, env));
+      const res = await sendRequest(url, method, headers, body, { tls: opts.tls, signal, proxy: proxyFor(url, env) });
       const status = res.statusCode ?? 0;
       const location = res.headers.location;
       if (init.redirect !== 'manual' && status >= 300 && status < 400 && status !== 304 && location) {

@@ -16,7 +16,7 @@
 // parsed strictly, every request has a deadline, and each failure says
 // whether the record is absent, the data did not verify, or the database
 // could not be reached.
-import type { FetchLike } from '../net/proxyFetch.js';
+import { createHttpGet, type HttpGet } from '../net/httpRequest.js';
 import { setMaxListeners } from 'node:events';
 import { ProxyError } from '../errors.js';
 import { escapePath, escapeVersion } from '../gomod/module.js';
@@ -743,8 +743,8 @@ export class ResponseTooLargeError extends Error {
 }
 
 export interface HttpSumdbFetchOptions {
-  /** Replaces the global fetch (tests; the app: lib/net/proxyFetch.ts). */
-  fetch?: FetchLike;
+  /** The GET to use (default: lib/net/httpRequest.ts's; the app's honours HTTPS_PROXY). */
+  get?: HttpGet;
   /** Extra request headers (e.g. User-Agent). */
   headers?: Record<string, string>;
 }
@@ -752,37 +752,29 @@ export interface HttpSumdbFetchOptions {
 /**
  * A SumdbFetch over HTTP(S) for a database at baseUrl (e.g.
  * "https://sum.golang.org", or a proxy's "<proxy>/sumdb/sum.golang.org").
- * Reads at most maxBytes of a body, refuses redirects, and honours the
- * client's abort signal.
+ * Reads at most maxBytes of a body, refuses redirects (any status but 200
+ * is an error), and honours the client's abort signal.
  */
 export function httpSumdbFetch(baseUrl: string, opts: HttpSumdbFetchOptions = {}): SumdbFetch {
   const base = baseUrl.replace(/\/+$/, '');
-  const doFetch = opts.fetch ?? fetch;
+  const get = opts.get ?? createHttpGet();
   return async (path, { maxBytes, signal }) => {
-    const res = await doFetch(base + path, { signal, redirect: 'error', headers: opts.headers });
-    if (res.status !== 200) {
-      await res.body?.cancel().catch(() => undefined);
-      throw new SumdbHttpStatusError(res.status, `${path}: ${res.status} ${res.statusText}`);
-    }
-    const declared = Number(res.headers.get('content-length') ?? NaN);
-    if (declared > maxBytes) {
-      await res.body?.cancel().catch(() => undefined);
-      throw new ResponseTooLargeError(`${path}: ${declared} bytes, more than ${maxBytes}`);
-    }
-    if (!res.body) return new Uint8Array(0);
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    const reader = res.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.length;
-      if (size > maxBytes) {
-        await reader.cancel().catch(() => undefined);
-        throw new ResponseTooLargeError(`${path}: more than ${maxBytes} bytes`);
+    const res = await get(new URL(base + path), { signal, headers: opts.headers });
+    try {
+      if (res.statusCode !== 200) throw new SumdbHttpStatusError(res.statusCode ?? 0, `${path}: ${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd());
+      const declared = res.headers['content-length'] === undefined ? NaN : Number(res.headers['content-length']);
+      if (declared > maxBytes) throw new ResponseTooLargeError(`${path}: ${declared} bytes, more than ${maxBytes}`);
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > maxBytes) throw new ResponseTooLargeError(`${path}: more than ${maxBytes} bytes`);
+        chunks.push(chunk);
       }
-      chunks.push(value);
+      return new Uint8Array(Buffer.concat(chunks));
+    } finally {
+      // A body not read to its end closes its connection rather than going back to the pool.
+      if (!res.complete) res.destroy();
     }
-    return new Uint8Array(Buffer.concat(chunks));
   };
 }

@@ -7,7 +7,7 @@
 // proxy's URL (host and path prefix), as on discovery pages.
 import { NotFoundError } from '../../errors.js';
 import type { HostCredentials } from '../git/hostCredentials.js';
-import type { FetchLike } from '../../net/proxyFetch.js';
+import { createHttpGet, type HttpGet } from '../../net/httpRequest.js';
 import type { ModuleSource } from '../moduleSource.js';
 import { ParentProxy } from '../proxy/parentProxy.js';
 import { FirstUseVerifier } from '../proxy/verifier.js';
@@ -19,16 +19,20 @@ export interface ModRootOptions {
   tmpDir?: string;
   timeoutMs?: number;
   zipTimeoutMs?: number;
-  /** The fetch to use (lib/net/proxyFetch.ts: honours HTTPS_PROXY). */
-  fetch?: FetchLike;
+  /** The GET every root's proxy uses (default: lib/net/httpRequest.ts's, which honours HTTPS_PROXY). */
+  get?: HttpGet;
   /** Proxies kept (one per root and URL; the oldest go first). */
   maxProxies?: number;
 }
 
 export class ModRootSources {
   private readonly proxies = new Map<string, ParentProxy>();
+  /** One connection pool for all roots' proxies. */
+  private readonly get: HttpGet;
 
-  constructor(private readonly opts: ModRootOptions = {}) {}
+  constructor(private readonly opts: ModRootOptions = {}) {
+    this.get = opts.get ?? createHttpGet();
+  }
 
   /** The source of `modPath` at the module proxy `root` names; not found when its URL is not http(s). */
   open(modPath: string, root: DiscoveredRoot): ModuleSource {
@@ -59,7 +63,7 @@ export class ModRootSources {
       timeoutMs: this.opts.timeoutMs,
       zipTimeoutMs: this.opts.zipTimeoutMs,
       tmpDir: this.opts.tmpDir,
-      fetch: this.opts.fetch,
+      get: this.get,
     });
     this.proxies.set(key, proxy);
     while (this.proxies.size > (this.opts.maxProxies ?? 100)) this.proxies.delete(this.proxies.keys().next().value!);

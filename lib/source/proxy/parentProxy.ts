@@ -12,6 +12,7 @@
 // fault (5xx to our clients, never cached as not found).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -26,7 +27,7 @@ import { isPseudoVersion } from '../../gomod/pseudo.js';
 import * as semver from '../../gomod/semver.js';
 import type { ModuleSource, ResolvedVersion, SourcePin } from '../moduleSource.js';
 import type { ModuleVerifier } from './verifier.js';
-import type { FetchLike } from '../../net/proxyFetch.js';
+import { createHttpGet, type HttpGet } from '../../net/httpRequest.js';
 import { sweepStaleFilesOnce } from '../../util/staleFiles.js';
 
 export interface ParentProxyOptions {
@@ -49,8 +50,8 @@ export interface ParentProxyOptions {
   maxRedirects?: number;
   /** Called with the size of each response body chunk received (metrics: bytes fetched from the parent). */
   onBytes?: (bytes: number) => void;
-  /** The fetch to use (default: global fetch; lib/net/proxyFetch.ts honours HTTPS_PROXY). */
-  fetch?: FetchLike;
+  /** The GET to use (default: lib/net/httpRequest.ts's, which honours HTTPS_PROXY; shared by the app's parents). */
+  get?: HttpGet;
 }
 
 export interface BodyLimits {
@@ -94,6 +95,7 @@ export class ParentProxy implements ProxyFiles {
   private readonly base: URL;
   private readonly limits: BodyLimits;
   readonly tmpDir: string;
+  private readonly get: HttpGet;
 
   constructor(readonly opts: ParentProxyOptions) {
     this.name = opts.name ?? 'parent proxy';
@@ -101,6 +103,7 @@ export class ParentProxy implements ProxyFiles {
     if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') throw new Error(`parentProxy.url must be http or https: ${opts.url}`);
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.tmpDir = opts.tmpDir ?? path.join(os.tmpdir(), 'modproxy-parent');
+    this.get = opts.get ?? createHttpGet();
     // Zips a crashed process was downloading (shared by replicas on one host: only hours-old ones go).
     sweepStaleFilesOnce(this.tmpDir);
   }
@@ -120,10 +123,10 @@ export class ParentProxy implements ProxyFiles {
 
   /**
    * GET with the deadline, redirect and credential rules; returns the final
-   * response (2xx) with its signal, or throws the mapped error. The caller
-   * reads the body within the same deadline.
+   * response (200) with its signal, or throws the mapped error. The caller
+   * reads the body (or destroys it) within the same deadline.
    */
-  private async request(rel: string, what: string, timeoutMs: number): Promise<{ res: Response; signal: AbortSignal }> {
+  private async request(rel: string, what: string, timeoutMs: number): Promise<{ res: IncomingMessage; signal: AbortSignal }> {
     const signal = AbortSignal.timeout(timeoutMs);
     let url = this.url(rel);
     let sameOrigin = true;
@@ -137,18 +140,20 @@ export class ParentProxy implements ProxyFiles {
     for (let hop = 0; ; hop++) {
       const headers: Record<string, string> = { 'user-agent': 'modproxy' };
       if (auth !== undefined && sameOrigin && url.origin === this.base.origin) headers.authorization = auth;
-      let res: Response;
+      let res: IncomingMessage;
       try {
-        res = await (this.opts.fetch ?? fetch)(url, { headers, redirect: 'manual', signal });
+        res = await this.get(url, { headers, signal });
       } catch (err) {
         throw this.networkError(what, err, signal);
       }
-      if (res.status >= 300 && res.status < 400 && res.headers.has('location')) {
-        await res.body?.cancel().catch(() => {});
+      const status = res.statusCode ?? 0;
+      const location = res.headers.location;
+      if (status >= 300 && status < 400 && location !== undefined) {
+        res.destroy();
         if (hop >= (this.opts.maxRedirects ?? 10)) throw new UpstreamError(`${this.name}: ${what}: too many redirects`);
         let next: URL;
         try {
-          next = new URL(res.headers.get('location')!, url);
+          next = new URL(location, url);
         } catch {
           throw new UpstreamError(`${this.name}: ${what}: redirect to an invalid URL`);
         }
@@ -157,54 +162,55 @@ export class ParentProxy implements ProxyFiles {
         url = next;
         continue;
       }
-      if (res.status === 200) return { res, signal };
+      if (status === 200) return { res, signal };
       const text = await this.readCapped(res, ERROR_BODY_LIMIT, what, signal, true).catch(() => new Uint8Array());
       const line = sanitizeLine(Buffer.from(text).toString('utf8'));
-      if (res.status === 404 || res.status === 410) {
-        throw new NotFoundError(line || `${what}: not found`, res.status === 410);
+      if (status === 404 || status === 410) {
+        throw new NotFoundError(line || `${what}: not found`, status === 410);
       }
-      const status = res.status === 503 ? 503 : res.status === 504 ? 504 : 502;
-      throw new UpstreamError(`${this.name}: ${what}: HTTP ${res.status}${line ? ': ' + line : ''}`, status);
+      const mapped = status === 503 ? 503 : status === 504 ? 504 : 502;
+      throw new UpstreamError(`${this.name}: ${what}: HTTP ${status}${line ? ': ' + line : ''}`, mapped);
     }
   }
 
   private networkError(what: string, err: unknown, signal: AbortSignal): UpstreamError {
     if (signal.aborted) return new UpstreamError(`${this.name}: ${what}: timed out`, 504, { cause: err });
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    return new UpstreamError(`${this.name}: ${what}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, 502, { cause: err });
+    const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+    return new UpstreamError(`${this.name}: ${what}: ${e.code ?? e.cause?.code ?? e.cause?.message ?? e.message}`, 502, { cause: err });
   }
 
-  /** Reads a body up to `limit` bytes (truncating when `truncate`, refusing otherwise). */
-  private async readCapped(res: Response, limit: number, what: string, signal: AbortSignal, truncate = false): Promise<Uint8Array> {
-    const declared = Number(res.headers.get('content-length') ?? NaN);
-    if (!truncate && declared > limit) {
-      await res.body?.cancel().catch(() => {});
-      throw new UpstreamError(`${this.name}: ${what}: response too large (${declared} bytes; limit is ${limit})`);
+  /** The declared Content-Length of a response, NaN when absent. */
+  private static declaredLength(res: IncomingMessage): number {
+    return res.headers['content-length'] === undefined ? NaN : Number(res.headers['content-length']);
+  }
+
+  /** Reads a body up to `limit` bytes (truncating when `truncate`, refusing otherwise); the response is done with after. */
+  private async readCapped(res: IncomingMessage, limit: number, what: string, signal: AbortSignal, truncate = false): Promise<Uint8Array> {
+    if (!truncate && ParentProxy.declaredLength(res) > limit) {
+      res.destroy();
+      throw new UpstreamError(`${this.name}: ${what}: response too large (${ParentProxy.declaredLength(res)} bytes; limit is ${limit})`);
     }
-    const chunks: Uint8Array[] = [];
+    const chunks: Buffer[] = [];
     let n = 0;
-    if (!res.body) return new Uint8Array();
-    const reader = res.body.getReader();
     try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        this.opts.onBytes?.(value.length);
-        n += value.length;
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        this.opts.onBytes?.(chunk.length);
+        n += chunk.length;
         if (n > limit) {
           if (truncate) {
-            chunks.push(value.subarray(0, value.length - (n - limit)));
+            chunks.push(chunk.subarray(0, chunk.length - (n - limit)));
             break;
           }
           throw new UpstreamError(`${this.name}: ${what}: response too large (limit is ${limit} bytes)`);
         }
-        chunks.push(value);
+        chunks.push(chunk);
       }
     } catch (err) {
       if (err instanceof ProxyError) throw err;
       throw this.networkError(what, err, signal);
     } finally {
-      await reader.cancel().catch(() => {});
+      // Read to its end, or given up: a connection is pooled again only after a whole body.
+      if (!res.complete) res.destroy();
     }
     return Buffer.concat(chunks);
   }
@@ -218,18 +224,16 @@ export class ParentProxy implements ProxyFiles {
   async getFile(rel: string, what: string, file: string): Promise<void> {
     const { res, signal } = await this.request(rel, what, this.opts.zipTimeoutMs ?? 600_000);
     const limit = this.limits.zip;
-    const declared = Number(res.headers.get('content-length') ?? NaN);
+    const declared = ParentProxy.declaredLength(res);
     if (declared > limit) {
-      await res.body?.cancel().catch(() => {});
+      res.destroy();
       throw new UpstreamError(`${this.name}: ${what}: zip too large (${declared} bytes; limit is ${limit})`);
     }
-    if (!res.body) throw new UpstreamError(`${this.name}: ${what}: empty response`);
     let n = 0;
-    const body = res.body;
     const onBytes = this.opts.onBytes;
     const name = this.name;
     async function* capped() {
-      for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+      for await (const chunk of res as AsyncIterable<Buffer>) {
         onBytes?.(chunk.length);
         n += chunk.length;
         if (n > limit) throw new UpstreamError(`${name}: ${what}: zip too large (limit is ${limit} bytes)`);
@@ -241,6 +245,8 @@ export class ParentProxy implements ProxyFiles {
     } catch (err) {
       if (err instanceof ProxyError) throw err;
       throw this.networkError(what, err, signal);
+    } finally {
+      if (!res.complete) res.destroy();
     }
   }
 }

@@ -1,0 +1,73 @@
+// The GET the parent-proxy and checksum database clients use, against real
+// loopback servers: pooled keep-alive connections, bodies as Node streams,
+// and HTTPS_PROXY honoured (an HTTPS server under a made-up name that only a
+// CONNECT proxy reaches).
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startConnectProxy, type ConnectProxy } from '../../test/support/connectProxy.js';
+import { makeTestCert } from '../../test/support/tlsCert.js';
+import { createHttpGet } from './httpRequest.js';
+
+async function text(res: http.IncomingMessage): Promise<string> {
+  let s = '';
+  for await (const c of res as AsyncIterable<Buffer>) s += c.toString();
+  return s;
+}
+
+describe('createHttpGet', () => {
+  let dir: string;
+  let tlsServer: https.Server;
+  let plain: http.Server;
+  let connect: ConnectProxy;
+  let ca: string;
+  const connections: string[] = [];
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'httpget-'));
+    const cert = makeTestCert(dir, ['db.example.test']);
+    ca = cert.cert;
+    tlsServer = https.createServer({ key: cert.key, cert: cert.cert }, (req, res) => res.end(`tls ${req.url} ${req.headers['user-agent']}`));
+    await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', r));
+    plain = http.createServer((req, res) => res.end(`plain ${req.url}`));
+    plain.on('connection', (s) => connections.push(`${s.remotePort}`));
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+    connect = await startConnectProxy({ 'db.example.test:443': (tlsServer.address() as AddressInfo).port });
+  });
+  afterAll(async () => {
+    await connect?.close();
+    tlsServer?.closeAllConnections();
+    plain?.closeAllConnections();
+    await Promise.all([tlsServer, plain].map((s) => new Promise((r) => s?.close(r))));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers with the response as a stream, and sends GETs one after another over one pooled connection', async () => {
+    const get = createHttpGet({ env: {} });
+    const url = `http://127.0.0.1:${(plain.address() as AddressInfo).port}`;
+    connections.length = 0;
+    for (const p of ['/a', '/b', '/c']) {
+      const res = await get(new URL(url + p));
+      expect([res.statusCode, await text(res)]).toEqual([200, `plain ${p}`]);
+    }
+    expect(connections).toHaveLength(1);
+  });
+
+  it('reaches an https host only the proxy can reach (HTTPS_PROXY), with the headers given', async () => {
+    const get = createHttpGet({ env: { HTTPS_PROXY: connect.url }, tls: { ca } });
+    const res = await get(new URL('https://db.example.test/latest'), { headers: { 'user-agent': 'modproxy' } });
+    expect([res.statusCode, await text(res)]).toEqual([200, 'tls /latest modproxy']);
+    expect(connect.tunnels).toContain('db.example.test:443');
+  });
+
+  it('fails an aborted request, and refuses schemes other than http and https', async () => {
+    const get = createHttpGet({ env: {} });
+    const url = `http://127.0.0.1:${(plain.address() as AddressInfo).port}/x`;
+    await expect(get(new URL(url), { signal: AbortSignal.abort() })).rejects.toThrow(/abort/i);
+    await expect(get(new URL('file:///etc/passwd'))).rejects.toThrow(/unsupported URL scheme/);
+  });
+});

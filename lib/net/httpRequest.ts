@@ -1,0 +1,75 @@
+// Outbound HTTP(S) requests on node:http(s), answered as Node streams: the
+// one-request primitive that lib/net/proxyFetch.ts builds a fetch on, and
+// createHttpGet, the GET that the parent-proxy client and the checksum
+// database client use. Those two read every byte of every cold version
+// (.info, .mod, zips, lookups, tiles); through fetch each body went through
+// web streams and undici's fetch machinery, ~10% of modproxy's CPU on a cold
+// public version (bench public, process CPU seconds). Proxies from the
+// environment are honoured as the go command honours them (envProxy.ts).
+import http from 'node:http';
+import https from 'node:https';
+import type tls from 'node:tls';
+import { proxyAuthorization, proxyFor, tunnel } from './envProxy.js';
+
+export interface SendOptions {
+  /** Extra TLS options for https targets (tests: a CA). */
+  tls?: Pick<tls.ConnectionOptions, 'ca'>;
+  signal?: AbortSignal;
+  /** The http:// proxy to go through (envProxy.ts proxyFor), or undefined to connect directly. */
+  proxy?: URL;
+  /** Connection pools for direct requests (keep-alive); a new connection per request without. */
+  agents?: { http: http.Agent; https: https.Agent };
+}
+
+/**
+ * One request (no redirects followed): the response once its headers have
+ * arrived, its body still to be read (or destroyed) by the caller.
+ */
+export function sendRequest(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, opts: SendOptions = {}): Promise<http.IncomingMessage> {
+  const { signal, proxy } = opts;
+  return new Promise((resolve, reject) => {
+    const send = (options: https.RequestOptions, useTls: boolean, agent: http.Agent | false) => {
+      const req = (useTls ? https : http).request({ ...options, method, agent, signal }, resolve);
+      req.on('error', reject);
+      req.end(body);
+    };
+    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+    const path = url.pathname + url.search;
+    if (url.protocol === 'https:') {
+      const tlsOptions = { host: url.hostname, port, path, headers, servername: url.hostname, ...opts.tls };
+      if (!proxy) return send(tlsOptions, true, opts.agents?.https ?? false);
+      const aborted = signal ?? new AbortController().signal;
+      tunnel(proxy, url.hostname, port, aborted).then((socket) => send({ ...tlsOptions, socket } as https.RequestOptions, true, false), reject);
+      return;
+    }
+    if (!proxy) return send({ host: url.hostname, port, path, headers }, false, opts.agents?.http ?? false);
+    send({ host: proxy.hostname, port: Number(proxy.port || 80), path: url.href, headers: { ...headers, host: url.host, ...proxyAuthorization(proxy) } }, false, false);
+  });
+}
+
+/**
+ * A GET: the response (status, headers, and the body as a Readable the
+ * caller reads to its end or destroys). Redirects are the caller's.
+ */
+export type HttpGet = (url: URL, init?: { headers?: Record<string, string>; signal?: AbortSignal }) => Promise<http.IncomingMessage>;
+
+export interface HttpGetOptions {
+  /** The environment to read proxy settings from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  tls?: Pick<tls.ConnectionOptions, 'ca'>;
+}
+
+/** Idle pooled connections kept per host: the parent and the database are asked a few things at a time. */
+const MAX_FREE_SOCKETS = 16;
+
+/** A GET over pooled keep-alive connections (direct) or the environment's proxy. */
+export function createHttpGet(opts: HttpGetOptions = {}): HttpGet {
+  const agents = {
+    http: new http.Agent({ keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS }),
+    https: new https.Agent({ keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS, ...opts.tls }),
+  };
+  return (url, init = {}) => {
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return Promise.reject(new TypeError(`unsupported URL scheme ${url.protocol}`));
+    return sendRequest(url, 'GET', init.headers ?? {}, undefined, { tls: opts.tls, signal: init.signal, proxy: proxyFor(url, opts.env ?? process.env), agents });
+  };
+}
