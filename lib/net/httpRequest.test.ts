@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,5 +69,34 @@ describe('createHttpGet', () => {
     const url = `http://127.0.0.1:${(plain.address() as AddressInfo).port}/x`;
     await expect(get(new URL(url), { signal: AbortSignal.abort() })).rejects.toThrow(/abort/i);
     await expect(get(new URL('file:///etc/passwd'))).rejects.toThrow(/unsupported URL scheme/);
+  });
+
+  it('sends a GET again, once, on a new connection when the pooled one it took was closed by the server', async () => {
+    // A server that takes a kept-alive connection's second request as its cue to drop the connection.
+    let conns = 0;
+    const sockets: net.Socket[] = [];
+    const server = net.createServer((sock) => {
+      sockets.push(sock);
+      const n = ++conns;
+      let requests = 0;
+      sock.on('data', (d) => {
+        for (const _ of d.toString('latin1').matchAll(/\r\n\r\n/g)) {
+          requests++;
+          if (n === 1 && requests === 2) return void sock.destroy();
+          sock.write(`HTTP/1.1 200 OK\r\ncontent-length: 4\r\nconnection: keep-alive\r\n\r\nok ${n}`);
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const get = createHttpGet({ env: {} });
+      const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      expect(await text(await get(url))).toBe('ok 1');
+      expect(await text(await get(url))).toBe('ok 2');
+      expect(conns).toBe(2);
+    } finally {
+      for (const sock of sockets) sock.destroy();
+      await new Promise((r) => server.close(r));
+    }
   });
 });

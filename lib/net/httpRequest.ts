@@ -28,9 +28,15 @@ export interface SendOptions {
 export function sendRequest(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, opts: SendOptions = {}): Promise<http.IncomingMessage> {
   const { signal, proxy } = opts;
   return new Promise((resolve, reject) => {
-    const send = (options: https.RequestOptions, useTls: boolean, agent: http.Agent | false) => {
+    const send = (options: https.RequestOptions, useTls: boolean, agent: http.Agent | false, retried = false) => {
       const req = (useTls ? https : http).request({ ...options, method, agent, signal }, resolve);
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // A pooled connection the server closed while it sat idle fails the
+        // next request on it at once; a GET is sent again, once, on a new one
+        // (what Node's documentation of reusedSocket advises).
+        if (!retried && req.reusedSocket && err.code === 'ECONNRESET' && method === 'GET' && !signal?.aborted) send(options, useTls, agent, true);
+        else reject(err);
+      });
       req.end(body);
     };
     const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
