@@ -31,9 +31,8 @@ export function hitHeaders(raw: string[]): HitHeaders | undefined {
   let cloudTraceContext: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
+    // By length first: most names (Host, Accept, …) are passed over without a comparison.
     switch (name.length) {
-      case 4: // host
-        break;
       case 10:
         // Node keeps the first User-Agent of several.
         if (userAgent === undefined && nameIs(name, 'user-agent')) userAgent = raw[i + 1];

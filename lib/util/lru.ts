@@ -9,7 +9,7 @@ interface Entry<V> {
   value: V;
   size: number;
   /** Read since it was inserted or last given its second chance. */
-  used: boolean;
+  marked: boolean;
 }
 
 export class ByteLru<V> {
@@ -24,7 +24,7 @@ export class ByteLru<V> {
   get(key: string): V | undefined {
     const e = this.entries.get(key);
     if (!e) return undefined;
-    e.used = true;
+    e.marked = true;
     return e.value;
   }
 
@@ -36,7 +36,7 @@ export class ByteLru<V> {
       this.used -= old.size;
     }
     if (size > this.maxBytes) return;
-    this.entries.set(key, { value, size, used: false });
+    this.entries.set(key, { value, size, marked: false });
     this.used += size;
     // Ends: each marked entry is passed over once (its mark cleared and moved
     // behind the new one, which the walk leaves alone and which alone fits).
@@ -44,8 +44,8 @@ export class ByteLru<V> {
       if (this.used <= this.maxBytes) break;
       if (k === key) continue;
       this.entries.delete(k);
-      if (e.used) {
-        e.used = false;
+      if (e.marked) {
+        e.marked = false;
         this.entries.set(k, e);
         continue;
       }
