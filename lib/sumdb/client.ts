@@ -773,8 +773,9 @@ export function httpSumdbFetch(baseUrl: string, opts: HttpSumdbFetchOptions = {}
       }
       return new Uint8Array(Buffer.concat(chunks));
     } finally {
-      // A body not read to its end closes its connection rather than going back to the pool.
-      if (!res.complete) res.destroy();
+      // A body not read to its end (a refused status or size) goes with its connection: left
+      // unread, it would hold the connection, and keep the process alive, until the server closes it.
+      if (!res.readableEnded) res.destroy();
     }
   };
 }

@@ -209,8 +209,9 @@ export class ParentProxy implements ProxyFiles {
       if (err instanceof ProxyError) throw err;
       throw this.networkError(what, err, signal);
     } finally {
-      // Read to its end, or given up: a connection is pooled again only after a whole body.
-      if (!res.complete) res.destroy();
+      // A body not read to its end goes with its connection: left unread, it would hold
+      // the connection, and keep the process alive, until the server closes it.
+      if (!res.readableEnded) res.destroy();
     }
     return Buffer.concat(chunks);
   }
@@ -246,7 +247,7 @@ export class ParentProxy implements ProxyFiles {
       if (err instanceof ProxyError) throw err;
       throw this.networkError(what, err, signal);
     } finally {
-      if (!res.complete) res.destroy();
+      if (!res.readableEnded) res.destroy();
     }
   }
 }
