@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConnectProxy, type ConnectProxy } from '../../test/support/connectProxy.js';
 import { makeTestCert } from '../../test/support/tlsCert.js';
-import { createHttpGet } from './httpRequest.js';
+import { createHttpGet, readBody } from './httpRequest.js';
 
 async function text(res: http.IncomingMessage): Promise<string> {
   let s = '';
@@ -97,6 +97,27 @@ describe('createHttpGet', () => {
     } finally {
       for (const sock of sockets) sock.destroy();
       await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('reads a body within its limit: refuses a longer one (declared or streamed), or cuts it when asked', async () => {
+    const big = http.createServer((req, res) => {
+      if (req.url === '/declared') return void res.writeHead(200, { 'content-length': '10' }).end('0123456789');
+      res.writeHead(200);
+      res.write('01234');
+      res.end('56789');
+    });
+    await new Promise<void>((r) => big.listen(0, '127.0.0.1', r));
+    try {
+      const get = createHttpGet({ env: {} });
+      const url = (p: string) => new URL(`http://127.0.0.1:${(big.address() as AddressInfo).port}${p}`);
+      await expect(readBody(await get(url('/declared')), 4)).rejects.toMatchObject({ name: 'BodyTooLargeError', declared: 10 });
+      await expect(readBody(await get(url('/streamed')), 4)).rejects.toMatchObject({ name: 'BodyTooLargeError', declared: undefined });
+      expect((await readBody(await get(url('/streamed')), 4, { truncate: true })).toString()).toBe('0123');
+      expect((await readBody(await get(url('/declared')), 10)).toString()).toBe('0123456789');
+    } finally {
+      big.closeAllConnections();
+      await new Promise((r) => big.close(r));
     }
   });
 });

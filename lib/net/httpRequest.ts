@@ -79,3 +79,56 @@ export function createHttpGet(opts: HttpGetOptions = {}): HttpGet {
     return sendRequest(url, 'GET', init.headers ?? {}, undefined, { tls: opts.tls, signal: init.signal, proxy: proxyFor(url, opts.env ?? process.env), agents });
   };
 }
+
+/** A response's declared Content-Length; NaN when it has none. */
+export function declaredLength(res: http.IncomingMessage): number {
+  return res.headers['content-length'] === undefined ? NaN : Number(res.headers['content-length']);
+}
+
+/**
+ * Ends an answer that will not be read (further): its connection goes with
+ * it. Left unread, a body holds its pooled connection, and keeps the process
+ * alive, until the request's deadline or the server closes the connection.
+ */
+export function discard(res: http.IncomingMessage): void {
+  if (!res.readableEnded) res.destroy();
+}
+
+/** A body longer than the reader's limit: `declared` when its Content-Length said so up front. */
+export class BodyTooLargeError extends Error {
+  override name = 'BodyTooLargeError';
+  constructor(
+    readonly limit: number,
+    readonly declared?: number,
+  ) {
+    super(declared === undefined ? `body larger than ${limit} bytes` : `body of ${declared} bytes, larger than ${limit}`);
+  }
+}
+
+/**
+ * A response's body, at most `limit` bytes: a longer one is refused with
+ * BodyTooLargeError (from its Content-Length, or as it arrives), or cut at
+ * the limit with `truncate`. The response is done with afterwards, whatever
+ * the outcome (discard).
+ */
+export async function readBody(res: http.IncomingMessage, limit: number, opts: { truncate?: boolean; onChunk?: (bytes: number) => void } = {}): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  try {
+    const declared = declaredLength(res);
+    if (!opts.truncate && declared > limit) throw new BodyTooLargeError(limit, declared);
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      opts.onChunk?.(chunk.length);
+      n += chunk.length;
+      if (n > limit) {
+        if (!opts.truncate) throw new BodyTooLargeError(limit);
+        chunks.push(chunk.subarray(0, chunk.length - (n - limit)));
+        break;
+      }
+      chunks.push(chunk);
+    }
+  } finally {
+    discard(res);
+  }
+  return Buffer.concat(chunks);
+}

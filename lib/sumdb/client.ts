@@ -16,7 +16,7 @@
 // parsed strictly, every request has a deadline, and each failure says
 // whether the record is absent, the data did not verify, or the database
 // could not be reached.
-import { createHttpGet, type HttpGet } from '../net/httpRequest.js';
+import { BodyTooLargeError, createHttpGet, discard, readBody, type HttpGet } from '../net/httpRequest.js';
 import { setMaxListeners } from 'node:events';
 import { ProxyError } from '../errors.js';
 import { escapePath, escapeVersion } from '../gomod/module.js';
@@ -760,22 +760,15 @@ export function httpSumdbFetch(baseUrl: string, opts: HttpSumdbFetchOptions = {}
   const get = opts.get ?? createHttpGet();
   return async (path, { maxBytes, signal }) => {
     const res = await get(new URL(base + path), { signal, headers: opts.headers });
+    if (res.statusCode !== 200) {
+      discard(res);
+      throw new SumdbHttpStatusError(res.statusCode ?? 0, `${path}: ${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd());
+    }
     try {
-      if (res.statusCode !== 200) throw new SumdbHttpStatusError(res.statusCode ?? 0, `${path}: ${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd());
-      const declared = res.headers['content-length'] === undefined ? NaN : Number(res.headers['content-length']);
-      if (declared > maxBytes) throw new ResponseTooLargeError(`${path}: ${declared} bytes, more than ${maxBytes}`);
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of res as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > maxBytes) throw new ResponseTooLargeError(`${path}: more than ${maxBytes} bytes`);
-        chunks.push(chunk);
-      }
-      return new Uint8Array(Buffer.concat(chunks));
-    } finally {
-      // A body not read to its end (a refused status or size) goes with its connection: left
-      // unread, it would hold the connection, and keep the process alive, until the server closes it.
-      if (!res.readableEnded) res.destroy();
+      return new Uint8Array(await readBody(res, maxBytes));
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) throw new ResponseTooLargeError(err.declared === undefined ? `${path}: more than ${maxBytes} bytes` : `${path}: ${err.declared} bytes, more than ${maxBytes}`);
+      throw err;
     }
   };
 }

@@ -27,7 +27,7 @@ import { isPseudoVersion } from '../../gomod/pseudo.js';
 import * as semver from '../../gomod/semver.js';
 import type { ModuleSource, ResolvedVersion, SourcePin } from '../moduleSource.js';
 import type { ModuleVerifier } from './verifier.js';
-import { createHttpGet, type HttpGet } from '../../net/httpRequest.js';
+import { BodyTooLargeError, createHttpGet, declaredLength, discard, readBody, type HttpGet } from '../../net/httpRequest.js';
 import { sweepStaleFilesOnce } from '../../util/staleFiles.js';
 
 export interface ParentProxyOptions {
@@ -149,7 +149,7 @@ export class ParentProxy implements ProxyFiles {
       const status = res.statusCode ?? 0;
       const location = res.headers.location;
       if (status >= 300 && status < 400 && location !== undefined) {
-        res.destroy();
+        discard(res);
         if (hop >= (this.opts.maxRedirects ?? 10)) throw new UpstreamError(`${this.name}: ${what}: too many redirects`);
         let next: URL;
         try {
@@ -179,41 +179,16 @@ export class ParentProxy implements ProxyFiles {
     return new UpstreamError(`${this.name}: ${what}: ${e.code ?? e.cause?.code ?? e.cause?.message ?? e.message}`, 502, { cause: err });
   }
 
-  /** The declared Content-Length of a response, NaN when absent. */
-  private static declaredLength(res: IncomingMessage): number {
-    return res.headers['content-length'] === undefined ? NaN : Number(res.headers['content-length']);
-  }
-
   /** Reads a body up to `limit` bytes (truncating when `truncate`, refusing otherwise); the response is done with after. */
   private async readCapped(res: IncomingMessage, limit: number, what: string, signal: AbortSignal, truncate = false): Promise<Uint8Array> {
-    if (!truncate && ParentProxy.declaredLength(res) > limit) {
-      res.destroy();
-      throw new UpstreamError(`${this.name}: ${what}: response too large (${ParentProxy.declaredLength(res)} bytes; limit is ${limit})`);
-    }
-    const chunks: Buffer[] = [];
-    let n = 0;
     try {
-      for await (const chunk of res as AsyncIterable<Buffer>) {
-        this.opts.onBytes?.(chunk.length);
-        n += chunk.length;
-        if (n > limit) {
-          if (truncate) {
-            chunks.push(chunk.subarray(0, chunk.length - (n - limit)));
-            break;
-          }
-          throw new UpstreamError(`${this.name}: ${what}: response too large (limit is ${limit} bytes)`);
-        }
-        chunks.push(chunk);
-      }
+      return await readBody(res, limit, { truncate, onChunk: this.opts.onBytes });
     } catch (err) {
-      if (err instanceof ProxyError) throw err;
+      if (err instanceof BodyTooLargeError) {
+        throw new UpstreamError(`${this.name}: ${what}: response too large (${err.declared === undefined ? `limit is ${limit} bytes` : `${err.declared} bytes; limit is ${limit}`})`);
+      }
       throw this.networkError(what, err, signal);
-    } finally {
-      // A body not read to its end goes with its connection: left unread, it would hold
-      // the connection, and keep the process alive, until the server closes it.
-      if (!res.readableEnded) res.destroy();
     }
-    return Buffer.concat(chunks);
   }
 
   async getBytes(rel: string, what: string, limit: keyof BodyLimits): Promise<Uint8Array> {
@@ -225,9 +200,9 @@ export class ParentProxy implements ProxyFiles {
   async getFile(rel: string, what: string, file: string): Promise<void> {
     const { res, signal } = await this.request(rel, what, this.opts.zipTimeoutMs ?? 600_000);
     const limit = this.limits.zip;
-    const declared = ParentProxy.declaredLength(res);
+    const declared = declaredLength(res);
     if (declared > limit) {
-      res.destroy();
+      discard(res);
       throw new UpstreamError(`${this.name}: ${what}: zip too large (${declared} bytes; limit is ${limit})`);
     }
     let n = 0;
@@ -247,7 +222,7 @@ export class ParentProxy implements ProxyFiles {
       if (err instanceof ProxyError) throw err;
       throw this.networkError(what, err, signal);
     } finally {
-      if (!res.readableEnded) res.destroy();
+      discard(res);
     }
   }
 }
