@@ -13,8 +13,8 @@ import { leaseName, leaseObjectKey, manifestKey, zipRecordKey } from '../records
 import { Leases } from '../records/lease.js';
 import { readManifest, readZipRecord } from '../records/manifest.js';
 import { MemoryStorage } from '../storage/memoryStorage.js';
-import { STALE_TEMP_MS } from '../util/staleFiles.js';
 import { aroundStorage } from '../../test/support/aroundStorage.js';
+import { spoolLeftovers } from '../../test/support/spoolLeftovers.js';
 import { MemorySources } from '../../test/support/memorySource.js';
 import type { Artifact } from './artifact.js';
 import { ModuleService, pickLatest } from './moduleService.js';
@@ -128,17 +128,14 @@ describe('ModuleService', () => {
     expect(sources.calls.filter((c) => c.startsWith('download'))).toEqual([`download v1.0.0 ${M}`]);
   });
 
-  it("removes the zips a crashed process was building, hours old, from its spool directory, and leaves newer ones", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'modproxy-zips-'));
+  it("removes the zips a crashed process was building, hours old, from its spool directory, and leaves newer ones and whatever is not its own", () => {
+    const spool = spoolLeftovers();
     try {
-      fs.writeFileSync(path.join(dir, 'crashed.zip'), 'partial');
-      fs.writeFileSync(path.join(dir, 'in-flight.zip'), 'partial');
-      const past = (Date.now() - STALE_TEMP_MS - 60_000) / 1000;
-      fs.utimesSync(path.join(dir, 'crashed.zip'), past, past);
-      new ModuleService({ storage, sources, log: nullLogger, tmpDir: dir });
-      expect(fs.readdirSync(dir)).toEqual(['in-flight.zip']);
+      new ModuleService({ storage, sources, log: nullLogger, tmpDir: spool.dir });
+      expect(fs.readdirSync(spool.dir).sort()).toEqual(spool.kept);
+      expect(spool.kept).toContain(spool.inFlight);
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      spool.remove();
     }
   });
 

@@ -46,7 +46,7 @@ import { ExpiringCache } from '../util/expiringCache.js';
 import { HashingFileWriter } from '../util/hashingFileWriter.js';
 import { Limiter } from '../util/limiter.js';
 import { SingleFlight } from '../util/singleflight.js';
-import { sweepStaleFilesOnce } from '../util/staleFiles.js';
+import { SPOOL_ZIP_NAME, spoolZipName, sweepStaleFilesOnce } from '../util/staleFiles.js';
 
 /** Zips copied from a source (not built) at once: I/O-bound, memory bounded by streaming. */
 const ZIP_COPIES = 4;
@@ -111,7 +111,7 @@ export class ModuleService {
     this.tmpDir = opts.tmpDir ?? path.join(os.tmpdir(), 'modproxy-zips');
     fs.mkdirSync(this.tmpDir, { recursive: true });
     // Zips a crashed process was building (replicas on one host share the directory: only hours-old ones go).
-    sweepStaleFilesOnce(this.tmpDir);
+    sweepStaleFilesOnce(this.tmpDir, SPOOL_ZIP_NAME);
   }
 
   /** Bytes the in-memory artifact cache holds now (bounded by cache.memoryBytes). */
@@ -510,7 +510,7 @@ export class ModuleService {
   /** Has the source make the zip of the manifest's pin, and commits its record. */
   private async buildZip(source: ModuleSource, m: Manifest): Promise<ZipRecord> {
     const started = Date.now();
-    const zipFile = path.join(this.tmpDir, `${crypto.randomUUID()}.zip`);
+    const zipFile = path.join(this.tmpDir, spoolZipName());
     try {
       let zip: Parameters<typeof commitZip>[1]['zip'];
       try {

@@ -21,7 +21,7 @@ export class FsStorage implements ObjectStorage, DeletableStorage {
     this.tmp = path.join(this.root, '.tmp');
     fs.mkdirSync(this.tmp, { recursive: true });
     // What a crash left in .tmp/ (a create it never finished); a create in flight takes seconds, not hours.
-    removeStaleFiles(this.tmp, now);
+    removeStaleFiles(this.tmp, now, '');
   }
 
   /** The file for a key, refusing anything that would resolve outside the root. */

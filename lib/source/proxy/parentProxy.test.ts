@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeZipWriter } from '../../archive/zipWriter.js';
 import { ProxyError } from '../../errors.js';
 import { hashGoMod } from '../../gomod/dirhash.js';
-import { STALE_TEMP_MS } from '../../util/staleFiles.js';
 import { ParentProxy } from './parentProxy.js';
 import { GoSumVerifier, NoVerifier } from './verifier.js';
+import { spoolLeftovers } from '../../../test/support/spoolLeftovers.js';
 import { zipH1 } from '../../../test/support/zipHash.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -252,19 +252,14 @@ describe('ParentProxySource', () => {
     expect(fs.readdirSync(tmp)).toEqual([]);
   });
 
-  it("removes the spool files a crashed process left, hours old, and leaves newer ones (another replica's downloads)", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'modproxy-spool-'));
+  it("removes the spool files a crashed process left, hours old, and leaves newer ones (another replica's downloads) and whatever is not its own", () => {
+    const spool = spoolLeftovers();
     try {
-      const old = path.join(dir, 'crashed.zip');
-      const inFlight = path.join(dir, 'in-flight.zip');
-      fs.writeFileSync(old, 'partial');
-      fs.writeFileSync(inFlight, 'partial');
-      const past = (Date.now() - STALE_TEMP_MS - 60_000) / 1000;
-      fs.utimesSync(old, past, past);
-      parent({ tmpDir: dir });
-      expect(fs.readdirSync(dir)).toEqual(['in-flight.zip']);
+      parent({ tmpDir: spool.dir });
+      expect(fs.readdirSync(spool.dir).sort()).toEqual(spool.kept);
+      expect(spool.kept).toContain(spool.inFlight);
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      spool.remove();
     }
   });
 });

@@ -10,7 +10,6 @@
 // and never again once a redirect has left it. 404/410 from the parent is
 // "not found" (with its first line of text); anything else is an upstream
 // fault (5xx to our clients, never cached as not found).
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import os from 'node:os';
@@ -28,7 +27,7 @@ import * as semver from '../../gomod/semver.js';
 import type { ModuleSource, ResolvedVersion, SourcePin } from '../moduleSource.js';
 import type { ModuleVerifier } from './verifier.js';
 import { BodyTooLargeError, createHttpGet, declaredLength, discard, readBody, type HttpGet } from '../../net/httpRequest.js';
-import { sweepStaleFilesOnce } from '../../util/staleFiles.js';
+import { SPOOL_ZIP_NAME, spoolZipName, sweepStaleFilesOnce } from '../../util/staleFiles.js';
 
 export interface ParentProxyOptions {
   /** The parent's base URL (http or https), e.g. https://proxy.golang.org. */
@@ -105,7 +104,7 @@ export class ParentProxy implements ProxyFiles {
     this.tmpDir = opts.tmpDir ?? path.join(os.tmpdir(), 'modproxy-parent');
     this.get = opts.get ?? createHttpGet();
     // Zips a crashed process was downloading (shared by replicas on one host: only hours-old ones go).
-    sweepStaleFilesOnce(this.tmpDir);
+    sweepStaleFilesOnce(this.tmpDir, SPOOL_ZIP_NAME);
   }
 
   get verifier(): ModuleVerifier {
@@ -318,7 +317,7 @@ export class ParentProxySource implements ModuleSource {
 
   private startZipAhead(version: string): void {
     if (this.zipAhead?.version === version) return;
-    const file = path.join(this.parent.tmpDir, `${crypto.randomUUID()}.zip`);
+    const file = path.join(this.parent.tmpDir, spoolZipName());
     const fetched = fs.promises
       .mkdir(this.parent.tmpDir, { recursive: true })
       .then(() => this.parent.getFile(`${this.escaped}/@v/${escapeVersion(version)}.zip`, this.what(`@v/${version}.zip`), file));
@@ -412,7 +411,7 @@ export class ParentProxySource implements ModuleSource {
   async checkedZipH1(version: string): Promise<string> {
     const what = this.what(`@v/${version}.zip`);
     await fs.promises.mkdir(this.parent.tmpDir, { recursive: true });
-    const file = path.join(this.parent.tmpDir, `${crypto.randomUUID()}.zip`);
+    const file = path.join(this.parent.tmpDir, spoolZipName());
     try {
       await this.parent.getFile(`${this.escaped}/@v/${escapeVersion(version)}.zip`, what, file);
       return (await this.checkZip(file, version, what)).h1;
