@@ -349,6 +349,12 @@ describe('answers remembered for the hit path', () => {
       // The hit's log line has what the raw headers said.
       const hitLine = JSON.parse(lines.filter((l) => l.includes('"httpRequest"'))[1]) as { httpRequest: { userAgent?: string } };
       expect(hitLine.httpRequest.userAgent).toBe('Go-http-client/1.1');
+      // A hit's line is made of pieces redacted once (HitLines): a credential in the user agent is still masked.
+      expect(await raw('User-Agent: ci-bot ghp_abcdefghijklmnopqrstuvwxyz\r\n')).toMatch(/^HTTP\/1\.1 200 /);
+      expect(seen.at(-1)).toEqual({ answer: 'none', headersBuilt: false });
+      const masked = lines.filter((l) => l.includes('"httpRequest"')).at(-1)!;
+      expect(masked).not.toContain('ghp_abcdef');
+      expect((JSON.parse(masked) as { httpRequest: { userAgent?: string } }).httpRequest.userAgent).toBe('ci-bot [REDACTED]');
     } finally {
       await service.idle();
       server.closeAllConnections();

@@ -6,16 +6,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ClientAuth } from '../auth/clientAuth.js';
 import { errorMessage } from '../errors.js';
-import type { Logger } from '../log/logger.js';
+import { redact, type Logger } from '../log/logger.js';
 import type { Outcome, RequestNote } from '../metrics/metrics.js';
 import type { Artifact } from '../service/artifact.js';
 import type { ModuleService } from '../service/moduleService.js';
 import type { SumdbProxy } from '../service/sumdbProxy.js';
 import { RequestAuth } from './authenticate.js';
 import { parseProxyPath, type ProxyRequest } from './proxyPath.js';
-import { hitHeaders, type HitHeaders } from './rawHeaders.js';
+import { hitHeaders } from './rawHeaders.js';
 import { JSON_TYPE, TEXT, cacheControl, errorReply, sendBytesNow, sendReply, textReply, type Reply } from './replies.js';
-import { requestLineJson } from './requestLine.js';
+import { HitLines, requestLineJson } from './requestLine.js';
 import { matchRoute } from './routes.js';
 
 export interface HandlerOptions {
@@ -57,6 +57,8 @@ const ANONYMOUS: { identity?: string; reply?: Reply } = {};
 interface KnownAnswer {
   request: ProxyRequest;
   reply: Reply;
+  /** The head of its hits' log lines, by method (HitLines), made on the first hit that is logged. */
+  lineHeads: { GET?: string; HEAD?: string };
 }
 
 /** What the handler learns about one request as it goes (one object per request, fields set in place). */
@@ -134,7 +136,7 @@ export function createHandler(opts: HandlerOptions): ProxyHandler {
           return known.reply;
         }
         const reply = await serve(pr, fetchDisabledBy(req), who);
-        if (reply.status === 200 && reply.artifact?.immutable) service.answers.set(r.rawPath, { request: pr, reply } satisfies KnownAnswer, reply.artifact);
+        if (reply.status === 200 && reply.artifact?.immutable) service.answers.set(r.rawPath, { request: pr, reply, lineHeads: {} } satisfies KnownAnswer, reply.artifact);
         return reply;
       }
     }
@@ -182,6 +184,8 @@ export function createHandler(opts: HandlerOptions): ProxyHandler {
   /** Whether the request line of a successful answer is written (logging.hits). */
   const logHit = (): boolean => hits.mode === 'all' || (hits.mode === 'sample' && random() < hits.sampleRate);
 
+  const hitLines = new HitLines(redact);
+
   /**
    * The hit path without a single await: a GET or HEAD, without client auth,
    * conditions, ranges or body, of a URL whose immutable answer holds its
@@ -196,7 +200,13 @@ export function createHandler(opts: HandlerOptions): ProxyHandler {
     const headers = hitHeaders(req.rawHeaders);
     if (!headers) return false;
     const size = sendBytesNow(req, res, known.reply);
-    finish(req, known.reply, { identity: undefined, route: known.request.kind, outcome: 'memory' }, size, started, undefined, headers);
+    const seconds = (performance.now() - started) / 1e3;
+    opts.observe?.(known.request.kind, known.reply.status, 'memory', seconds);
+    if (logHit()) {
+      const method = req.method as 'GET' | 'HEAD';
+      const head = (known.lineHeads[method] ??= hitLines.head(method, req.url!, known.reply.status, size));
+      log.logRedactedJson('INFO', 'request', hitLines.members(head, seconds, headers));
+    }
     return true;
   };
 
@@ -235,7 +245,7 @@ export function createHandler(opts: HandlerOptions): ProxyHandler {
   return handler;
 
   /** Counts the request and writes its log line (unless logging.hits leaves it out). */
-  function finish(req: IncomingMessage, reply: Reply, who: RequestRecord, size: number, started: number, failure: unknown, headers?: HitHeaders): void {
+  function finish(req: IncomingMessage, reply: Reply, who: RequestRecord, size: number, started: number, failure: unknown): void {
     const latency = (performance.now() - started) / 1e3;
     // Every request is counted, also those whose line logging.hits leaves out.
     opts.observe?.(who.route ?? 'unknown', reply.status, who.outcome ?? 'none', latency);
@@ -244,7 +254,7 @@ export function createHandler(opts: HandlerOptions): ProxyHandler {
     log.logJson(
       severity,
       failure && reply.status >= 500 ? `request failed: ${errorMessage(failure)}` : 'request',
-      requestLineJson(req, { status: reply.status, size, seconds: latency, identity: who.identity, reason: failure && reply.status < 500 ? errorMessage(failure) : undefined }, headers),
+      requestLineJson(req, { status: reply.status, size, seconds: latency, identity: who.identity, reason: failure && reply.status < 500 ? errorMessage(failure) : undefined }),
     );
   }
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import { expect, it } from 'vitest';
-import { requestLineJson } from './requestLine.js';
+import { describe, expect, it } from 'vitest';
+import { redact } from '../log/logger.js';
+import { HitLines, requestLineJson } from './requestLine.js';
 
 const request = (url: string, headers: Record<string, string>) => ({ method: 'GET', url, headers }) as unknown as IncomingMessage;
 
@@ -27,4 +28,44 @@ it('is the members of a JSON object in Cloud Logging shape, whatever a client pu
 it('leaves out what a request does not have (no user agent, no trace, no identity, no reason)', () => {
   const line = JSON.parse(`{${requestLineJson(request('/healthz', {}), { status: 200, size: 3, seconds: 0 })}}`);
   expect(line).toEqual({ httpRequest: { requestMethod: 'GET', requestUrl: '/healthz', status: 200, responseSize: '3', latency: '0.000s' } });
+});
+
+describe('HitLines', () => {
+  const tp = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+  it('makes the text requestLineJson makes, redacted, as the user agent changes and comes back', () => {
+    const hostile = '"}\n{"severity":"CRITICAL","message":"forged\u0000\u2028\\';
+    const secret = 'curl Authorization: Bearer abcdefghijklmnop';
+    const lines = new HitLines(redact);
+    const url = `/x/@v/v1.0.0.mod`;
+    const head = lines.head('GET', url, 200, 38);
+    const before = process.env.GOOGLE_CLOUD_PROJECT;
+    process.env.GOOGLE_CLOUD_PROJECT = 'proj';
+    try {
+      for (const [ua, traceparent] of [
+        ['Go-http-client/1.1', undefined],
+        [hostile, tp],
+        [secret, undefined],
+        [undefined, tp],
+        ['Go-http-client/1.1', undefined],
+        [secret, undefined],
+      ] as const) {
+        const headers = { userAgent: ua, traceparent, cloudTraceContext: undefined };
+        const req = request(url, { ...(ua === undefined ? {} : { 'user-agent': ua }), ...(traceparent ? { traceparent } : {}) });
+        const got = lines.members(head, 0.0004, headers);
+        expect(got).toBe(redact(requestLineJson(req, { status: 200, size: 38, seconds: 0.0004 })));
+        expect(got).not.toContain('abcdefghijklmnop');
+        JSON.parse(`{${got}}`);
+      }
+    } finally {
+      if (before === undefined) delete process.env.GOOGLE_CLOUD_PROJECT;
+      else process.env.GOOGLE_CLOUD_PROJECT = before;
+    }
+  });
+
+  it('redacts the head: a URL that carries a credential-looking part is masked once, when the head is made', () => {
+    const jwt = 'eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.SflKxwRJSMeKKF2Q';
+    const head = new HitLines(redact).head('HEAD', `/example.com/${jwt}/@v/v1.0.0.info`, 200, 0);
+    expect(head).not.toContain(jwt);
+    expect(head).toContain('[REDACTED]');
+  });
 });

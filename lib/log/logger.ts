@@ -21,6 +21,12 @@ export interface Logger {
    * are redacted as any line is.
    */
   logJson(severity: Severity, message: string, membersJson: string): void;
+  /**
+   * logJson for members whose every value a client chose went through
+   * `redact` already, piece by piece (the hit line: HitLines in
+   * lib/http/requestLine.ts); the message is redacted as any.
+   */
+  logRedactedJson(severity: Severity, message: string, membersJson: string): void;
 }
 
 const SECRET_PATTERNS: RegExp[] = [
@@ -131,18 +137,22 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     // The message of the last line, as JSON: request lines all say "request".
     let lastMessage: string | undefined;
     let lastMessageJson = '';
-    const logJson = (severity: Severity, message: string, membersJson: string) => {
+    const logRedactedJson = (severity: Severity, message: string, membersJson: string) => {
       if (RANK[severity] < min) return;
       if (message !== lastMessage) {
         lastMessageJson = redact(JSON.stringify(message));
         lastMessage = message;
       }
-      const members = membersJson === '' ? '' : ',' + redact(membersJson);
+      const members = membersJson === '' ? '' : ',' + membersJson;
       write(`{"severity":"${severity}","message":${lastMessageJson},"time":"${isoNow()}"${fieldsJson}${members}}`);
+    };
+    const logJson = (severity: Severity, message: string, membersJson: string) => {
+      if (RANK[severity] >= min) logRedactedJson(severity, message, redact(membersJson));
     };
     return {
       log,
       logJson,
+      logRedactedJson,
       debug: (m, f) => log('DEBUG', m, f),
       info: (m, f) => log('INFO', m, f),
       warn: (m, f) => log('WARNING', m, f),
