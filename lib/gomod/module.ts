@@ -8,7 +8,7 @@
 // mirrored as classes with the same fields. Strings are treated as Go would
 // treat their WTF-8 bytes (see unicode.ts): a lone surrogate is invalid UTF-8.
 import { ProxyError } from '../errors.js';
-import { decodeRune, encodeUTF8, equalFold, goRunes, isLetter, isPrint, isValidUTF8 } from './unicode.js';
+import { decodeRune, encodeUTF8, goRunes, isLetter, isPrint, isValidUTF8 } from './unicode.js';
 import * as semver from './semver.js';
 
 // ---------------------------------------------------------------------------
@@ -251,7 +251,7 @@ function pathProblem(path: string, kind: PathKind): string | undefined {
 }
 
 /** Reserved file names on Windows (compared case-insensitively to the part before the first dot). */
-const badWindowsNames = [
+const badWindowsNames = new Set([
   'CON',
   'PRN',
   'AUX',
@@ -274,25 +274,64 @@ const badWindowsNames = [
   'LPT7',
   'LPT8',
   'LPT9',
-];
+]);
+
+/**
+ * Go's loop of strings.EqualFold(bad, short) over badWindowsNames, without
+ * the loop. Those names are 3 or 4 ASCII letters and digits, and no rune
+ * outside ASCII folds to any of their letters (only U+212A folds to k and
+ * U+017F to s), so a match is a 3- or 4-character ASCII string whose
+ * upper-case form is in the set; a non-ASCII character stays as it is and
+ * matches nothing.
+ */
+function isBadWindowsName(short: string): boolean {
+  if (short.length !== 3 && short.length !== 4) return false;
+  let upper = '';
+  for (let i = 0; i < short.length; i++) {
+    const c = short.charCodeAt(i);
+    upper += String.fromCharCode(c >= 0x61 && c <= 0x7a ? c - 0x20 : c);
+  }
+  return badWindowsNames.has(upper);
+}
+
+/** modPathOK and fileNameOK for ASCII, by character code: the common case, without a call per character. */
+const asciiOK: Record<PathKind, Uint8Array> = { module: new Uint8Array(0x80), file: new Uint8Array(0x80) };
+for (let c = 0; c < 0x80; c++) {
+  asciiOK.module[c] = modPathOK(c) ? 1 : 0;
+  asciiOK.file[c] = fileNameOK(c) ? 1 : 0;
+}
+
+/** The first character of elem its kind does not allow, as Go reports it (quoteRune), or undefined. */
+function badChar(elem: string, kind: PathKind): string | undefined {
+  const table = asciiOK[kind];
+  let i = 0;
+  for (; i < elem.length; i++) {
+    const c = elem.charCodeAt(i);
+    if (c >= 0x80) break;
+    if (table[c] === 0) return `invalid char ${quoteRune(c)}`;
+  }
+  if (i === elem.length) return undefined;
+  // Not all ASCII: rune by rune from where ASCII ended (the characters before it passed).
+  const ok = kind === 'module' ? modPathOK : fileNameOK;
+  for (const r of goRunes(elem.slice(i))) {
+    if (!ok(r)) return `invalid char ${quoteRune(r)}`;
+  }
+  return undefined;
+}
 
 /** Go's checkElem: the reason a single path element is invalid, or undefined. */
 function elemProblem(elem: string, kind: PathKind): string | undefined {
   if (elem === '') return 'empty path element';
-  if (/^\.+$/.test(elem)) return `invalid path element ${quote(elem)}`;
+  if (elem.charCodeAt(0) === 0x2e && /^\.+$/.test(elem)) return `invalid path element ${quote(elem)}`;
   if (elem[0] === '.' && kind === 'module') return 'leading dot in path element';
   if (elem[elem.length - 1] === '.') return 'trailing dot in path element';
-  const ok = kind === 'module' ? modPathOK : fileNameOK;
-  for (const r of goRunes(elem)) {
-    if (!ok(r)) return `invalid char ${quoteRune(r)}`;
-  }
+  const bad = badChar(elem, kind);
+  if (bad !== undefined) return bad;
 
   let short = elem;
   const dot = short.indexOf('.');
   if (dot >= 0) short = short.slice(0, dot);
-  for (const bad of badWindowsNames) {
-    if (equalFold(bad, short)) return `${quote(short)} disallowed as path element component on Windows`;
-  }
+  if (isBadWindowsName(short)) return `${quote(short)} disallowed as path element component on Windows`;
 
   // Windows short names (FOO~1) only matter for module (import) paths, not file names.
   if (kind === 'file') return undefined;
