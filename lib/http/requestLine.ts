@@ -60,8 +60,10 @@ export function requestLineJson(req: IncomingMessage, facts: RequestLineFacts, h
  * user agent's member per distinct user agent (one remembered: a fleet of go
  * commands sends one). A hit then costs a few concatenations, not three
  * JSON.stringify calls and a scan of the whole line for secrets. Each piece
- * a client chose is redacted alone; no pattern of `redact` can span two
- * JSON members, so that masks what redacting the line would.
+ * a client chose is redacted alone, which masks what redacting the line
+ * would: every pattern of `redact` but the PEM block stays within one JSON
+ * string, and a PEM block's header has spaces, which the URL of a hit (a
+ * valid module path and version) cannot, and the trace member is hex.
  */
 export class HitLines {
   private lastUserAgent: string | undefined;

@@ -24,7 +24,7 @@ export function spoolLeftovers(): SpoolLeftovers {
   const inFlight = `${crypto.randomUUID()}.zip`;
   const past = (Date.now() - STALE_TEMP_MS - 60_000) / 1000;
   for (const name of [crashed, inFlight, 'notes.txt', 'build.zip']) fs.writeFileSync(path.join(dir, name), 'partial');
-  // A link named like a spool zip, to an hours-old file elsewhere: the sweep neither follows nor removes it.
+  // A link named like a spool zip, itself and its target hours old: the sweep neither follows nor removes it.
   const link = path.join(dir, `${crypto.randomUUID()}.zip`);
   fs.symlinkSync(path.join(dir, 'notes.txt'), link);
   for (const name of [crashed, 'notes.txt', 'build.zip']) fs.utimesSync(path.join(dir, name), past, past);
