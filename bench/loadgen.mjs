@@ -82,10 +82,11 @@ function connection() {
 }
 
 const t0 = performance.now();
+const cpu0 = process.cpuUsage();
 const all = Promise.all(Array.from({ length: connections }, connection));
 setTimeout(() => (stopping = true), seconds * 1000);
 await all;
 const elapsed = (performance.now() - t0) / 1000;
 const lat = latencies.subarray(0, nLat).sort();
 const pct = (p) => (nLat ? lat[Math.min(nLat - 1, Math.floor(nLat * p))] : NaN);
-console.log(JSON.stringify({ rps: done / elapsed, requests: done, errors, p50ms: pct(0.5), p99ms: pct(0.99) }));
+console.log(JSON.stringify({ rps: done / elapsed, requests: done, errors, p50ms: pct(0.5), p99ms: pct(0.99), busy: ((c) => (c.user + c.system) / 1e6 / elapsed)(process.cpuUsage(cpu0)) }));

@@ -266,11 +266,11 @@ async function load(url: string, concurrency: number, seconds: number): Promise<
 }
 
 /** Runs bench/loadgen.mjs in its own process against `url`. */
-async function loadgen(url: string, connections: number, seconds: number, pin: string[] = []): Promise<{ rps: number; errors: number; p99ms: number }> {
+async function loadgen(url: string, connections: number, seconds: number, pin: string[] = []): Promise<{ rps: number; requests: number; errors: number; p99ms: number; busy: number }> {
   const argv = [process.execPath, path.resolve('bench/loadgen.mjs'), url, String(connections), String(seconds)];
   const [cmd, ...rest] = [...pin, ...argv];
   const { stdout } = await pexec(cmd, rest, { maxBuffer: 1 << 20 });
-  return JSON.parse(stdout.trim().split('\n').pop()!) as { rps: number; errors: number; p99ms: number };
+  return JSON.parse(stdout.trim().split('\n').pop()!) as { rps: number; requests: number; errors: number; p99ms: number; busy: number };
 }
 
 /** Current resident set size (VmRSS) of a process, bytes. */
@@ -292,6 +292,17 @@ function cpuSecondsOf(pid: number | undefined): number {
   } catch {
     return NaN;
   }
+}
+
+/** CPU seconds of a process and its children (nginx's master and worker), from /proc; NaN elsewhere. */
+function processTreeCpuSeconds(pid: number | undefined, depth = 2): number {
+  let children: number[] = [];
+  try {
+    children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    // no children file (older kernels): the process alone
+  }
+  return cpuSecondsOf(pid) + (depth > 0 ? children.reduce((n, c) => n + processTreeCpuSeconds(c, depth - 1), 0) : 0);
 }
 
 /** CPU seconds the whole machine has spent busy (not idle or waiting for I/O) so far, from /proc/stat; NaN elsewhere. */
@@ -406,6 +417,8 @@ async function hitsScenario(git: GitHttpServer): Promise<void> {
   const conns = Number(process.env.BENCH_HIT_CONNECTIONS ?? 32);
   const secs = Number(process.env.BENCH_HIT_SECONDS ?? 2);
   const rounds = Number(process.env.BENCH_HIT_ROUNDS ?? 5);
+  // Processes of one build differ: two of the same server measured up to 0.1 apart in one run.
+  const processes = Number(process.env.BENCH_HIT_PROCESSES ?? 2);
   await smallModuleRepo('hits', Number(process.env.BENCH_HIT_FILES ?? 130));
   const dir = path.join(tmp, 'proxy-hits');
   const config = testConfig(dir, { 'github.com': git.url }, ['github.com/bench']);
@@ -432,34 +445,37 @@ async function hitsScenario(git: GitHttpServer): Promise<void> {
   const gitBefore = git.requests.length;
   const load = os.loadavg()[0];
   console.log(
-    `(e) hits: .mod ${bodies.mod.length} B, .info ${bodies.info.length} B, .zip ${(bodies.zip.length / 1024).toFixed(0)} KiB; ${conns} connections, ${rounds} interleaved rounds of ${secs} s per server and artifact after a 1 s warm-up, load generator in its own process; ${cpus ? `servers on CPU ${cpus.server[2]}, load generator on CPU 0 (taskset)` : 'not pinned (no taskset or one CPU)'}; ${os.cpus().length} CPUs, load average ${load.toFixed(2)}`,
+    `(e) hits: .mod ${bodies.mod.length} B, .info ${bodies.info.length} B, .zip ${(bodies.zip.length / 1024).toFixed(0)} KiB; ${conns} connections, ${rounds} interleaved rounds of ${secs} s per server process and artifact, ${processes} processes of each Node server after a 1 s warm-up, load generator in its own process; ${cpus ? `servers on CPU ${cpus.server[2]}, load generator on CPU 0 (taskset)` : 'not pinned (no taskset or one CPU)'}; ${os.cpus().length} CPUs, load average ${load.toFixed(2)}`,
   );
 
-  type Server = { name: string; spawned: Spawned; paths: Partial<Record<(typeof exts)[number] | 'hello', string>> };
+  type Server = { name: string; instances: Spawned[]; paths: Partial<Record<(typeof exts)[number] | 'hello', string>> };
   const servers: Server[] = [];
   const proxyPaths = { mod: `${rel}.mod`, info: `${rel}.info`, zip: `${rel}.zip` };
+  /** `processes` processes of one Node server, each on a port of its own (`start(port)`). */
+  const nodeProcesses = async (start: (port: number) => Promise<Spawned>): Promise<Spawned[]> => {
+    const out: Spawned[] = [];
+    for (let i = 0; i < processes; i++) out.push(await start(await freePort()));
+    return out;
+  };
   try {
-    const leanPort = await freePort();
     servers.push({
       name: 'modproxy (own server)',
-      spawned: await spawnServer(...pinned(process.execPath, ['dist/functions/server.js']), { PORT: String(leanPort), MODPROXY_CONFIG: config }, `http://127.0.0.1:${leanPort}/healthz`),
+      instances: await nodeProcesses((port) => spawnServer(...pinned(process.execPath, ['dist/functions/server.js']), { PORT: String(port), MODPROXY_CONFIG: config }, `http://127.0.0.1:${port}/healthz`)),
       paths: proxyPaths,
     });
     const ffMain = path.resolve('node_modules/@google-cloud/functions-framework/build/src/main.js');
-    const ffPort = await freePort();
     servers.push({
       name: 'modproxy (functions-framework)',
-      spawned: await spawnServer(...pinned(process.execPath, [ffMain, '--target=goproxy', `--source=${process.cwd()}`]), { PORT: String(ffPort), MODPROXY_CONFIG: config }, `http://127.0.0.1:${ffPort}/healthz`),
+      instances: await nodeProcesses((port) => spawnServer(...pinned(process.execPath, [ffMain, '--target=goproxy', `--source=${process.cwd()}`]), { PORT: String(port), MODPROXY_CONFIG: config }, `http://127.0.0.1:${port}/healthz`)),
       paths: proxyPaths,
     });
     const hello = path.join(tmp, 'hello-fn');
     fs.mkdirSync(hello, { recursive: true });
     fs.writeFileSync(path.join(hello, 'package.json'), '{"main":"index.js"}\n');
     fs.writeFileSync(path.join(hello, 'index.js'), "exports.hello = (req, res) => { res.send('hello world'); };\n");
-    const helloPort = await freePort();
     servers.push({
       name: 'functions-framework hello world',
-      spawned: await spawnServer(...pinned(process.execPath, [ffMain, '--target=hello', `--source=${hello}`]), { PORT: String(helloPort) }, `http://127.0.0.1:${helloPort}/`),
+      instances: await nodeProcesses((port) => spawnServer(...pinned(process.execPath, [ffMain, '--target=hello', `--source=${hello}`]), { PORT: String(port) }, `http://127.0.0.1:${port}/`)),
       paths: { hello: '/' },
     });
 
@@ -467,7 +483,6 @@ async function hitsScenario(git: GitHttpServer): Promise<void> {
     const files = path.join(tmp, 'hit-files');
     fs.mkdirSync(path.join(files, path.dirname(rel)), { recursive: true });
     for (const ext of exts) fs.writeFileSync(path.join(files, `${rel}.${ext}`), bodies[ext]);
-    const nodePort = await freePort();
     const nodeScript = path.join(tmp, 'memserver.mjs');
     fs.writeFileSync(
       nodeScript,
@@ -475,10 +490,14 @@ async function hitsScenario(git: GitHttpServer): Promise<void> {
 const types = { mod: 'text/plain; charset=utf-8', info: 'application/json', zip: 'application/zip' };
 const bodies = new Map();
 for (const ext of Object.keys(types)) bodies.set(${JSON.stringify(rel)} + '.' + ext, { body: fs.readFileSync(path.join(${JSON.stringify(files)}, ${JSON.stringify(rel)} + '.' + ext)), type: types[ext] });
-http.createServer((req, res) => { const b = bodies.get(req.url); if (!b) { res.writeHead(404); res.end(); return; } res.writeHead(200, { 'content-type': b.type, 'content-length': b.body.length }); res.end(b.body); }).listen(${nodePort}, '127.0.0.1');
+http.createServer((req, res) => { const b = bodies.get(req.url); if (!b) { res.writeHead(404); res.end(); return; } res.writeHead(200, { 'content-type': b.type, 'content-length': b.body.length }); res.end(b.body); }).listen(Number(process.env.PORT), '127.0.0.1');
 `,
     );
-    servers.push({ name: 'node:http from memory', spawned: await spawnServer(...pinned(process.execPath, [nodeScript]), {}, `http://127.0.0.1:${nodePort}${rel}.mod`), paths: proxyPaths });
+    servers.push({
+      name: 'node:http from memory',
+      instances: await nodeProcesses((port) => spawnServer(...pinned(process.execPath, [nodeScript]), { PORT: String(port) }, `http://127.0.0.1:${port}${rel}.mod`)),
+      paths: proxyPaths,
+    });
 
     const nginx = await findNginx();
     if (!nginx) {
@@ -491,46 +510,72 @@ http.createServer((req, res) => { const b = bodies.get(req.url); if (!b) { res.w
         path.join(ngDir, 'nginx.conf'),
         `${process.getuid?.() === 0 ? `user ${os.userInfo().username};\n` : ''}worker_processes 1;\ndaemon off;\npid ${ngDir}/nginx.pid;\nerror_log ${ngDir}/error.log;\nevents { worker_connections 1024; }\nhttp {\n  access_log off;\n  sendfile on;\n  tcp_nopush on;\n  keepalive_requests 1000000;\n  client_body_temp_path ${ngDir}/body; proxy_temp_path ${ngDir}/proxy; fastcgi_temp_path ${ngDir}/fcgi; uwsgi_temp_path ${ngDir}/uwsgi; scgi_temp_path ${ngDir}/scgi;\n  types { text/plain mod; application/json info; application/zip zip; }\n  server { listen 127.0.0.1:${ngPort}; root ${files}; }\n}\n`,
       );
-      servers.push({ name: 'nginx (files, 1 worker)', spawned: await spawnServer(...pinned(nginx, ['-c', path.join(ngDir, 'nginx.conf'), '-p', ngDir]), {}, `http://127.0.0.1:${ngPort}${rel}.mod`), paths: proxyPaths });
+      // One process: no target is set against nginx; its figures are context.
+      servers.push({ name: 'nginx (files, 1 worker)', instances: [await spawnServer(...pinned(nginx, ['-c', path.join(ngDir, 'nginx.conf'), '-p', ngDir]), {}, `http://127.0.0.1:${ngPort}${rel}.mod`)], paths: proxyPaths });
     }
 
     const loadOn = (url: string, seconds: number) => loadgen(url, conns, seconds, cpus?.load);
+    // Every process of every server, measured one after another; the order turns each round.
+    const units = servers.flatMap((sv) => sv.instances.map((spawned, index) => ({ sv, spawned, index })));
     // A short warm-up of every path first (JIT, connection pools), not measured.
-    for (const sv of servers) for (const p of Object.values(sv.paths)) await loadOn(`${sv.spawned.url}${p}`, 1);
-    const runs: Record<string, Record<string, Array<{ rps: number; p99ms: number; errors: number }>>> = {};
+    for (const u of units) for (const p of Object.values(u.sv.paths)) await loadOn(`${u.spawned.url}${p}`, 1);
+    /** One measurement: one process of a server under load for `secs`; CPU µs per request from /proc, and how busy the load generator was. */
+    type Measured = { rps: number; p99ms: number; errors: number; cpuUsPerRequest: number; loadgenBusy: number };
+    /** runs[server][artifact][round][process]. */
+    const runs: Record<string, Record<string, Measured[][]>> = {};
     for (let round = 0; round < rounds; round++) {
-      const order = servers.map((_, i) => servers[(i + round) % servers.length]);
+      const order = units.map((_, i) => units[(i + round) % units.length]);
       for (const k of [...exts, 'hello'] as const) {
-        for (const sv of order) {
+        for (const { sv, spawned, index } of order) {
           const p = sv.paths[k];
           if (!p) continue;
-          const r = await loadOn(`${sv.spawned.url}${p}`, secs);
-          ((runs[sv.name] ??= {})[k] ??= []).push({ rps: r.rps, p99ms: r.p99ms, errors: r.errors });
+          const cpu0 = processTreeCpuSeconds(spawned.pid);
+          const r = await loadOn(`${spawned.url}${p}`, secs);
+          const cpuUsPerRequest = ((processTreeCpuSeconds(spawned.pid) - cpu0) * 1e6) / Math.max(1, r.requests);
+          ((((runs[sv.name] ??= {})[k] ??= [])[round] ??= [])[index] = { rps: r.rps, p99ms: r.p99ms, errors: r.errors, cpuUsPerRequest, loadgenBusy: r.busy });
         }
       }
     }
-    const rss: Record<string, number> = Object.fromEntries(servers.map((sv) => [sv.name, rssOf(sv.spawned.pid)]));
+    const rss: Record<string, number> = Object.fromEntries(servers.map((sv) => [sv.name, Math.max(...sv.instances.map((x) => rssOf(x.pid)))]));
 
+    /** A server's rate in one round: the mean over its processes. */
+    const roundRate = (ms: Measured[]) => ms.reduce((n, m) => n + m.rps, 0) / ms.length;
     const cell = (name: string, k: string) => {
       const rs = runs[name]?.[k];
-      return rs ? { rps: Math.round(median(rs.map((r) => r.rps))), p99ms: Number(median(rs.map((r) => r.p99ms)).toFixed(2)), errors: rs.reduce((n, r) => n + r.errors, 0) } : undefined;
+      if (!rs) return undefined;
+      const all = rs.flat();
+      return {
+        rps: Math.round(median(rs.map(roundRate))),
+        p99ms: Number(median(all.map((r) => r.p99ms)).toFixed(2)),
+        errors: all.reduce((n, r) => n + r.errors, 0),
+        cpuUsPerRequest: Number(median(all.map((r) => r.cpuUsPerRequest)).toFixed(1)),
+        /** Each process's median rate: how far processes of one build differ. */
+        processRps: rs[0].map((_, i) => Math.round(median(rs.map((round) => round[i].rps)))),
+      };
     };
-    const rows: Record<string, Record<string, { rps: number; p99ms: number; errors: number }>> = {};
+    type Cell = NonNullable<ReturnType<typeof cell>>;
+    const rows: Record<string, Record<string, Cell>> = {};
     for (const sv of servers) rows[sv.name] = Object.fromEntries(Object.keys(sv.paths).map((k) => [k, cell(sv.name, k)!]));
-    console.log(`    ${'server'.padEnd(34)} ${exts.map((e) => `.${e} req/s (p99 ms)`.padEnd(24)).join('')} RSS`);
+    console.log(`    ${'server'.padEnd(34)} ${exts.map((e) => `.${e} req/s (p99 ms, CPU µs/req)`.padEnd(34)).join('')} RSS`);
     for (const [name, row] of Object.entries(rows)) {
       const cells = (row.hello ? ['hello'] : exts).map((k) => {
         const c = row[k];
-        return `${c.rps} (${c.p99ms})${c.errors ? ` ${c.errors} errors` : ''}`.padEnd(24);
+        return `${c.rps} (${c.p99ms}, ${c.cpuUsPerRequest})${c.errors ? ` ${c.errors} errors` : ''}`.padEnd(34);
       });
       console.log(`    ${name.padEnd(34)} ${cells.join('')} ${mib(rss[name])}`);
     }
-    /** The median over the rounds of one server's rate over another's, measured in the same round. */
-    const pairedRatio = (a: string, ka: string, b: string, kb: string): number | undefined => {
+    for (const [name, row] of Object.entries(rows)) {
+      if (Object.values(row)[0].processRps.length > 1) console.log(`      ${name}, each process's median req/s: ${Object.entries(row).map(([k, c]) => `${k} ${c.processRps.join(' / ')}`).join('; ')}`);
+    }
+    // The load generator has a CPU of its own; when it is saturated, it rather than the server sets the pace.
+    const loadgenBusiest = Object.fromEntries([...exts, 'hello'].map((k) => [k, Math.max(...Object.values(runs).flatMap((byK) => (byK[k] ?? []).flat().map((r) => r.loadgenBusy)))]));
+    console.log(`    the load generator's CPU at most (1 = saturated): ${Object.entries(loadgenBusiest).map(([k, b]) => `${k} ${b.toFixed(2)}`).join(', ')}`);
+    /** The median over the rounds of one server's rate over another's, measured in the same round (each the mean of its processes). */
+    const roundRatios = (a: string, ka: string, b: string, kb: string): number[] | undefined => {
       const ra = runs[a]?.[ka];
       const rb = runs[b]?.[kb];
       if (!ra || !rb) return undefined;
-      return Number(median(ra.map((r, i) => r.rps / rb[i].rps)).toFixed(2));
+      return ra.map((r, i) => roundRate(r) / roundRate(rb[i]));
     };
     const ratios: Record<string, number> = {};
     const spread: Record<string, string> = {};
@@ -541,19 +586,28 @@ http.createServer((req, res) => { const b = bodies.get(req.url); if (!b) { res.w
         [`own/nginx ${ext}`, 'modproxy (own server)', ext, 'nginx (files, 1 worker)', ext],
       ];
       for (const [label, a, ka, b, kb] of pairs) {
-        const r = pairedRatio(a, ka, b, kb);
-        if (r === undefined) continue;
-        ratios[label] = r;
-        const each = runs[a][ka].map((x, i) => x.rps / runs[b][kb][i].rps);
+        const each = roundRatios(a, ka, b, kb);
+        if (each === undefined) continue;
+        ratios[label] = Number(median(each).toFixed(2));
         spread[label] = `${Math.min(...each).toFixed(2)}–${Math.max(...each).toFixed(2)}`;
       }
     }
     console.log(`    ratios (median of the rounds; range): ${Object.entries(ratios).map(([k, v]) => `${k} ${v} (${spread[k]})`).join(', ')}`);
+    // The same comparison from CPU time: node:http's CPU per request over ours, per round (independent of how fast the load generator turns requests around).
+    const cpuRatios: Record<string, number> = {};
+    for (const ext of exts) {
+      const own = runs['modproxy (own server)']?.[ext];
+      const base = runs['node:http from memory']?.[ext];
+      if (!own || !base) continue;
+      const meanCpu = (ms: Measured[]) => ms.reduce((n, m) => n + m.cpuUsPerRequest, 0) / ms.length;
+      cpuRatios[`own/node ${ext}`] = Number(median(own.map((r, i) => meanCpu(base[i]) / meanCpu(r))).toFixed(2));
+    }
+    console.log(`    by CPU per request (node:http's over ours, median of the rounds): ${Object.entries(cpuRatios).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     const gitDuring = git.requests.length - gitBefore;
     console.log(`    git requests during the hit phase: ${gitDuring}`);
-    results.hits = { connections: conns, seconds: secs, rounds, pinned: !!cpus, loadAverage: load, cpus: os.cpus().length, sizes: { mod: bodies.mod.length, info: bodies.info.length, zip: bodies.zip.length }, rows, runs, rssBytes: rss, ratios, ratioRanges: spread, gitRequests: gitDuring };
+    results.hits = { connections: conns, seconds: secs, rounds, processes, pinned: !!cpus, loadAverage: load, cpus: os.cpus().length, sizes: { mod: bodies.mod.length, info: bodies.info.length, zip: bodies.zip.length }, rows, runs, rssBytes: rss, ratios, ratioRanges: spread, cpuRatios, loadgenBusiest, gitRequests: gitDuring };
   } finally {
-    for (const sv of servers) await sv.spawned.stop().catch(() => undefined);
+    for (const sv of servers) for (const x of sv.instances) await x.stop().catch(() => undefined);
   }
 }
 
