@@ -3,7 +3,8 @@
 // server's event loop. Each of `connections` keep-alive connections sends one
 // GET, reads the response (headers, then Content-Length bytes), and sends the
 // next. Parsing is minimal on purpose: the client must be cheaper than the
-// servers it measures. Prints one JSON line: requests/s, errors, p50/p99 ms.
+// servers it measures. Prints one JSON line: requests/s, errors, p50/p99 ms,
+// and how busy its own CPU was (1: saturated, the client set the pace).
 //
 //   node bench/loadgen.mjs <url> <connections> <seconds>
 import net from 'node:net';
