@@ -42,6 +42,9 @@ export interface CheckOptions {
   sliceMs?: number;
 }
 
+/** Checks a module zip on disk, as checkModuleZipFile does (in this thread, or on a zip-check thread: zipCheckThreads.ts). */
+export type ZipChecker = (file: string, modPath: string, version: string, limits?: ZipReadLimits) => Promise<CheckedZip>;
+
 export interface CheckedZip {
   /** go.sum's h1 of the zip (dirhash.HashZip). */
   h1: string;
