@@ -5,6 +5,7 @@
 // so no checksum database is asked (FirstUseVerifier); the zip checks of the
 // parent-proxy source still apply. Credentials come from gitHosts[] for the
 // proxy's URL (host and path prefix), as on discovery pages.
+import type { ZipChecker } from '../../archive/zipReader.js';
 import { NotFoundError } from '../../errors.js';
 import type { HostCredentials } from '../git/hostCredentials.js';
 import { createHttpGet, type HttpGet } from '../../net/httpRequest.js';
@@ -23,6 +24,8 @@ export interface ModRootOptions {
   get?: HttpGet;
   /** Proxies kept (one per root and URL; the oldest go first). */
   maxProxies?: number;
+  /** How downloaded zips are checked (default: in this thread). */
+  checkZip?: ZipChecker;
 }
 
 export class ModRootSources {
@@ -64,6 +67,7 @@ export class ModRootSources {
       zipTimeoutMs: this.opts.zipTimeoutMs,
       tmpDir: this.opts.tmpDir,
       get: this.get,
+      checkZip: this.opts.checkZip,
     });
     this.proxies.set(key, proxy);
     while (this.proxies.size > (this.opts.maxProxies ?? 100)) this.proxies.delete(this.proxies.keys().next().value!);

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { NotFoundError, UpstreamError } from '../../errors.js';
+import { checkModuleZipFile } from '../../archive/zipReader.js';
 import { DEFAULT_LIMITS, type BodyLimits, type ProxyFiles } from './parentProxy.js';
 import type { ModuleVerifier } from './verifier.js';
 
@@ -25,6 +26,8 @@ export class FileTreeProxy implements ProxyFiles {
   readonly root: string;
   readonly verifier: ModuleVerifier;
   readonly tmpDir: string;
+  /** In this thread: `modproxy-admin import` serves no requests meanwhile. */
+  readonly checkZip = checkModuleZipFile;
   private readonly limits: BodyLimits;
 
   constructor(opts: FileTreeProxyOptions) {

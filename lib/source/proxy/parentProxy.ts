@@ -18,7 +18,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { NotFoundError, ProxyError, UpstreamError, isNotFound } from '../../errors.js';
 import { MAX_GO_MOD, MAX_ZIP_FILE } from '../../archive/checkFiles.js';
-import { checkModuleZipFile, ZipCheckError } from '../../archive/zipReader.js';
+import { checkModuleZipFile, ZipCheckError, type ZipChecker } from '../../archive/zipReader.js';
 import { hashGoMod } from '../../gomod/dirhash.js';
 import type { Origin } from '../../gomod/infoJson.js';
 import { canonicalVersion, check as checkModuleVersion, escapePath, escapeVersion } from '../../gomod/module.js';
@@ -51,6 +51,8 @@ export interface ParentProxyOptions {
   onBytes?: (bytes: number) => void;
   /** The GET to use (default: lib/net/httpRequest.ts's, which honours HTTPS_PROXY; shared by the app's parents). */
   get?: HttpGet;
+  /** How downloaded zips are checked (default: checkModuleZipFile in this thread; the app uses zip-check threads). */
+  checkZip?: ZipChecker;
 }
 
 export interface BodyLimits {
@@ -82,6 +84,8 @@ export interface ProxyFiles {
   readonly verifier: ModuleVerifier;
   /** Where zips are spooled for checking. */
   readonly tmpDir: string;
+  /** Checks a spooled zip (lib/archive/zipReader.ts's rules). */
+  readonly checkZip: ZipChecker;
   /** A whole file, capped at the limit for its kind; not-found when absent. */
   getBytes(rel: string, what: string, limit: keyof BodyLimits): Promise<Uint8Array>;
   /** Copies a zip to `file` (created), capped at the zip limit. */
@@ -94,6 +98,7 @@ export class ParentProxy implements ProxyFiles {
   private readonly base: URL;
   private readonly limits: BodyLimits;
   readonly tmpDir: string;
+  readonly checkZip: ZipChecker;
   private readonly get: HttpGet;
 
   constructor(readonly opts: ParentProxyOptions) {
@@ -103,6 +108,7 @@ export class ParentProxy implements ProxyFiles {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.tmpDir = opts.tmpDir ?? path.join(os.tmpdir(), 'modproxy-parent');
     this.get = opts.get ?? createHttpGet();
+    this.checkZip = opts.checkZip ?? checkModuleZipFile;
     // Zips a crashed process was downloading (shared by replicas on one host: only hours-old ones go).
     sweepStaleFilesOnce(this.tmpDir, SPOOL_ZIP_NAME);
   }
@@ -423,7 +429,7 @@ export class ParentProxySource implements ModuleSource {
   /** Checks a downloaded zip as a module zip of this version (a refusal is an upstream fault). */
   private async checkZip(file: string, version: string, what: string): Promise<{ h1: string; files: number }> {
     try {
-      return await checkModuleZipFile(file, this.modPath, version);
+      return await this.parent.checkZip(file, this.modPath, version);
     } catch (err) {
       if (err instanceof ZipCheckError) throw new UpstreamError(`${this.parent.name}: ${what}: invalid module zip: ${sanitizeLine(err.message)}`);
       throw err;
