@@ -1,6 +1,6 @@
 // Counts and times every storage call (a decorator at the storage seam), so
 // storage errors and load show in /metrics whatever backend is configured.
-import type { CreateResult, ListOptions, ObjectBody, ObjectInfo, ObjectStorage, ReadStreamResult } from '../storage/storage.js';
+import type { CreateOptions, CreateResult, ListOptions, ObjectBody, ObjectInfo, ObjectStorage, ReadStreamResult } from '../storage/storage.js';
 import type { ProxyMetrics } from './metrics.js';
 
 export class InstrumentedStorage implements ObjectStorage {
@@ -30,7 +30,7 @@ export class InstrumentedStorage implements ObjectStorage {
     }
   }
 
-  createIfAbsent(key: string, body: ObjectBody, opts?: { contentType?: string }): Promise<CreateResult> {
+  createIfAbsent(key: string, body: ObjectBody, opts?: CreateOptions): Promise<CreateResult> {
     return this.timed('createIfAbsent', () => this.inner.createIfAbsent(key, body, opts));
   }
   read(key: string): Promise<Uint8Array | null> {

@@ -52,6 +52,19 @@ describe('Leases', () => {
     expect(calls).toEqual(['create leases/cold/00000001', 'list leases/cold/', 'read leases/cold/00000002', 'create leases/cold/00000003']);
   });
 
+  it('writes its objects as advisory: the disk skips their flushes', async () => {
+    const memory = new MemoryStorage();
+    const seen: unknown[] = [];
+    const storage = { ...aroundStorage(memory, (_what, call) => call(), 'seen'), createIfAbsent: (k: string, b: Uint8Array | { file: string }, o?: object) => (seen.push(o), memory.createIfAbsent(k, b)) };
+    const a = new Leases(storage, { ttlMs: 1000, maxWaitMs: 5000, pollMs: 1, now: () => 0, owner: 'r0' });
+    await a.tryAcquire('x');
+    await a.release('x');
+    expect(seen).toEqual([
+      { contentType: 'application/json', advisory: true },
+      { contentType: 'application/json', advisory: true },
+    ]);
+  });
+
   it('runs the work in the holder, and a claimed lease makes run() in another replica wait for the result', async () => {
     const storage = new MemoryStorage();
     const clock = { t: 0 };

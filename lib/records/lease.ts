@@ -56,6 +56,9 @@ export type LeaseWaitResult = 'result' | 'acquired' | 'timeout';
  */
 const RENEW_AFTER_FRACTION = 0.25;
 
+/** Lease objects are advisory: a crash that loses one only lets another replica do the work too. */
+const LEASE_OBJECT = { contentType: 'application/json', advisory: true } as const;
+
 interface LeaseBody {
   owner: string;
   expiresAt: number;
@@ -110,7 +113,7 @@ export class Leases {
   private async create(name: string, seq: number): Promise<boolean> {
     const at = this.now();
     const next: LeaseBody = { owner: this.owner, expiresAt: at + this.opts.ttlMs };
-    if ((await this.storage.createIfAbsent(leaseObjectKey(name, seq), Buffer.from(JSON.stringify(next)), { contentType: 'application/json' })) !== 'created') return false;
+    if ((await this.storage.createIfAbsent(leaseObjectKey(name, seq), Buffer.from(JSON.stringify(next)), LEASE_OBJECT)) !== 'created') return false;
     for (const [n, t] of this.taken) {
       if (t + this.opts.ttlMs > at) break;
       this.taken.delete(n);
@@ -147,7 +150,7 @@ export class Leases {
     const { seq, body } = await this.current(name);
     if (!body || body.owner !== this.owner || !this.held(body)) return;
     const next: LeaseBody = { owner: this.owner, expiresAt: this.now(), released: true };
-    await this.storage.createIfAbsent(leaseObjectKey(name, seq + 1), Buffer.from(JSON.stringify(next)), { contentType: 'application/json' });
+    await this.storage.createIfAbsent(leaseObjectKey(name, seq + 1), Buffer.from(JSON.stringify(next)), LEASE_OBJECT);
   }
 
   /**

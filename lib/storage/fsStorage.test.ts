@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { STALE_TEMP_MS } from '../util/staleFiles.js';
 import { FsStorage } from './fsStorage.js';
 
@@ -30,6 +30,31 @@ describe('FsStorage', () => {
     fs.utimesSync(old, past, past);
     new FsStorage(root, now);
     expect(fs.readdirSync(tmp)).toEqual(['456-in-flight']);
+  });
+
+  it('flushes a record (file and directory) before it is visible, and an advisory object not at all', async () => {
+    const root = tmpDir();
+    const storage = new FsStorage(path.join(root, 'store'));
+    // Every FileHandle shares one prototype: count its sync() calls.
+    const probe = await fs.promises.open(path.join(root, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
+    await probe.close();
+    const sync = vi.spyOn(proto, 'sync');
+    try {
+      const file = path.join(root, 'spooled.zip');
+      fs.writeFileSync(file, 'zip bytes');
+      expect(await storage.createIfAbsent('records/a', Buffer.from('record'))).toBe('created');
+      expect(await storage.createIfAbsent('blobs/b', { file })).toBe('created');
+      expect(sync).toHaveBeenCalledTimes(4);
+      sync.mockClear();
+      expect(await storage.createIfAbsent('leases/c/00000001', Buffer.from('lease'), { advisory: true })).toBe('created');
+      expect(await storage.createIfAbsent('leases/c/00000001', Buffer.from('again'), { advisory: true })).toBe('exists');
+      expect(await storage.createIfAbsent('leases/d', { file }, { advisory: true })).toBe('created');
+      expect(sync).not.toHaveBeenCalled();
+      expect(Buffer.from((await storage.read('leases/c/00000001'))!).toString()).toBe('lease');
+    } finally {
+      sync.mockRestore();
+    }
   });
 
   it('links a file body on the same file system instead of copying it, and keeps it once the caller deletes its name', async () => {

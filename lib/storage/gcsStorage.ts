@@ -22,7 +22,7 @@ import { RETRYABLE_ERR_FN_DEFAULT } from '@google-cloud/storage';
 import { StorageError } from '../errors.js';
 import { runWithinStorageBudget, StorageBudgetError, storageBudgetSpent } from './requestBudget.js';
 import type { DeletableStorage, DeleteResult, ListedObject } from './deletableStorage.js';
-import { assertSafeKey, type CreateResult, type ListOptions, type ObjectBody, type ObjectInfo, type ObjectStorage, type ReadStreamResult } from './storage.js';
+import { assertSafeKey, type CreateOptions, type CreateResult, type ListOptions, type ObjectBody, type ObjectInfo, type ObjectStorage, type ReadStreamResult } from './storage.js';
 
 export interface GcsStorageOptions {
   bucket: string;
@@ -95,7 +95,7 @@ export class GcsStorage implements ObjectStorage, DeletableStorage {
     return this.bucket.file(this.prefix + key);
   }
 
-  async createIfAbsent(key: string, body: ObjectBody, opts: { contentType?: string } = {}): Promise<CreateResult> {
+  async createIfAbsent(key: string, body: ObjectBody, opts: CreateOptions = {}): Promise<CreateResult> {
     const file = this.file(key);
     const common = {
       preconditionOpts: { ifGenerationMatch: 0 },

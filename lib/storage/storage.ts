@@ -12,6 +12,16 @@ export type CreateResult = 'created' | 'exists';
  */
 export type ObjectBody = Uint8Array | { file: string };
 
+export interface CreateOptions {
+  contentType?: string;
+  /**
+   * The object only advises (a lease): losing it in a crash harms nothing,
+   * since correctness never depends on it. The disk backend then skips the
+   * flushes (two fsyncs) that make a record durable; atomicity is the same.
+   */
+  advisory?: boolean;
+}
+
 export interface ObjectInfo {
   size: number;
   /**
@@ -35,7 +45,7 @@ export interface ObjectStorage {
    * Atomic: concurrent callers (in any process) see exactly one 'created';
    * readers never observe a partial object.
    */
-  createIfAbsent(key: string, body: ObjectBody, opts?: { contentType?: string }): Promise<CreateResult>;
+  createIfAbsent(key: string, body: ObjectBody, opts?: CreateOptions): Promise<CreateResult>;
   /** The whole object, or null when absent. For small objects (manifests). */
   read(key: string): Promise<Uint8Array | null>;
   /** A stream of the object (optionally a byte range, end inclusive), or null when absent. */

@@ -58,6 +58,14 @@ export function storageContract(name: string, make: () => Promise<ObjectStorage>
       expect(Buffer.from((await s.read('race/key'))!).toString()).toBe(`writer ${winner}`);
     });
 
+    it('has exactly one winner among concurrent creators of an advisory object (a lease) too', async () => {
+      const s = await make();
+      const results = await Promise.all(Array.from({ length: 16 }, (_, i) => s.createIfAbsent('race/lease', Buffer.from(`writer ${i}`), { advisory: true })));
+      expect(results.filter((r) => r === 'created')).toHaveLength(1);
+      expect(Buffer.from((await s.read('race/lease'))!).toString()).toBe(`writer ${results.indexOf('created')}`);
+      expect(await s.createIfAbsent('race/lease', Buffer.from('late'), { advisory: true })).toBe('exists');
+    });
+
     it('refuses unsafe keys', async () => {
       const s = await make();
       for (const k of ['../x', 'a/../../x', '/abs', 'a//b', 'a/./b', 'nul\0x', 'back\\slash', '', 'a/']) {
