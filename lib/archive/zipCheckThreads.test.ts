@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeZipWriter } from './zipWriter.js';
 import { checkModuleZipFile, ZipCheckError } from './zipReader.js';
-import { ZipCheckThreads } from './zipCheckThreads.js';
+import { ZIP_CHECK_NICE, ZipCheckThreads } from './zipCheckThreads.js';
 
 const M = 'example.com/m';
 const V = 'v1.0.0';
@@ -114,6 +114,22 @@ describe('ZipCheckThreads', () => {
     expect(await running).toBeInstanceOf(Error);
     expect(((await p.check(file, M, V).catch((e: unknown) => e)) as Error).message).toMatch(/stopped/);
     expect(p.size).toBe(0);
+  });
+
+  it('runs its threads at a lower priority than the event loop (Linux)', async () => {
+    /** The nice value of each thread of this process (field 19 of /proc/self/task/<tid>/stat). */
+    const niceValues = () =>
+      fs.readdirSync('/proc/self/task').map((tid) => {
+        const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      });
+    const before = niceValues().filter((n) => n === ZIP_CHECK_NICE).length;
+    const p = pool({ threads: 2 });
+    const files = await Promise.all([1, 2].map(() => small()));
+    await Promise.all(files.map((f) => p.check(f, M, V)));
+    expect(p.size).toBe(2);
+    expect(niceValues().filter((n) => n === ZIP_CHECK_NICE).length).toBe(before + 2);
+    expect(os.getPriority()).toBe(0);
   });
 
   it('leaves the event loop free while it checks', async () => {

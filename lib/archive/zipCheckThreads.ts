@@ -15,6 +15,9 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ZipCheckError, type CheckedZip, type ZipChecker, type ZipReadLimits } from './zipReader.js';
 
+/** The nice value of a zip-check thread on Linux: it yields the CPU to the event loop (zipCheckWorker.ts). */
+export const ZIP_CHECK_NICE = 10;
+
 /** What a zip-check thread is sent (zipCheckWorker.ts). */
 export interface ZipCheckRequest {
   file: string;
