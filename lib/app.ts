@@ -27,7 +27,6 @@ import type { ObjectStorage } from './storage/storage.js';
 import { withStorageBudget } from './storage/requestBudget.js';
 import type { CommitHook } from './records/manifest.js';
 import { ParentProxy } from './source/proxy/parentProxy.js';
-import { ZipCheckThreads } from './archive/zipCheckThreads.js';
 import type { ModuleVerifier } from './source/proxy/verifier.js';
 import type { SourceRouter } from './source/moduleSource.js';
 import { SumdbVerifier } from './source/proxy/sumdbVerifier.js';
@@ -304,14 +303,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     now: deps.now,
   });
   // A go-import "mod" root is read as the go command reads it: from the module proxy it names.
-  // Zips from a parent or a go-import "mod" proxy are checked off the event loop, so requests are not held up meanwhile.
-  const zipChecks = new ZipCheckThreads();
-  const modRoots = new ModRootSources({
-    credentials: hostCredentials,
-    get: egressGet,
-    tmpDir: deps.tmpDir ? path.join(deps.tmpDir, 'modroots') : undefined,
-    checkZip: zipChecks.check,
-  });
+  const modRoots = new ModRootSources({ credentials: hostCredentials, get: egressGet, tmpDir: deps.tmpDir ? path.join(deps.tmpDir, 'modroots') : undefined });
   const git = new GitSources(config, http, credentials, deps.now, discovery, hostCredentials, modRoots);
   const parent =
     config.parentProxy && verifier
@@ -324,7 +316,6 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           tmpDir: deps.tmpDir ? path.join(deps.tmpDir, 'parent') : undefined,
           onBytes: (n) => metrics.parentBytes.inc(n),
           get: egressGet,
-          checkZip: zipChecks.check,
         })
       : undefined;
   const router = new PrivateModulesRouter(
@@ -407,7 +398,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
       }
     })());
   const shutdown = async () => {
-    await Promise.all([exporter?.shutdown().catch(() => {}), zipChecks.close()]);
+    await exporter?.shutdown().catch(() => {});
   };
   return { config, handler, service, log, ready: appReady, shutdown };
 }

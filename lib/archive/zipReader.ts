@@ -42,7 +42,7 @@ export interface CheckOptions {
   sliceMs?: number;
 }
 
-/** Checks a module zip on disk, as checkModuleZipFile does (in this thread, or on a zip-check thread: zipCheckThreads.ts). */
+/** Checks a module zip on disk, as checkModuleZipFile does. */
 export type ZipChecker = (file: string, modPath: string, version: string, limits?: ZipReadLimits) => Promise<CheckedZip>;
 
 export interface CheckedZip {
