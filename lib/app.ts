@@ -27,6 +27,8 @@ import type { ObjectStorage } from './storage/storage.js';
 import { withStorageBudget } from './storage/requestBudget.js';
 import type { CommitHook } from './records/manifest.js';
 import { ParentProxy } from './source/proxy/parentProxy.js';
+import { checkModuleZipFile, type ZipChecker } from './archive/zipReader.js';
+import { Foreground } from './util/foreground.js';
 import type { ModuleVerifier } from './source/proxy/verifier.js';
 import type { SourceRouter } from './source/moduleSource.js';
 import { SumdbVerifier } from './source/proxy/sumdbVerifier.js';
@@ -303,7 +305,10 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     now: deps.now,
   });
   // A go-import "mod" root is read as the go command reads it: from the module proxy it names.
-  const modRoots = new ModRootSources({ credentials: hostCredentials, get: egressGet, tmpDir: deps.tmpDir ? path.join(deps.tmpDir, 'modroots') : undefined });
+  // Zips from a parent or a go-import "mod" proxy are checked in slices that wait while requests are answered.
+  const foreground = new Foreground();
+  const checkZip: ZipChecker = (file, modPath, version, limits) => checkModuleZipFile(file, modPath, version, { ...limits, turn: foreground.turn });
+  const modRoots = new ModRootSources({ credentials: hostCredentials, get: egressGet, tmpDir: deps.tmpDir ? path.join(deps.tmpDir, 'modroots') : undefined, checkZip });
   const git = new GitSources(config, http, credentials, deps.now, discovery, hostCredentials, modRoots);
   const parent =
     config.parentProxy && verifier
@@ -316,6 +321,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
           tmpDir: deps.tmpDir ? path.join(deps.tmpDir, 'parent') : undefined,
           onBytes: (n) => metrics.parentBytes.inc(n),
           get: egressGet,
+          checkZip,
         })
       : undefined;
   const router = new PrivateModulesRouter(
@@ -379,7 +385,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
     },
   };
   const observe = (route: string, status: number, outcome: Outcome, seconds: number) => metrics.observeRequest(route, status, outcome, seconds);
-  const serve = createHandler({ service, sumdb, log, publicCache: !config.clientAuth.enabled, zipRedirect: config.zipRedirect, clientAuth, ops, observe,
+  const serve = createHandler({ service, sumdb, log, publicCache: !config.clientAuth.enabled, zipRedirect: config.zipRedirect, clientAuth, ops, observe, foreground,
     logHits: { mode: config.logging.hits, sampleRate: config.logging.hitSampleRate },
   });
   // Every request's storage calls share one time budget (GCS retries each call on its own).

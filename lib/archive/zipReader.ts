@@ -40,6 +40,8 @@ export interface ZipReadLimits {
 export interface CheckOptions {
   /** How long entries are inflated before the event loop gets a turn (default 4 ms). */
   sliceMs?: number;
+  /** Between slices, waits for this (background checks: lib/util/foreground.ts). */
+  turn?: () => Promise<void> | undefined;
 }
 
 /** Checks a module zip on disk, as checkModuleZipFile does. */
@@ -413,7 +415,7 @@ export async function checkModuleZipFile(file: string, modPath: string, version:
     await locateData(fh, entries, cdOffset);
     const digests: FileDigest[] = [];
     let size = 0;
-    const slice = new TimeSlice(opts.sliceMs);
+    const slice = new TimeSlice(opts.sliceMs, opts.turn);
     for (const e of entries) {
       digests.push({ name: e.name, sha256Hex: await digestEntry(fh, e) });
       size += e.uncompressedSize;

@@ -16,6 +16,7 @@ import { createLogger } from '../log/logger.js';
 import { ModuleService } from '../service/moduleService.js';
 import { MemoryStorage } from '../storage/memoryStorage.js';
 import { MemorySources } from '../../test/support/memorySource.js';
+import { Foreground } from '../util/foreground.js';
 import { createHandler, type HandlerOptions } from './handler.js';
 import { parseRange } from './ranges.js';
 import { errorReply } from './replies.js';
@@ -375,6 +376,38 @@ describe('answers remembered for the hit path', () => {
       expect([head.status, (await head.arrayBuffer()).byteLength]).toEqual([200, 0]);
       const part = await fetch(p, { headers: { range: 'bytes=0-3' } });
       expect([part.status, Buffer.from(await part.arrayBuffer())]).toEqual([206, body.subarray(0, 4)]);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('the foreground (requests that background work waits for)', () => {
+  it('holds a request while it is answered, lets a .zip go once routed, and never holds a hit', async () => {
+    const foreground = new Foreground();
+    let entered = 0;
+    const enter = foreground.enter.bind(foreground);
+    foreground.enter = () => (entered++, enter());
+    const s = await serve({ foreground });
+    try {
+      const seen: string[] = [];
+      s.sources.onAsk = (call) => seen.push(`${call.split(' ')[0]}: ${foreground.size}`);
+      // A cold .zip: the version is resolved and its zip built while the request waits, outside the foreground.
+      expect((await fetch(`${s.url}/${M}/@v/v1.0.0.zip`)).status).toBe(200);
+      expect(seen).toEqual(['query: 0', 'download: 0', 'zip: 0']);
+      seen.length = 0;
+      // A cold .info: the source is asked while the request is in the foreground.
+      s.sources.modules[M]!.versions['v1.2.0'] = { time: '2021-03-01T00:00:00Z', mod: `module ${M}\n`, files: { 'go.mod': `module ${M}\n` } };
+      expect((await fetch(`${s.url}/${M}/@v/v1.2.0.info`)).status).toBe(200);
+      expect(seen.slice(0, 2)).toEqual(['query: 1', 'download: 1']);
+      expect(entered).toBe(2);
+      // The same .info again: a hit, answered within the call.
+      expect((await fetch(`${s.url}/${M}/@v/v1.2.0.info`)).status).toBe(200);
+      expect(entered).toBe(2);
+      // A failure leaves it too.
+      expect((await fetch(`${s.url}/${M}/@v/v9.9.9.info`)).status).toBe(404);
+      expect(entered).toBe(3);
+      expect(foreground.size).toBe(0);
     } finally {
       await s.close();
     }

@@ -17,6 +17,7 @@ import { hitHeaders } from './rawHeaders.js';
 import { JSON_TYPE, TEXT, cacheControl, errorReply, sendBytesNow, sendReply, textReply, type Reply } from './replies.js';
 import { HitLines, requestLineJson } from './requestLine.js';
 import { matchRoute } from './routes.js';
+import type { Foreground } from '../util/foreground.js';
 
 export interface HandlerOptions {
   service: ModuleService;
@@ -37,6 +38,13 @@ export interface HandlerOptions {
   ops?: OpsEndpoints;
   /** Called once per request with its route, status, outcome (how it was answered) and latency (metrics). */
   observe?: (route: string, status: number, outcome: Outcome, seconds: number) => void;
+  /**
+   * Requests being answered, for background work to wait its turn
+   * (lib/util/foreground.ts). A hit is answered within one call and never
+   * enters; a .zip leaves as soon as it is routed, since it may wait for the
+   * background check of that very zip.
+   */
+  foreground?: Foreground;
 }
 
 export interface OpsEndpoints {
@@ -65,6 +73,8 @@ interface KnownAnswer {
 interface RequestRecord extends RequestNote {
   identity?: string;
   route?: string;
+  /** Ends the request's part in the foreground (HandlerOptions.foreground). */
+  leaveForeground?: () => void;
 }
 
 /**
@@ -127,6 +137,7 @@ export function createHandler(opts: HandlerOptions): ProxyHandler {
         const known = service.answers.get<KnownAnswer>(r.rawPath);
         const pr = known?.request ?? parseProxyPath(r.rawPath);
         who.route = pr.kind;
+        if (pr.kind === 'zip') who.leaveForeground?.();
         // The ACL sees the decoded, validated module path: no escaping trick reaches it.
         const denied = opts.clientAuth ? await auth.authorize(authn.identity, pr.modPath) : undefined;
         if (denied) return denied;
@@ -212,9 +223,17 @@ export function createHandler(opts: HandlerOptions): ProxyHandler {
 
   const answerLater = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
+    const who: RequestRecord = { identity: undefined, route: undefined, outcome: undefined, leaveForeground: opts.foreground?.enter() };
+    try {
+      await answer(req, res, who, started);
+    } finally {
+      who.leaveForeground?.();
+    }
+  };
+
+  const answer = async (req: IncomingMessage, res: ServerResponse, who: RequestRecord, started: number): Promise<void> => {
     let reply: Reply;
     let failure: unknown;
-    const who: RequestRecord = { identity: undefined, route: undefined, outcome: undefined };
     try {
       reply = await route(req, who);
     } catch (err) {

@@ -29,10 +29,12 @@ export class MemorySource implements ModuleSource {
     private readonly mod: MemoryModule,
     private readonly calls: string[],
     private readonly down: () => boolean,
+    private readonly onAsk?: (call: string) => void,
   ) {}
 
   private ask(what: string): void {
     this.calls.push(`${what} ${this.modPath}`);
+    this.onAsk?.(`${what} ${this.modPath}`);
     if (this.down()) throw new UpstreamError(`memory source for ${this.modPath} is down`);
   }
 
@@ -82,6 +84,8 @@ export class MemorySources implements SourceRouter {
   readonly calls: string[] = [];
   /** While true, every source call fails as an upstream fault. */
   down = false;
+  /** Called with each call as it is made (to look at the world at that moment). */
+  onAsk?: (call: string) => void;
 
   constructor(readonly modules: Record<string, MemoryModule>) {}
 
@@ -92,6 +96,6 @@ export class MemorySources implements SourceRouter {
   async sourceFor(modPath: string): Promise<ModuleSource> {
     const mod = this.modules[modPath];
     if (!mod) throw new NotFoundError(`module ${modPath} is not served by this proxy`);
-    return new MemorySource(modPath, mod, this.calls, () => this.down);
+    return new MemorySource(modPath, mod, this.calls, () => this.down, (call) => this.onAsk?.(call));
   }
 }
