@@ -24,7 +24,7 @@ export interface ModRootOptions {
   get?: HttpGet;
   /** Proxies kept (one per root and URL; the oldest go first). */
   maxProxies?: number;
-  /** How downloaded zips are checked (default: in this thread). */
+  /** How downloaded zips are checked (default: checkModuleZipFile; see ParentProxyOptions.checkZip). */
   checkZip?: ZipChecker;
 }
 

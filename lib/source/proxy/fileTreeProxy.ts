@@ -26,7 +26,7 @@ export class FileTreeProxy implements ProxyFiles {
   readonly root: string;
   readonly verifier: ModuleVerifier;
   readonly tmpDir: string;
-  /** In this thread: `modproxy-admin import` serves no requests meanwhile. */
+  /** Without waits: `modproxy-admin import` answers no requests a check should wait for. */
   readonly checkZip = checkModuleZipFile;
   private readonly limits: BodyLimits;
 

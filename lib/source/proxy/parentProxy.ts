@@ -51,7 +51,7 @@ export interface ParentProxyOptions {
   onBytes?: (bytes: number) => void;
   /** The GET to use (default: lib/net/httpRequest.ts's, which honours HTTPS_PROXY; shared by the app's parents). */
   get?: HttpGet;
-  /** How downloaded zips are checked (default: checkModuleZipFile in this thread; the app uses zip-check threads). */
+  /** How downloaded zips are checked (default: checkModuleZipFile; the app's also waits for requests: lib/util/foreground.ts). */
   checkZip?: ZipChecker;
 }
 
