@@ -107,6 +107,29 @@ describe('ModuleService', () => {
     expect(await readZipRecord(storage, M, 'v1.0.0')).not.toBeNull();
   });
 
+  it('answers a cold version of a source that fetched ahead after two storage round trips: no manifest lease, the zip claimed alongside the commit', async () => {
+    const rounds: string[][] = [];
+    let inFlight = 0;
+    const timed = <T>(what: string, call: () => Promise<T>): Promise<T> => {
+      if (inFlight++ === 0) rounds.push([]);
+      rounds[rounds.length - 1].push(what);
+      return new Promise((r) => setTimeout(r, 5)).then(call).finally(() => inFlight--);
+    };
+    sources.modules[M]!.fetchesAhead = true;
+    const counted = aroundStorage(storage, timed, 'timed');
+    const replicas = [0, 1].map((i) => new ModuleService({ storage: counted, sources, log: nullLogger, tmpDir: tmp, leases: new Leases(counted, { ttlMs: 60_000, maxWaitMs: 60_000, pollMs: 1, owner: `r${i}` }) }));
+    await replicas[0]!.info(M, 'v1.0.0');
+    const manifest = manifestKey(M, 'v1.0.0');
+    const lease = (step: string) => `create ${leaseObjectKey(leaseName(M, 'v1.0.0', step as 'zip'), 1)}`;
+    expect(rounds.slice(0, 2).map((r) => r.sort())).toEqual([[`read ${manifest}`], [`create ${manifest}`, lease('zip')].sort()]);
+    // Another replica racing for the same version: one manifest, one zip build, however the claims fall.
+    await Promise.all([replicas[1]!.info(M, 'v1.0.0'), replicas[1]!.zip(M, 'v1.0.0')]);
+    await Promise.all(replicas.map((r) => r.idle()));
+    expect(rounds.flat().filter((c) => c.includes(`leases/${leaseName(M, 'v1.0.0', 'manifest')}`))).toEqual([]);
+    expect(sources.calls.filter((c) => c.startsWith('zip'))).toEqual([`zip v1.0.0 ${M}`]);
+    expect(await readZipRecord(storage, M, 'v1.0.0')).not.toBeNull();
+  });
+
   it('lets go of its zip claim at once when another replica holds the manifest lease', async () => {
     const mine = new Leases(storage, { ttlMs: 60_000, maxWaitMs: 60_000, pollMs: 1, owner: 'r0' });
     const theirs = new Leases(storage, { ttlMs: 60_000, maxWaitMs: 60_000, owner: 'r1' });

@@ -373,6 +373,10 @@ export class ModuleService {
       if (stored) return stored;
     }
     return builtFor(note, await this.manifestFlights.do(`${modPath}@${rev.version}`, async () => {
+      // A source that fetched ahead has done the work a manifest lease would
+      // guard: the manifest is committed at once (create-if-absent decides
+      // between replicas), its zip claimed alongside.
+      if (source.fetchesAhead) return this.buildManifest(modPath, source, rev);
       // The version exists (the source resolved it): its manifest and zip
       // leases are claimed at once, not one after the other, so a cold version
       // costs one storage round trip less before it is answered. When the
@@ -423,16 +427,22 @@ export class ModuleService {
     // Claim the zip step before the manifest becomes visible: replicas waiting
     // for this manifest then wait for our zip too, instead of racing our
     // background build for the zip lease and fetching the repository again.
-    // The claim runs while the source downloads, not after it.
+    // The claim runs while the source downloads, not after it. A source that
+    // fetched ahead has its download done already: the claim runs alongside
+    // the commit instead, and a replica that sees the manifest in between
+    // at worst builds the zip itself (the zip lease still lets one build).
     const zipClaimed: Promise<unknown> = eagerZip && !zipClaimedByCaller ? this.claimLease(modPath, version, 'zip') : Promise.resolve();
     let committed: Awaited<ReturnType<typeof commitManifest>>;
     try {
-      const [{ mod, pin }] = await Promise.all([source.download(rev), zipClaimed]);
-      committed = await commitManifest(
-        this.opts.storage,
-        { path: modPath, version, info: marshalInfo({ Version: version, Time: rev.time, Origin: rev.origin }), mod: { data: mod, h1: hashGoMod(mod) }, source: pin },
-        this.opts.commitHook,
-      );
+      const [{ mod, pin }] = await Promise.all([source.download(rev), source.fetchesAhead ? undefined : zipClaimed]);
+      [committed] = await Promise.all([
+        commitManifest(
+          this.opts.storage,
+          { path: modPath, version, info: marshalInfo({ Version: version, Time: rev.time, Origin: rev.origin }), mod: { data: mod, h1: hashGoMod(mod) }, source: pin },
+          this.opts.commitHook,
+        ),
+        zipClaimed,
+      ]);
     } catch (err) {
       // No zip build follows: the manifest may be stored anyway, and others must not wait for our zip.
       if (eagerZip) {

@@ -55,6 +55,13 @@ export interface ModuleSource {
   readonly zipIsCopy?: boolean;
   /** True for the parent proxy: what it answers is counted as a parent fetch (metrics), not a build. */
   readonly isParentProxy?: boolean;
+  /**
+   * True when query() already starts what download() needs (the parent
+   * proxy: the go.mod and its checksum lookup), so that a manifest lease
+   * claimed after query() would guard no upstream work, only delay the
+   * commit: the service commits without one (docs/consistency.md).
+   */
+  readonly fetchesAhead?: boolean;
   list(): Promise<string[]>;
   latest(): Promise<ResolvedVersion>;
   query(query: string): Promise<ResolvedVersion>;

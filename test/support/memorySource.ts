@@ -21,6 +21,8 @@ export interface MemoryModule {
   versions: Record<string, MemoryVersion>;
   /** Names that resolve to a version (branches). */
   aliases?: Record<string, string>;
+  /** Behave as a source whose query() fetches ahead (ModuleSource.fetchesAhead, as the parent proxy). */
+  fetchesAhead?: boolean;
 }
 
 export class MemorySource implements ModuleSource {
@@ -31,6 +33,10 @@ export class MemorySource implements ModuleSource {
     private readonly down: () => boolean,
     private readonly onAsk?: (call: string) => void,
   ) {}
+
+  get fetchesAhead(): boolean {
+    return this.mod.fetchesAhead === true;
+  }
 
   private ask(what: string): void {
     this.calls.push(`${what} ${this.modPath}`);

@@ -247,6 +247,8 @@ export class ParentProxySource implements ModuleSource {
   /** The zip is the parent's, downloaded and checked, never built here. */
   readonly zipIsCopy = true;
   readonly isParentProxy = true;
+  /** query() of a canonical version starts the go.mod and the checksum lookup (startAhead). */
+  readonly fetchesAhead = true;
   private readonly escaped: string;
 
   constructor(
