@@ -46,7 +46,7 @@ export class FsStorage implements ObjectStorage, DeletableStorage {
         const fh = await fs.promises.open(tmp, 'wx', 0o444);
         try {
           await fh.writeFile(body);
-          // An advisory object (a lease) need not survive a crash: a lease written on every cold version paid two fsyncs, 11–53 ms before its .info was answered (bench public).
+          // An advisory object (a lease) need not survive a crash, so it is not flushed: every cold version writes two on its way to an answer.
           if (!opts.advisory) await fh.sync();
         } finally {
           await fh.close();
