@@ -223,17 +223,9 @@ export function createHandler(opts: HandlerOptions): ProxyHandler {
 
   const answerLater = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
-    const who: RequestRecord = { identity: undefined, route: undefined, outcome: undefined, leaveForeground: opts.foreground?.enter() };
-    try {
-      await answer(req, res, who, started);
-    } finally {
-      who.leaveForeground?.();
-    }
-  };
-
-  const answer = async (req: IncomingMessage, res: ServerResponse, who: RequestRecord, started: number): Promise<void> => {
     let reply: Reply;
     let failure: unknown;
+    const who: RequestRecord = { identity: undefined, route: undefined, outcome: undefined, leaveForeground: opts.foreground?.enter() };
     try {
       reply = await route(req, who);
     } catch (err) {
@@ -253,6 +245,8 @@ export function createHandler(opts: HandlerOptions): ProxyHandler {
       } else {
         res.destroy(err as Error);
       }
+    } finally {
+      who.leaveForeground?.();
     }
     finish(req, reply, who, size, started, failure);
   };

@@ -66,6 +66,24 @@ afterEach(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
+/**
+ * The test's storage where each call takes 5 ms, like a round trip; a call
+ * that starts while none is in flight opens a new round.
+ */
+function roundTrips() {
+  const rounds: string[][] = [];
+  let inFlight = 0;
+  const timed = <T>(what: string, call: () => Promise<T>): Promise<T> => {
+    if (inFlight++ === 0) rounds.push([]);
+    rounds[rounds.length - 1].push(what);
+    return new Promise((r) => setTimeout(r, 5)).then(call).finally(() => inFlight--);
+  };
+  return { counted: aroundStorage(storage, timed, 'timed'), rounds };
+}
+
+/** The storage call that takes a step's lease on v1.0.0 for the first time. */
+const lease = (step: 'manifest' | 'zip') => `create ${leaseObjectKey(leaseName(M, 'v1.0.0', step), 1)}`;
+
 describe('ModuleService', () => {
   it('commits a version on first use: .info, .mod and the pin in the manifest, then the zip', async () => {
     const info = await service.info(M, 'v1.0.0');
@@ -81,21 +99,12 @@ describe('ModuleService', () => {
   });
 
   it('answers a cold version after three storage round trips, with leases on', async () => {
-    // Each call takes 5 ms, like a round trip; a call that starts while none is in flight opens a new round.
-    const rounds: string[][] = [];
-    let inFlight = 0;
-    const timed = <T>(what: string, call: () => Promise<T>): Promise<T> => {
-      if (inFlight++ === 0) rounds.push([]);
-      rounds[rounds.length - 1].push(what);
-      return new Promise((r) => setTimeout(r, 5)).then(call).finally(() => inFlight--);
-    };
-    const counted = aroundStorage(storage, timed, 'timed');
+    const { counted, rounds } = roundTrips();
     const leases = new Leases(counted, { ttlMs: 60_000, maxWaitMs: 60_000, owner: 'r0' });
     const leased = new ModuleService({ storage: counted, sources, log: nullLogger, tmpDir: tmp, leases });
     await leased.info(M, 'v1.0.0');
     await leased.idle();
     const manifest = manifestKey(M, 'v1.0.0');
-    const lease = (step: string) => `create ${leaseObjectKey(leaseName(M, 'v1.0.0', step as 'zip'), 1)}`;
     // The version is looked up once; both leases are one create each, made together; the manifest's create
     // needs no read before it. What follows it (the index entry, the zip build) is not waited for.
     expect(rounds.findIndex((r) => r.includes(`create ${manifest}`))).toBe(2);
@@ -108,19 +117,11 @@ describe('ModuleService', () => {
   });
 
   it('answers a cold version of a source that fetched ahead after two storage round trips: no manifest lease, the zip claimed alongside the commit', async () => {
-    const rounds: string[][] = [];
-    let inFlight = 0;
-    const timed = <T>(what: string, call: () => Promise<T>): Promise<T> => {
-      if (inFlight++ === 0) rounds.push([]);
-      rounds[rounds.length - 1].push(what);
-      return new Promise((r) => setTimeout(r, 5)).then(call).finally(() => inFlight--);
-    };
     sources.modules[M]!.fetchesAhead = true;
-    const counted = aroundStorage(storage, timed, 'timed');
+    const { counted, rounds } = roundTrips();
     const replicas = [0, 1].map((i) => new ModuleService({ storage: counted, sources, log: nullLogger, tmpDir: tmp, leases: new Leases(counted, { ttlMs: 60_000, maxWaitMs: 60_000, pollMs: 1, owner: `r${i}` }) }));
     await replicas[0]!.info(M, 'v1.0.0');
     const manifest = manifestKey(M, 'v1.0.0');
-    const lease = (step: string) => `create ${leaseObjectKey(leaseName(M, 'v1.0.0', step as 'zip'), 1)}`;
     expect(rounds.slice(0, 2).map((r) => r.sort())).toEqual([[`read ${manifest}`], [`create ${manifest}`, lease('zip')].sort()]);
     // Another replica racing for the same version: one manifest, one zip build, however the claims fall.
     await Promise.all([replicas[1]!.info(M, 'v1.0.0'), replicas[1]!.zip(M, 'v1.0.0')]);
