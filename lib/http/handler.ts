@@ -66,7 +66,7 @@ interface KnownAnswer {
   request: ProxyRequest;
   reply: Reply;
   /** The head of its hits' log lines, by method (HitLines), made on the first hit that is logged. */
-  lineHeads: { GET?: string; HEAD?: string };
+  lineHeads: { GET?: Buffer; HEAD?: Buffer };
 }
 
 /** What the handler learns about one request as it goes (one object per request, fields set in place). */
@@ -215,8 +215,8 @@ export function createHandler(opts: HandlerOptions): ProxyHandler {
     opts.observe?.(known.request.kind, known.reply.status, 'memory', seconds);
     if (logHit()) {
       const method = req.method as 'GET' | 'HEAD';
-      const head = (known.lineHeads[method] ??= hitLines.head(method, req.url!, known.reply.status, size));
-      log.logRedactedJson('INFO', 'request', hitLines.members(head, seconds, headers));
+      const head = (known.lineHeads[method] ??= hitLines.headOf(method, req.url!, known.reply.status, size));
+      log.logEncoded('INFO', 'request', hitLines.members(head, seconds, headers));
     }
     return true;
   };

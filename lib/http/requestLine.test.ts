@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { encodedText } from '../log/lineBatch.js';
 import { redact } from '../log/logger.js';
 import { HitLines, requestLineJson } from './requestLine.js';
 
@@ -37,7 +38,7 @@ describe('HitLines', () => {
     const secret = 'curl Authorization: Bearer abcdefghijklmnop';
     const lines = new HitLines(redact);
     const url = `/x/@v/v1.0.0.mod`;
-    const head = lines.head('GET', url, 200, 38);
+    const head = lines.headOf('GET', url, 200, 38);
     const before = process.env.GOOGLE_CLOUD_PROJECT;
     process.env.GOOGLE_CLOUD_PROJECT = 'proj';
     try {
@@ -51,7 +52,7 @@ describe('HitLines', () => {
       ] as const) {
         const headers = { userAgent: ua, traceparent, cloudTraceContext: undefined };
         const req = request(url, { ...(ua === undefined ? {} : { 'user-agent': ua }), ...(traceparent ? { traceparent } : {}) });
-        const got = lines.members(head, 0.0004, headers);
+        const got = encodedText(lines.members(head, 0.0004, headers));
         expect(got).toBe(redact(requestLineJson(req, { status: 200, size: 38, seconds: 0.0004 })));
         expect(got).not.toContain('abcdefghijklmnop');
         JSON.parse(`{${got}}`);
@@ -62,9 +63,24 @@ describe('HitLines', () => {
     }
   });
 
+  it('writes the latency as requestLineJson does, from a hit\'s microseconds to a slow request\'s minutes', () => {
+    const lines = new HitLines(redact);
+    const url = '/x/@v/v1.0.0.info';
+    const head = lines.headOf('GET', url, 200, 186);
+    for (const seconds of [0, 0.0000031, 0.0004999, 0.0005, 0.0015, 0.012, 0.9995, 1, 9.999, 10.0004, 61.25, 123456.789]) {
+      const got = encodedText(lines.members(head, seconds, { userAgent: undefined, traceparent: undefined, cloudTraceContext: undefined }));
+      expect(got).toBe(requestLineJson(request(url, {}), { status: 200, size: 186, seconds }));
+      const latency = (JSON.parse(`{${got}}`) as { httpRequest: { latency: string } }).httpRequest.latency;
+      // The same figure toFixed(3) gives (a millisecond's rounding at most).
+      expect(Math.abs(Number(latency.slice(0, -1)) - Number(seconds.toFixed(3)))).toBeLessThanOrEqual(0.001);
+    }
+    expect(encodedText(lines.members(head, 0.0123, { userAgent: undefined, traceparent: undefined, cloudTraceContext: undefined }))).toContain('"latency":"0.012s"');
+    expect(encodedText(lines.members(head, 61.25, { userAgent: undefined, traceparent: undefined, cloudTraceContext: undefined }))).toContain('"latency":"61.250s"');
+  });
+
   it('redacts the head: a URL that carries a credential-looking part is masked once, when the head is made', () => {
     const jwt = 'eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.SflKxwRJSMeKKF2Q';
-    const head = new HitLines(redact).head('HEAD', `/example.com/${jwt}/@v/v1.0.0.info`, 200, 0);
+    const head = new HitLines(redact).headOf('HEAD', `/example.com/${jwt}/@v/v1.0.0.info`, 200, 0).toString('utf8');
     expect(head).not.toContain(jwt);
     expect(head).toContain('[REDACTED]');
   });

@@ -5,6 +5,7 @@
 // an object graph for it cost more than the rest of the hit. A hit's line is
 // put together from pieces made once (HitLines).
 import type { IncomingMessage } from 'node:http';
+import type { EncodedLine } from '../log/lineBatch.js';
 import { traceField } from '../log/trace.js';
 import type { HitHeaders } from './rawHeaders.js';
 
@@ -33,12 +34,25 @@ function httpRequestHead(method: string, url: string, status: number, size: numb
 
 const userAgentMember = (ua: string | undefined): string => (ua === undefined ? '' : `,"userAgent":${JSON.stringify(ua)}`);
 
-/** The rest of `httpRequest` after the user agent, closing it, then the trace (ids checked to be hex: trace.ts). */
-function httpRequestTail(seconds: number, headers: HitHeaders): string {
-  const tail = `,"latency":"${seconds.toFixed(3)}s"}`;
-  if (headers.traceparent === undefined && headers.cloudTraceContext === undefined) return tail;
+/** A latency in whole milliseconds (Cloud Logging's `latency` is a duration string: "0.012s"). */
+const latencyMs = (seconds: number): number => Math.max(0, Math.round(seconds * 1000));
+
+/** `latency` as seconds with three decimals. */
+function latencyText(seconds: number): string {
+  const ms = latencyMs(seconds);
+  return `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')}s`;
+}
+
+/** The trace member after `httpRequest`, with its comma, or '' (ids checked to be hex: trace.ts). */
+function traceMember(headers: HitHeaders): string {
+  if (headers.traceparent === undefined && headers.cloudTraceContext === undefined) return '';
   const trace = traceField(headers.traceparent, headers.cloudTraceContext);
-  return trace ? tail + ',' + JSON.stringify(trace).slice(1, -1) : tail;
+  return trace ? ',' + JSON.stringify(trace).slice(1, -1) : '';
+}
+
+/** The rest of `httpRequest` after the user agent, closing it, then the trace. */
+function httpRequestTail(seconds: number, headers: HitHeaders): string {
+  return `,"latency":"${latencyText(seconds)}"}` + traceMember(headers);
 }
 
 /**
@@ -53,40 +67,89 @@ export function requestLineJson(req: IncomingMessage, facts: RequestLineFacts, h
   return json;
 }
 
+const LATENCY_OPEN = Buffer.from(',"latency":"', 'latin1');
+const LATENCY_CLOSE = Buffer.from('s"}', 'latin1');
+/** Digits of a latency's whole seconds at most (a hit's is 0). */
+const MAX_SECONDS_DIGITS = 16;
+const EMPTY = Buffer.alloc(0);
+
 /**
- * The request lines of hits, the same text requestLineJson makes, from
- * pieces made once and redacted once (for Logger.logRedactedJson): the head
- * per answer and method (`head`, kept by the caller with its answer), the
- * user agent's member per distinct user agent (one remembered: a fleet of go
- * commands sends one). A hit then costs a few concatenations, not three
- * JSON.stringify calls and a scan of the whole line for secrets. Each piece
- * a client chose is redacted alone, which masks what redacting the line
- * would: every pattern of `redact` but the PEM block stays within one JSON
- * string, and a PEM block's header has spaces, which the URL of a hit (a
- * valid module path and version) cannot, and the trace member is hex.
+ * The request lines of hits, the bytes of the text requestLineJson makes,
+ * from pieces made, redacted and encoded once (for Logger.logEncoded): the
+ * head per answer and method (`head`, kept by the caller with its answer),
+ * the user agent's member per distinct user agent (one remembered: a fleet of
+ * go commands sends one). A hit then costs a few copies of bytes, not three
+ * JSON.stringify calls, a scan of the whole line for secrets, and strings
+ * joined and encoded again. Each piece a client chose is redacted alone,
+ * which masks what redacting the line would: every pattern of `redact` but
+ * the PEM block stays within one JSON string, and a PEM block's header has
+ * spaces, which the URL of a hit (a valid module path and version) cannot,
+ * and the trace member is hex.
+ *
+ * `members` returns this object, set for one hit: the logger encodes it
+ * before the call returns, so one object serves every hit.
  */
-export class HitLines {
+export class HitLines implements EncodedLine {
   private lastUserAgent: string | undefined;
-  private lastUserAgentJson = '';
+  private lastUserAgentJson = EMPTY;
+  maxBytes = 0;
+  private head: Buffer = EMPTY;
+  private userAgent: Buffer = EMPTY;
+  private ms = 0;
+  private trace: Buffer = EMPTY;
 
   constructor(private readonly redact: (text: string) => string) {}
 
-  /** The part every hit of one URL and method repeats (redacted): made once, kept by the caller. */
-  head(method: string, url: string, status: number, size: number): string {
-    return this.redact(httpRequestHead(method, url, status, size));
+  /** The part every hit of one URL and method repeats (redacted, UTF-8): made once, kept by the caller. */
+  headOf(method: string, url: string, status: number, size: number): Buffer {
+    return Buffer.from(this.redact(httpRequestHead(method, url, status, size)), 'utf8');
   }
 
-  /** The members of one hit's line, all redacted, after its `head`. */
-  members(head: string, seconds: number, headers: HitHeaders): string {
+  /** The members of one hit's line, after its `head` (this object, until the next call). */
+  members(head: Buffer, seconds: number, headers: HitHeaders): EncodedLine {
     const ua = headers.userAgent;
-    let uaJson = '';
+    let uaJson = EMPTY;
     if (ua !== undefined) {
       if (ua !== this.lastUserAgent) {
-        this.lastUserAgentJson = this.redact(userAgentMember(ua));
+        this.lastUserAgentJson = Buffer.from(this.redact(userAgentMember(ua)), 'utf8');
         this.lastUserAgent = ua;
       }
       uaJson = this.lastUserAgentJson;
     }
-    return head + uaJson + httpRequestTail(seconds, headers);
+    const trace = headers.traceparent === undefined && headers.cloudTraceContext === undefined ? EMPTY : Buffer.from(traceMember(headers), 'latin1');
+    this.head = head;
+    this.userAgent = uaJson;
+    this.ms = latencyMs(seconds);
+    this.trace = trace;
+    this.maxBytes = head.length + uaJson.length + LATENCY_OPEN.length + MAX_SECONDS_DIGITS + 4 + LATENCY_CLOSE.length + trace.length;
+    return this;
   }
+
+  encode(buf: Buffer, at: number): number {
+    buf.set(this.head, at);
+    at += this.head.length;
+    buf.set(this.userAgent, at);
+    at += this.userAgent.length;
+    buf.set(LATENCY_OPEN, at);
+    at += LATENCY_OPEN.length;
+    at = writeMillisAsSeconds(buf, at, this.ms);
+    buf.set(LATENCY_CLOSE, at);
+    at += LATENCY_CLOSE.length;
+    buf.set(this.trace, at);
+    return at + this.trace.length;
+  }
+}
+
+/** Writes `ms` as latencyText's seconds (without the unit): whole seconds, a point, three digits. */
+function writeMillisAsSeconds(buf: Buffer, at: number, ms: number): number {
+  const frac = ms % 1000;
+  const whole = (ms - frac) / 1000;
+  // A hit takes well under a second: its whole part is one digit.
+  if (whole < 10) buf[at++] = 0x30 + whole;
+  else at += buf.write(String(whole), at, 'latin1');
+  buf[at] = 0x2e; // .
+  buf[at + 1] = 0x30 + Math.floor(frac / 100);
+  buf[at + 2] = 0x30 + (Math.floor(frac / 10) % 10);
+  buf[at + 3] = 0x30 + (frac % 10);
+  return at + 4;
 }

@@ -1,5 +1,12 @@
 import { expect, it } from 'vitest';
-import { bufferedWriter, createLogger, redact } from './logger.js';
+import type { EncodedLine } from './lineBatch.js';
+import { createLogger, redact } from './logger.js';
+
+/** Members given as bytes, as the hit line gives them. */
+const membersOf = (json: string): EncodedLine => {
+  const bytes = Buffer.from(json, 'utf8');
+  return { maxBytes: bytes.length, encode: (buf, at) => at + bytes.copy(buf, at) };
+};
 
 it('writes one Cloud Logging JSON object per line', () => {
   const lines: string[] = [];
@@ -52,31 +59,22 @@ it('writes lines whose members come as JSON already (logJson) like any other lin
   expect(JSON.parse(lines[1])).toEqual({ severity: 'WARNING', message: 'bare', time: expect.any(String), component: 'http' });
 });
 
-it('writes members redacted by the caller (logRedactedJson) as logJson would, without scanning them again', () => {
+it('writes members encoded by the caller (logEncoded) as logJson writes them, without scanning them again', () => {
   const lines: string[] = [];
   const log = createLogger({ write: (l) => lines.push(l), minSeverity: 'INFO' }).child({ component: 'http' });
-  const members = '"httpRequest":{"status":200,"userAgent":"x"}';
+  const members = '"httpRequest":{"status":200,"userAgent":"x \u00e9\u2028 \u{1F600}"}';
   log.logJson('INFO', 'request', members);
-  log.logRedactedJson('INFO', 'request', members);
-  log.logRedactedJson('DEBUG', 'request', members);
+  log.logEncoded('INFO', 'request', membersOf(members));
+  log.logEncoded('DEBUG', 'request', membersOf(members));
   expect(lines).toHaveLength(2);
   expect(lines[1].replace(/"time":"[^"]*"/, '')).toBe(lines[0].replace(/"time":"[^"]*"/, ''));
+  expect(JSON.parse(lines[1])).toMatchObject({ severity: 'INFO', message: 'request', component: 'http', httpRequest: { userAgent: 'x \u00e9\u2028 \u{1F600}' } });
+  // The severity and message change between lines: each line starts with its own.
+  log.logJson('WARNING', 'request failed: "x"', '');
+  log.logEncoded('ERROR', 'other', membersOf('"a":1'));
+  expect(JSON.parse(lines[2])).toMatchObject({ severity: 'WARNING', message: 'request failed: "x"' });
+  expect(JSON.parse(lines[3])).toEqual({ severity: 'ERROR', message: 'other', time: expect.any(String), component: 'http', a: 1 });
   // What the caller passes is written as it is: redacting each piece it is made of is the caller's part (HitLines).
-  log.logRedactedJson('INFO', 'request', '"note":"token ghs_abcdefghijklmnopqrstuvwxyz0123"');
-  expect(lines[2]).toContain('ghs_abcdef');
-});
-
-it('writes lines in batches: one write for the lines of a short while, at once when many are held', async () => {
-  const writes: string[] = [];
-  const w = bufferedWriter(1, (t) => writes.push(t));
-  w.write('a');
-  // A turn of the event loop is not enough to write them: more lines may come.
-  await new Promise((r) => setImmediate(r));
-  w.write('b');
-  expect(writes).toEqual([]);
-  await new Promise((r) => setTimeout(r, 60));
-  expect(writes).toEqual(['a\nb\n']);
-  for (let i = 0; i < 256; i++) w.write(String(i));
-  expect(writes).toHaveLength(2);
-  expect(writes[1].split('\n')).toHaveLength(257);
+  log.logEncoded('INFO', 'request', membersOf('"note":"token ghs_abcdefghijklmnopqrstuvwxyz0123"'));
+  expect(lines[4]).toContain('ghs_abcdef');
 });

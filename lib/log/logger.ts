@@ -2,7 +2,7 @@
 // per line with `severity`, `message`, and for requests `httpRequest`.
 // Secrets never reach this module: callers log paths, versions and statuses only,
 // and `redact` masks anything that looks like a credential as a last line of defence.
-import fs from 'node:fs';
+import { LineBatch, textSink, type EncodedLine, type LineSink } from './lineBatch.js';
 
 export type Severity = 'DEBUG' | 'INFO' | 'NOTICE' | 'WARNING' | 'ERROR' | 'CRITICAL';
 
@@ -22,11 +22,13 @@ export interface Logger {
    */
   logJson(severity: Severity, message: string, membersJson: string): void;
   /**
-   * logJson for members whose every value a client chose went through
-   * `redact` already, piece by piece (the hit line: HitLines in
-   * lib/http/requestLine.ts); the message is redacted as any.
+   * A line whose members write their own bytes (`"a":1,"b":"x"`, without
+   * braces; never empty), every value a client chose redacted already, piece
+   * by piece: the hit line (HitLines in lib/http/requestLine.ts), which then
+   * costs copies of bytes made once instead of strings joined and encoded per
+   * line. The message is redacted as any.
    */
-  logRedactedJson(severity: Severity, message: string, membersJson: string): void;
+  logEncoded(severity: Severity, message: string, members: EncodedLine): void;
 }
 
 const SECRET_PATTERNS: RegExp[] = [
@@ -49,7 +51,7 @@ export function redact(text: string): string {
 }
 
 export interface LoggerOptions {
-  /** Where lines go; default process.stdout. Tests capture lines here. */
+  /** Where lines go, as text; default process.stdout in batches (lineBatch.ts). Tests capture lines here. */
   write?: (line: string) => void;
   minSeverity?: Severity;
   fields?: Record<string, unknown>;
@@ -58,101 +60,102 @@ export interface LoggerOptions {
 const ORDER: Severity[] = ['DEBUG', 'INFO', 'NOTICE', 'WARNING', 'ERROR', 'CRITICAL'];
 const RANK: Record<Severity, number> = { DEBUG: 0, INFO: 1, NOTICE: 2, WARNING: 3, ERROR: 4, CRITICAL: 5 };
 
-/** Lines held before they are written regardless of the timer (bounds memory under load). */
-const FLUSH_LINES = 256;
-
-/**
- * How long a line waits for others to be written with it. Under load that is
- * many event loop turns: one write per turn cost a hit about a microsecond
- * (the join, the encoding and the write(2) of a few lines), ~3% of it.
- */
-const FLUSH_MS = 20;
-
-/**
- * A line writer that does not make a write(2) per line: lines of up to
- * FLUSH_MS (or FLUSH_LINES lines) are joined and written at once. Whatever
- * is pending when the process exits (process.exit after SIGTERM, or an
- * uncaught error) is written synchronously on 'exit', so no line is lost.
- */
-export function bufferedWriter(fd = 1, out: (text: string) => void = (t) => void process.stdout.write(t)): { write: (line: string) => void; flush: () => void } {
-  let pending: string[] = [];
-  let scheduled = false;
-  const flush = () => {
-    scheduled = false;
-    if (pending.length === 0) return;
-    const text = pending.join('\n') + '\n';
-    pending = [];
-    out(text);
-  };
-  process.once('exit', () => {
-    if (pending.length === 0) return;
-    const text = pending.join('\n') + '\n';
-    pending = [];
-    try {
-      fs.writeSync(fd, text);
-    } catch {
-      // Nothing else can be done with a log line at exit.
-    }
-  });
-  return {
-    write: (line) => {
-      pending.push(line);
-      if (pending.length >= FLUSH_LINES) flush();
-      else if (!scheduled) {
-        scheduled = true;
-        // Unreferenced: a process with nothing else to do exits, and 'exit' writes the rest.
-        setTimeout(flush, FLUSH_MS).unref();
-      }
-    },
-    flush,
-  };
-}
-
 /** The time as ISO 8601, made once per millisecond (toISOString costs more than the rest of a request line). */
 let isoMs = -1;
 let isoText = '';
+let isoBytes = Buffer.alloc(0);
 function isoNow(): string {
   const ms = Date.now();
   if (ms !== isoMs) {
     isoMs = ms;
     isoText = new Date(ms).toISOString();
+    isoBytes = Buffer.from(isoText, 'latin1');
   }
   return isoText;
 }
+/** isoNow as bytes. */
+function isoNowBytes(): Buffer {
+  isoNow();
+  return isoBytes;
+}
 
-let stdoutWriter: ReturnType<typeof bufferedWriter> | undefined;
+/**
+ * One encoded line of a logger, reused (a sink encodes a line before
+ * `encoded` returns): `{"severity":…,"message":…,"time":"` (made per
+ * severity and message), the time, `"` with the logger's own fields and a
+ * comma, the members, `}`.
+ */
+class MembersLine implements EncodedLine {
+  maxBytes = 0;
+  private start: Buffer = Buffer.alloc(0);
+  private time: Buffer = Buffer.alloc(0);
+  private members: EncodedLine | undefined;
+
+  constructor(private readonly afterTime: Buffer) {}
+
+  set(start: Buffer, time: Buffer, members: EncodedLine): this {
+    this.start = start;
+    this.time = time;
+    this.members = members;
+    this.maxBytes = start.length + time.length + this.afterTime.length + members.maxBytes + 1;
+    return this;
+  }
+
+  encode(buf: Buffer, at: number): number {
+    buf.set(this.start, at);
+    at += this.start.length;
+    buf.set(this.time, at);
+    at += this.time.length;
+    buf.set(this.afterTime, at);
+    at = this.members!.encode(buf, at + this.afterTime.length);
+    buf[at] = 0x7d; // }
+    return at + 1;
+  }
+}
+
+let stdoutBatch: LineBatch | undefined;
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
-  const write = opts.write ?? (stdoutWriter ??= bufferedWriter()).write;
+  const sink: LineSink = opts.write ? textSink(opts.write) : (stdoutBatch ??= new LineBatch());
   const min = ORDER.indexOf(opts.minSeverity ?? ((process.env.MODPROXY_LOG_LEVEL?.toUpperCase() as Severity) || 'INFO'));
   const base = opts.fields ?? {};
   const make = (fields: Record<string, unknown>): Logger => {
     const log = (severity: Severity, message: string, extra?: Record<string, unknown>) => {
       if (RANK[severity] < min) return;
       const entry = { severity, message, time: isoNow(), ...fields, ...extra };
-      write(redact(JSON.stringify(entry)));
+      sink.text(redact(JSON.stringify(entry)));
     };
     // The logger's own fields, serialized once (keys a line's members repeat are not expected).
     const fieldsJson = Object.keys(fields).length > 0 ? ',' + redact(JSON.stringify(fields).slice(1, -1)) : '';
-    // The message of the last line, as JSON: request lines all say "request".
+    // The start of the last line, up to its time: request lines all say INFO "request".
+    let lastSeverity: Severity | undefined;
     let lastMessage: string | undefined;
-    let lastMessageJson = '';
-    const logRedactedJson = (severity: Severity, message: string, membersJson: string) => {
-      if (RANK[severity] < min) return;
-      if (message !== lastMessage) {
-        lastMessageJson = redact(JSON.stringify(message));
+    let lastStartJson = '';
+    let lastStartBytes = Buffer.alloc(0);
+    const lineStart = (severity: Severity, message: string): string => {
+      if (severity !== lastSeverity || message !== lastMessage) {
+        lastStartJson = `{"severity":"${severity}","message":${redact(JSON.stringify(message))},"time":"`;
+        lastStartBytes = Buffer.from(lastStartJson, 'utf8');
+        lastSeverity = severity;
         lastMessage = message;
       }
-      const members = membersJson === '' ? '' : ',' + membersJson;
-      write(`{"severity":"${severity}","message":${lastMessageJson},"time":"${isoNow()}"${fieldsJson}${members}}`);
+      return lastStartJson;
     };
     const logJson = (severity: Severity, message: string, membersJson: string) => {
-      if (RANK[severity] >= min) logRedactedJson(severity, message, redact(membersJson));
+      if (RANK[severity] < min) return;
+      const members = membersJson === '' ? '' : ',' + redact(membersJson);
+      sink.text(`${lineStart(severity, message)}${isoNow()}"${fieldsJson}${members}}`);
+    };
+    const encodedLine = new MembersLine(Buffer.from(`"${fieldsJson},`, 'utf8'));
+    const logEncoded = (severity: Severity, message: string, members: EncodedLine) => {
+      if (RANK[severity] < min) return;
+      lineStart(severity, message);
+      sink.encoded(encodedLine.set(lastStartBytes, isoNowBytes(), members));
     };
     return {
       log,
       logJson,
-      logRedactedJson,
+      logEncoded,
       debug: (m, f) => log('DEBUG', m, f),
       info: (m, f) => log('INFO', m, f),
       warn: (m, f) => log('WARNING', m, f),
