@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runWithinStorageBudget, StorageBudget, StorageBudgetError, storageBudgetSpent, withFreshStorageBudget, withStorageBudget } from './requestBudget.js';
+import { runWithinStorageBudget, StorageBudget, StorageBudgetError, storageBudgetSpent, storageBudgetsInFlight, withFreshStorageBudget, withStorageBudget } from './requestBudget.js';
 
 const never = () => new Promise<never>(() => {});
 
@@ -48,5 +48,45 @@ describe('StorageBudget', () => {
       });
       await expect(runWithinStorageBudget('read z', async () => 'ran')).rejects.toThrow(StorageBudgetError);
     });
+  });
+
+  it('turns the async context off once no budgeted work is in flight (hits then pay no async hooks), and on for the next', async () => {
+    let late: Promise<boolean> | undefined;
+    await withStorageBudget(30, async () => {
+      await expect(runWithinStorageBudget('read x', never)).rejects.toThrow(StorageBudgetError);
+      // Work the request leaves behind, neither awaited nor with a budget of its own.
+      late = new Promise((r) => setTimeout(() => r(storageBudgetSpent()), 20));
+      expect(storageBudgetsInFlight()).toBe(1);
+    });
+    expect(storageBudgetsInFlight()).toBe(0);
+    // With the context still on, the timer would see the request's spent budget.
+    expect(await late).toBe(false);
+    await withStorageBudget(30, async () => {
+      expect(storageBudgetSpent()).toBe(false);
+      await expect(runWithinStorageBudget('read y', never)).rejects.toThrow(StorageBudgetError);
+      expect(storageBudgetSpent()).toBe(true);
+    });
+    expect(storageBudgetsInFlight()).toBe(0);
+  });
+
+  it('keeps the context on while any budgeted work is in flight: one request ending leaves the others theirs', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = withStorageBudget(30, async () => {
+      await expect(runWithinStorageBudget('read x', never)).rejects.toThrow(StorageBudgetError);
+      await gate;
+      return storageBudgetSpent();
+    });
+    const detached = withStorageBudget(1000, () => withFreshStorageBudget(async () => gate.then(() => storageBudgetSpent())));
+    await withStorageBudget(1000, async () => {});
+    await expect(withStorageBudget(1000, async () => Promise.reject(new Error('failed request')))).rejects.toThrow('failed request');
+    expect(() => withStorageBudget(1000, () => {
+      throw new Error('thrown');
+    })).toThrow('thrown');
+    expect(storageBudgetsInFlight()).toBe(3);
+    release();
+    expect(await slow).toBe(true);
+    expect(await detached).toBe(false);
+    expect(storageBudgetsInFlight()).toBe(0);
   });
 });
