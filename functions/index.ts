@@ -3,44 +3,20 @@
 // Elsewhere (`npm start`, the Procfile on Cloud Run) modproxy runs its own
 // server, functions/server.ts.
 //
-// Request bodies. functions-framework (5.x, build/src/server.js) builds an
-// express app whose first middlewares are body-parser's json, text,
-// urlencoded and raw parsers with a 1 GiB limit (decompressing gzip bodies
-// too), on every path and method, before the function runs. It has no
-// option, environment variable or registration setting to turn them off or
-// bound them, and nothing of ours runs before them inside express. What it
-// does, once, after loading this module, is `http.createServer(app)` (then
-// listen). So, once started, this module replaces http.createServer for
-// that one call with one that puts the body guard (lib/http/bodyGuard.ts) in
-// front of the express app as the server's request listener: a request
-// whose body is refused is answered 413 and its connection closed before
-// express sees it; the token endpoints' bodies reach body-parser only with a
-// declared length of at most 64 KiB, uncompressed. Should a later
+// Request bodies, and hits. Before functions-framework's express app and its
+// body parsers, the server's request listener is ours
+// (lib/http/guardNextServer.ts): it refuses request bodies from their
+// headers, and answers hits held in memory itself. Should a later
 // functions-framework create its server some other way, the function
 // refuses every request (500, one ERROR line) rather than run behind
 // parsers that buffer: test/start.test.ts catches that before a deploy does.
 // The remaining limit: under functions-framework a token request's body is
 // parsed by body-parser (at most 64 KiB), not by our reader.
-import http from 'node:http';
 import * as functions from '@google-cloud/functions-framework';
-import { installBodyGuard, passedBodyGuard } from '../lib/http/bodyGuard.js';
-import { boundRequestTime } from '../lib/http/server.js';
-import { createLogger, type Logger } from '../lib/log/logger.js';
+import { passedBodyGuard } from '../lib/http/bodyGuard.js';
+import { guardNextHttpServer } from '../lib/http/guardNextServer.js';
+import { createLogger } from '../lib/log/logger.js';
 import { start, startedFields } from './start.js';
-
-function guardNextHttpServer(log: Logger): void {
-  const original = http.createServer;
-  const guarded = (...args: unknown[]): http.Server => {
-    http.createServer = original;
-    const listener = args.find((a): a is http.RequestListener => typeof a === 'function');
-    const options = args.find((a): a is http.ServerOptions => typeof a === 'object' && a !== null);
-    const server = options ? original(options) : original();
-    boundRequestTime(server);
-    if (listener) installBodyGuard(server, listener, log, { mark: true });
-    return server;
-  };
-  http.createServer = guarded as typeof http.createServer;
-}
 
 const log = createLogger();
 const started = await start(log, () => undefined);
@@ -50,7 +26,7 @@ if (tls && (tls.certFile ?? tls.cert ?? tls.keyFile ?? tls.key) !== undefined) {
 }
 log.info('modproxy started', startedFields(started));
 
-guardNextHttpServer(log);
+guardNextHttpServer(log, started.app.answerNow);
 let unguardedReported = false;
 functions.http('goproxy', (req, res) => {
   if (!passedBodyGuard(req)) {

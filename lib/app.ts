@@ -1,6 +1,7 @@
 // Wiring: configuration in, a request handler out. Every dependency can be
 // injected (storage, HTTP client, logger, credentials) so tests drive the
 // same code the deployed function runs.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { HttpClient } from 'isomorphic-git';
 import type { Config } from './config/schema.js';
@@ -215,6 +216,8 @@ function parentAuthorization(auth: ParentAuthConfig | undefined, secrets: Secret
 export interface App {
   config: Config;
   handler: RequestHandler;
+  /** Answers a hit held in memory before returning (true), or does nothing (false): `handler` without the rest. */
+  answerNow(req: IncomingMessage, res: ServerResponse): boolean;
   service: ModuleService;
   log: Logger;
   /** Resolves when secrets are loaded (rejects with the reason if they cannot be). */
@@ -406,7 +409,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const shutdown = async () => {
     await exporter?.shutdown().catch(() => {});
   };
-  return { config, handler, service, log, ready: appReady, shutdown };
+  return { config, handler, answerNow: serve.answerNow, service, log, ready: appReady, shutdown };
 }
 
 /**

@@ -114,9 +114,18 @@ describe('functions-framework --target=goproxy', () => {
     expect(await root.text()).toContain('Go module proxy');
     const list = await fetch(`http://127.0.0.1:${port}/github.com/o/started/@v/list`);
     expect(await list.text()).toBe('v1.2.3\n');
-    const zip = await fetch(`http://127.0.0.1:${port}/github.com/o/started/@v/v1.2.3.zip`);
+    const zipUrl = `http://127.0.0.1:${port}/github.com/o/started/@v/v1.2.3.zip`;
+    const zip = await fetch(zipUrl);
     expect(zip.status).toBe(200);
     expect(zip.headers.get('content-type')).toBe('application/zip');
+    const zipBytes = Buffer.from(await zip.arrayBuffer());
+    // Again: a hit held in memory, answered ahead of express (lib/http/guardNextServer.ts), with the same bytes and headers.
+    const again = await fetch(zipUrl);
+    expect(again.status).toBe(200);
+    expect(Buffer.from(await again.arrayBuffer()).equals(zipBytes)).toBe(true);
+    expect(Object.fromEntries([...again.headers].filter(([k]) => k !== 'date'))).toEqual(Object.fromEntries([...zip.headers].filter(([k]) => k !== 'date')));
+    // A conditional request goes the whole way, through express and the function.
+    expect((await fetch(zipUrl, { headers: { 'if-none-match': zip.headers.get('etag')! } })).status).toBe(304);
     // Structured logs for Cloud Logging on stdout (written once the response has gone out).
     const zipLog = () =>
       fn
