@@ -399,13 +399,15 @@ async function hitCpus(): Promise<{ server: string[]; load: string[] } | undefin
 }
 
 /**
- * (e) hits: the same cached .mod, .info and .zip from modproxy's own server,
- * from modproxy under functions-framework, from a node:http server holding
+ * (e) hits: the same cached .mod, .info and .zip from modproxy's own server
+ * (on disk, and on the GCS double as deployed), from modproxy under
+ * functions-framework, from a node:http server holding
  * the bytes in memory, and from nginx serving them as files; plus a
  * functions-framework hello-world function (the ceiling under FF). The load
  * generator (bench/loadgen.mjs) runs in its own process.
  *
- * A modproxy process first builds and commits the version, then exits; every
+ * A modproxy process first builds and commits the version (once on disk,
+ * once on the GCS double), then exits; every
  * server then starts on storage that holds it, so both modproxy entries start
  * in the same state ("after the same versions were cached"). All servers run
  * at once (idle when not measured) on the same pinned CPU, and are measured
@@ -428,19 +430,33 @@ async function hitsScenario(git: GitHttpServer): Promise<void> {
   const pinned = (cmd: string, argv: string[]): [string, string[]] => (cpus ? [cpus.server[0], [...cpus.server.slice(1), cmd, ...argv]] : [cmd, argv]);
   // modproxy's lean server exactly as `npm start` and Cloud Run run it (dist/functions/server.js).
   await pexec('npm', ['run', 'build'], { maxBuffer: 16 << 20 });
+  // The same server on GCS (the double, in this process), as deployed: a request that reaches storage runs
+  // under the storage budget's async context (lib/storage/requestBudget.ts); hits do not.
+  const gcs = await startGcsDouble();
+  gcs.createBucket('bench-hits');
+  const gcsConfig = config.replace(/^storage:\n  fs:\n    dir: .*$/m, `storage:\n  gcs:\n    bucket: bench-hits\n    apiEndpoint: "${gcs.url}"\n    anonymous: true`);
   const bodies: Record<string, Buffer> = {};
-  {
+  const primedIn = async (primed: string) => {
     const port = await freePort();
-    const primer = await spawnServer(process.execPath, ['dist/functions/server.js'], { PORT: String(port), MODPROXY_CONFIG: config }, `http://127.0.0.1:${port}/healthz`);
+    const primer = await spawnServer(process.execPath, ['dist/functions/server.js'], { PORT: String(port), MODPROXY_CONFIG: primed }, `http://127.0.0.1:${port}/healthz`);
     try {
       for (const ext of exts) {
         const r = await fetch(`${primer.url}${rel}.${ext}`);
         if (r.status !== 200) throw new Error(`${ext}: ${r.status} ${await r.text()}`);
-        bodies[ext] = Buffer.from(await r.arrayBuffer());
+        const body = Buffer.from(await r.arrayBuffer());
+        if (bodies[ext] && !bodies[ext].equals(body)) throw new Error(`${ext}: the GCS build differs from the disk build`);
+        bodies[ext] = body;
       }
     } finally {
       await primer.stop();
     }
+  };
+  try {
+    await primedIn(config);
+    await primedIn(gcsConfig);
+  } catch (err) {
+    await gcs.close();
+    throw err;
   }
   const gitBefore = git.requests.length;
   const load = os.loadavg()[0];
@@ -461,6 +477,11 @@ async function hitsScenario(git: GitHttpServer): Promise<void> {
     servers.push({
       name: 'modproxy (own server)',
       instances: await nodeProcesses((port) => spawnServer(...pinned(process.execPath, ['dist/functions/server.js']), { PORT: String(port), MODPROXY_CONFIG: config }, `http://127.0.0.1:${port}/healthz`)),
+      paths: proxyPaths,
+    });
+    servers.push({
+      name: 'modproxy (own server, GCS)',
+      instances: await nodeProcesses((port) => spawnServer(...pinned(process.execPath, ['dist/functions/server.js']), { PORT: String(port), MODPROXY_CONFIG: gcsConfig }, `http://127.0.0.1:${port}/healthz`)),
       paths: proxyPaths,
     });
     const ffMain = path.resolve('node_modules/@google-cloud/functions-framework/build/src/main.js');
@@ -582,6 +603,7 @@ http.createServer((req, res) => { const b = bodies.get(req.url); if (!b) { res.w
     for (const ext of exts) {
       const pairs: Array<[string, string, string, string, string]> = [
         [`own/node ${ext}`, 'modproxy (own server)', ext, 'node:http from memory', ext],
+        [`own-gcs/node ${ext}`, 'modproxy (own server, GCS)', ext, 'node:http from memory', ext],
         [`ff/hello ${ext}`, 'modproxy (functions-framework)', ext, 'functions-framework hello world', 'hello'],
         [`own/nginx ${ext}`, 'modproxy (own server)', ext, 'nginx (files, 1 worker)', ext],
       ];
@@ -595,12 +617,14 @@ http.createServer((req, res) => { const b = bodies.get(req.url); if (!b) { res.w
     console.log(`    ratios (median of the rounds; range): ${Object.entries(ratios).map(([k, v]) => `${k} ${v} (${spread[k]})`).join(', ')}`);
     // The same comparison from CPU time: node:http's CPU per request over ours, per round (independent of how fast the load generator turns requests around).
     const cpuRatios: Record<string, number> = {};
+    const meanCpu = (ms: Measured[]) => ms.reduce((n, m) => n + m.cpuUsPerRequest, 0) / ms.length;
     for (const ext of exts) {
-      const own = runs['modproxy (own server)']?.[ext];
       const base = runs['node:http from memory']?.[ext];
-      if (!own || !base) continue;
-      const meanCpu = (ms: Measured[]) => ms.reduce((n, m) => n + m.cpuUsPerRequest, 0) / ms.length;
-      cpuRatios[`own/node ${ext}`] = Number(median(own.map((r, i) => meanCpu(base[i]) / meanCpu(r))).toFixed(2));
+      for (const [label, name] of [['own/node', 'modproxy (own server)'], ['own-gcs/node', 'modproxy (own server, GCS)']]) {
+        const own = runs[name]?.[ext];
+        if (!own || !base) continue;
+        cpuRatios[`${label} ${ext}`] = Number(median(own.map((r, i) => meanCpu(base[i]) / meanCpu(r))).toFixed(2));
+      }
     }
     console.log(`    by CPU per request (node:http's over ours, median of the rounds): ${Object.entries(cpuRatios).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     const gitDuring = git.requests.length - gitBefore;
@@ -608,6 +632,7 @@ http.createServer((req, res) => { const b = bodies.get(req.url); if (!b) { res.w
     results.hits = { connections: conns, seconds: secs, rounds, processes, pinned: !!cpus, loadAverage: load, cpus: os.cpus().length, sizes: { mod: bodies.mod.length, info: bodies.info.length, zip: bodies.zip.length }, rows, runs, rssBytes: rss, ratios, ratioRanges: spread, cpuRatios, loadgenBusiest, gitRequests: gitDuring };
   } finally {
     for (const sv of servers) for (const x of sv.instances) await x.stop().catch(() => undefined);
+    await gcs.close();
   }
 }
 
