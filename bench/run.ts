@@ -45,6 +45,8 @@ import { startHostileGitServer } from '../test/support/hostileGitServer.js';
 import { SumdbServer } from '../test/support/sumdbServer.js';
 
 const pexec = promisify(execFile);
+/** Node options for the modproxy processes of the public-module runs (BENCH_NODE_FLAGS, space-separated): to try V8 flags side by side. */
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const args = new Set(process.argv.slice(2));
 const only = (name: string) => args.size === 0 || args.has(name);
 
@@ -778,7 +780,7 @@ async function main() {
           const timeProxy = async (config: string, label: string, cpuOfProxy: number[], warm = false): Promise<number> => {
             const port = await freePort();
             const trace = process.env.BENCH_TRACE ? path.join(os.tmpdir(), `bench-public-trace-${label}-${run}.log`) : undefined;
-            const proxy = await spawnServer(process.execPath, ['dist/functions/server.js'], { PORT: String(port), MODPROXY_CONFIG: config }, `http://127.0.0.1:${port}/healthz`, undefined, trace);
+            const proxy = await spawnServer(process.execPath, [...NODE_FLAGS, 'dist/functions/server.js'], { PORT: String(port), MODPROXY_CONFIG: config }, `http://127.0.0.1:${port}/healthz`, undefined, trace);
             try {
               // Warmed: the process has served other cold versions (JIT-compiled, tiles in memory); the timed ones are still cold.
               if (warm) await timeDownload(runner, proxy.url, warmQueries, { GOSUMDB: db.vkey });
