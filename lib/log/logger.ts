@@ -131,11 +131,12 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     let lastSeverity: Severity | undefined;
     let lastMessage: string | undefined;
     let lastStartJson = '';
-    let lastStartBytes = Buffer.alloc(0);
+    /** lastStartJson as bytes, made when an encoded line needs them. */
+    let lastStartBytes: Buffer | undefined;
     const lineStart = (severity: Severity, message: string): string => {
       if (severity !== lastSeverity || message !== lastMessage) {
         lastStartJson = `{"severity":"${severity}","message":${redact(JSON.stringify(message))},"time":"`;
-        lastStartBytes = Buffer.from(lastStartJson, 'utf8');
+        lastStartBytes = undefined;
         lastSeverity = severity;
         lastMessage = message;
       }
@@ -150,6 +151,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     const logEncoded = (severity: Severity, message: string, members: EncodedLine) => {
       if (RANK[severity] < min) return;
       lineStart(severity, message);
+      lastStartBytes ??= Buffer.from(lastStartJson, 'utf8');
       sink.encoded(encodedLine.set(lastStartBytes, isoNowBytes(), members));
     };
     return {
