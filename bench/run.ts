@@ -36,6 +36,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { startGitHttpServer, type GitHttpServer } from '../test/support/gitHttpServer.js';
 import { GoRunner } from '../test/support/goRunner.js';
+import { goTool, type GoTool } from '../test/support/goTool.js';
 import { prng } from '../test/support/prng.js';
 import { testConfig } from '../test/support/proxyFixture.js';
 import { startProxyProcess, type ProxyProcess } from '../test/support/proxyProcess.js';
@@ -218,21 +219,43 @@ async function startBenchProxy(git: GitHttpServer, dir: string): Promise<ProxyPr
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function timeDownload(runner: GoRunner, goproxy: string, queries: string[], env: Record<string, string> = {}): Promise<{ ms: number; sums: string[]; busyS: number }> {
+async function timeDownload(runner: GoRunner, goproxy: string, queries: string[], env: Record<string, string> = {}): Promise<{ ms: number; sums: string[]; busyS: number; go?: { userS: number; sysS: number } }> {
   const cache = path.join(tmp, `mc-${crypto.randomUUID()}`);
   fs.mkdirSync(cache);
+  const timeFile = path.join(tmp, `go-time-${crypto.randomUUID()}`);
   const busy0 = machineBusySeconds();
   const t0 = performance.now();
-  const r = await runner.run(goproxy, cache, ['mod', 'download', '-json', ...queries], env);
+  const r = await runner.run(goproxy, cache, ['mod', 'download', '-json', ...queries], { ...env, [GO_TIME_FILE]: timeFile });
   const ms = performance.now() - t0;
   const busyS = machineBusySeconds() - busy0;
-  fs.rmSync(cache, { recursive: true, force: true });
+  // The module cache stays until the bench ends (with `tmp`). Deleted here, its thousands of files made the next
+  // download slow on this machine's ext4 (no journal), which skips recently deleted inodes one by one when it creates
+  // a file (find_inode_bit, recently_deleted: 80% of the next go command's time in perf, 4 s of system time).
+  // The go command's own user and system CPU seconds, when it ran under /usr/bin/time (timedGo).
+  const times = fs.existsSync(timeFile) ? fs.readFileSync(timeFile, 'utf8').trim().split(/\s+/).map(Number) : [];
+  const go = times.length === 2 && times.every(Number.isFinite) ? { userS: times[0], sysS: times[1] } : undefined;
   if (r.code !== 0) throw new Error(`go mod download failed: ${r.stdout}\n${r.stderr}`);
   const sums = r.stdout
     .split(/\n(?=\{)/)
     .map((s) => (JSON.parse(s) as { Version: string; Sum: string }))
     .map((j) => `${j.Version} ${j.Sum}`);
-  return { ms, sums, busyS };
+  return { ms, sums, busyS, go };
+}
+
+/** The variable naming where the go command's CPU times go (read by the wrapper timedGo writes). */
+const GO_TIME_FILE = 'MODPROXY_BENCH_GO_TIME';
+
+/**
+ * The go command run under GNU time (`/usr/bin/time`, when the machine has it), which writes its user and system
+ * CPU seconds to the file named by $MODPROXY_BENCH_GO_TIME: on this machine the go command's time in the kernel,
+ * writing the module cache, varied from 0.6 to 4 s for one and the same download, and sets the pace of a run.
+ */
+function timedGo(): GoTool | undefined {
+  if (!fs.existsSync('/usr/bin/time')) return undefined;
+  const go = goTool();
+  const wrapper = path.join(tmp, 'go-timed');
+  fs.writeFileSync(wrapper, `#!/bin/sh\nif [ -n "$${GO_TIME_FILE}" ]; then exec /usr/bin/time -o "$${GO_TIME_FILE}" -f "%U %S" ${JSON.stringify(go.bin)} "$@"; fi\nexec ${JSON.stringify(go.bin)} "$@"\n`, { mode: 0o755 });
+  return { ...go, bin: wrapper };
 }
 
 /** Closed-loop load: `concurrency` clients for `seconds`, keep-alive. */
@@ -663,7 +686,7 @@ async function zipPeakRss(git: GitHttpServer, name: string, sizeMiB: number, lab
 
 async function main() {
   const git = await startGitHttpServer({ projectRoot: repos });
-  const runner = new GoRunner({ tmp: path.join(tmp, 'go'), insteadOf: { 'https://github.com/': `${git.url}/` } });
+  const runner = new GoRunner({ tmp: path.join(tmp, 'go'), insteadOf: { 'https://github.com/': `${git.url}/` }, go: timedGo() });
   try {
     if (only('cold') || only('warm')) {
       const files = Number(process.env.BENCH_FILES ?? 3000);
@@ -749,6 +772,9 @@ async function main() {
         // process (fresh on disk, fresh on the GCS double, warmed on disk). They say whether the machine's CPUs,
         // rather than waiting, set the pace, and what a fresh process's first versions cost over a warmed one's.
         const cpu = { machineParent: [] as number[], machineProxy: [] as number[], proxyFs: [] as number[], proxyGcs: [] as number[], proxyWarm: [] as number[] };
+        /** The go command's own CPU per timed download (user/system seconds), when measured: parent directly, modproxy fresh on disk. */
+        const goCpu = { parent: [] as string[], proxyFs: [] as string[] };
+        const goText = (t: { go?: { userS: number; sysS: number } }) => (t.go ? `${t.go.userS.toFixed(2)}/${t.go.sysS.toFixed(2)} s` : 'not measured');
         // The same run with the production store's protocol: GCS (test/support/gcsDouble.ts, in memory, on loopback)
         // instead of the local disk, whose durable commits (fsync, mkdir) dominate a cold public .info here.
         const runs = Number(process.env.BENCH_RUNS ?? 3);
@@ -756,6 +782,7 @@ async function main() {
           const d = await timeDownload(runner, parent.url, queries, { GOSUMDB: `${db.vkey} ${db.url}` });
           viaParent.push(d.ms);
           cpu.machineParent.push(d.busyS);
+          goCpu.parent.push(goText(d));
           const dir = path.join(tmp, `proxy-public-${run}`);
           const extra = [
             'parentProxy:',
@@ -788,7 +815,10 @@ async function main() {
               const cpu0 = cpuSecondsOf(proxy.pid);
               const p = await timeDownload(runner, proxy.url, queries, { GOSUMDB: db.vkey });
               cpuOfProxy.push(cpuSecondsOf(proxy.pid) - cpu0);
-              if (label === 'fs') cpu.machineProxy.push(p.busyS);
+              if (label === 'fs') {
+                cpu.machineProxy.push(p.busyS);
+                goCpu.proxyFs.push(goText(p));
+              }
               if (JSON.stringify(d.sums) !== JSON.stringify(p.sums)) throw new Error(`hash mismatch (${label}): parent ${d.sums} proxy ${p.sums}`);
               return p.ms;
             } finally {
@@ -801,7 +831,7 @@ async function main() {
           const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
           console.log(`  run ${run + 1}: parent directly ${s(d.ms)}, modproxy (fresh, disk) ${s(viaProxy[run])}, modproxy (fresh, GCS double) ${s(viaProxyGcs[run])}, modproxy (fresh storage, warmed process, disk) ${s(viaProxyWarm[run])}`);
           console.log(
-            `    CPU: machine busy ${cpu.machineParent[run].toFixed(2)} s (parent directly), ${cpu.machineProxy[run].toFixed(2)} s (modproxy, disk); modproxy's process ${cpu.proxyFs[run].toFixed(2)} s (fresh, disk), ${cpu.proxyGcs[run].toFixed(2)} s (fresh, GCS double), ${cpu.proxyWarm[run].toFixed(2)} s (warmed, disk)`,
+            `    CPU: machine busy ${cpu.machineParent[run].toFixed(2)} s (parent directly), ${cpu.machineProxy[run].toFixed(2)} s (modproxy, disk); modproxy's process ${cpu.proxyFs[run].toFixed(2)} s (fresh, disk), ${cpu.proxyGcs[run].toFixed(2)} s (fresh, GCS double), ${cpu.proxyWarm[run].toFixed(2)} s (warmed, disk); the go command's own user/system ${goCpu.parent[run]} (parent directly), ${goCpu.proxyFs[run]} (modproxy, disk)`,
           );
         }
         const ratio = median(viaProxy) / median(viaParent);
@@ -817,6 +847,7 @@ async function main() {
           modproxyWarmMedianS: median(viaProxyWarm) / 1000,
           ratioWarm,
           cpuSecondsMedian: Object.fromEntries(Object.entries(cpu).map(([k, xs]) => [k, median(xs)])),
+          goUserSystemSeconds: goCpu,
         };
         console.log(
           `(d) public modules (${count} versions, verified with the checksum database): median parent ${(median(viaParent) / 1000).toFixed(2)} s, modproxy on disk ${(median(viaProxy) / 1000).toFixed(2)} s (ratio ${ratio.toFixed(2)}), modproxy on the GCS double ${(median(viaProxyGcs) / 1000).toFixed(2)} s (ratio ${ratioGcs.toFixed(2)}), warmed process on disk ${(median(viaProxyWarm) / 1000).toFixed(2)} s (ratio ${ratioWarm.toFixed(2)})`,
