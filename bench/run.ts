@@ -247,8 +247,9 @@ const GO_TIME_FILE = 'MODPROXY_BENCH_GO_TIME';
 
 /**
  * The go command run under GNU time (`/usr/bin/time`, when the machine has it), which writes its user and system
- * CPU seconds to the file named by $MODPROXY_BENCH_GO_TIME: on this machine the go command's time in the kernel,
- * writing the module cache, varied from 0.6 to 4 s for one and the same download, and sets the pace of a run.
+ * CPU seconds to the file named by $MODPROXY_BENCH_GO_TIME: the go command's time in the kernel, creating the files
+ * of the module cache, varied from 0.16 to 5 s for one and the same download here (see timeDownload), and with it
+ * the ratios.
  */
 function timedGo(): GoTool | undefined {
   if (!fs.existsSync('/usr/bin/time')) return undefined;

@@ -5,7 +5,7 @@
 // an object graph for it cost more than the rest of the hit. A hit's line is
 // put together from pieces made once (HitLines).
 import type { IncomingMessage } from 'node:http';
-import type { EncodedLine } from '../log/lineBatch.js';
+import { putBytes, type EncodedLine } from '../log/lineBatch.js';
 import { traceField } from '../log/trace.js';
 import type { HitHeaders } from './rawHeaders.js';
 
@@ -126,17 +126,12 @@ export class HitLines implements EncodedLine {
   }
 
   encode(buf: Buffer, at: number): number {
-    buf.set(this.head, at);
-    at += this.head.length;
-    buf.set(this.userAgent, at);
-    at += this.userAgent.length;
-    buf.set(LATENCY_OPEN, at);
-    at += LATENCY_OPEN.length;
+    at = putBytes(buf, at, this.head);
+    at = putBytes(buf, at, this.userAgent);
+    at = putBytes(buf, at, LATENCY_OPEN);
     at = writeMillisAsSeconds(buf, at, this.ms);
-    buf.set(LATENCY_CLOSE, at);
-    at += LATENCY_CLOSE.length;
-    buf.set(this.trace, at);
-    return at + this.trace.length;
+    at = putBytes(buf, at, LATENCY_CLOSE);
+    return putBytes(buf, at, this.trace);
   }
 }
 

@@ -16,6 +16,12 @@ export interface EncodedLine {
   encode(buf: Buffer, at: number): number;
 }
 
+/** Copies `bytes` into `buf` at `at`; returns where they end (for EncodedLine.encode). */
+export function putBytes(buf: Buffer, at: number, bytes: Uint8Array): number {
+  buf.set(bytes, at);
+  return at + bytes.length;
+}
+
 /** Where a logger's lines go: as text or encoded. */
 export interface LineSink {
   text(line: string): void;

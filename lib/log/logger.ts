@@ -2,7 +2,7 @@
 // per line with `severity`, `message`, and for requests `httpRequest`.
 // Secrets never reach this module: callers log paths, versions and statuses only,
 // and `redact` masks anything that looks like a credential as a last line of defence.
-import { LineBatch, textSink, type EncodedLine, type LineSink } from './lineBatch.js';
+import { LineBatch, putBytes, textSink, type EncodedLine, type LineSink } from './lineBatch.js';
 
 export type Severity = 'DEBUG' | 'INFO' | 'NOTICE' | 'WARNING' | 'ERROR' | 'CRITICAL';
 
@@ -102,12 +102,10 @@ class MembersLine implements EncodedLine {
   }
 
   encode(buf: Buffer, at: number): number {
-    buf.set(this.start, at);
-    at += this.start.length;
-    buf.set(this.time, at);
-    at += this.time.length;
-    buf.set(this.afterTime, at);
-    at = this.members!.encode(buf, at + this.afterTime.length);
+    at = putBytes(buf, at, this.start);
+    at = putBytes(buf, at, this.time);
+    at = putBytes(buf, at, this.afterTime);
+    at = this.members!.encode(buf, at);
     buf[at] = 0x7d; // }
     return at + 1;
   }
