@@ -63,19 +63,23 @@ const RANK: Record<Severity, number> = { DEBUG: 0, INFO: 1, NOTICE: 2, WARNING: 
 /** The time as ISO 8601, made once per millisecond (toISOString costs more than the rest of a request line). */
 let isoMs = -1;
 let isoText = '';
-let isoBytes = Buffer.alloc(0);
 function isoNow(): string {
   const ms = Date.now();
   if (ms !== isoMs) {
     isoMs = ms;
     isoText = new Date(ms).toISOString();
-    isoBytes = Buffer.from(isoText, 'latin1');
   }
   return isoText;
 }
-/** isoNow as bytes. */
+/** isoNow as bytes, encoded once per millisecond that an encoded line needs them. */
+let isoBytesMs = -1;
+let isoBytes = Buffer.alloc(0);
 function isoNowBytes(): Buffer {
-  isoNow();
+  const text = isoNow();
+  if (isoBytesMs !== isoMs) {
+    isoBytesMs = isoMs;
+    isoBytes = Buffer.from(text, 'latin1');
+  }
   return isoBytes;
 }
 

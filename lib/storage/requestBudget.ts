@@ -111,7 +111,7 @@ function runBudgeted<T>(budget: StorageBudget, fn: () => T): T {
   return result;
 }
 
-/** Whether budgeted work is in flight (the async context is on). */
+/** How many budgeted runs are in flight (the async context is on while any is). */
 export function storageBudgetsInFlight(): number {
   return inFlight;
 }
