@@ -615,8 +615,12 @@ http.createServer((req, res) => { const b = bodies.get(req.url); if (!b) { res.w
       if (Object.values(row)[0].processRps.length > 1) console.log(`      ${name}, each process's median req/s: ${Object.entries(row).map(([k, c]) => `${k} ${c.processRps.join(' / ')}`).join('; ')}`);
     }
     // The load generator has a CPU of its own; when it is saturated, it rather than the server sets the pace.
-    const loadgenBusiest = Object.fromEntries([...exts, 'hello'].map((k) => [k, Math.max(...Object.values(runs).flatMap((byK) => (byK[k] ?? []).flat().map((r) => r.loadgenBusy)))]));
-    console.log(`    the load generator's CPU at most (1 = saturated): ${Object.entries(loadgenBusiest).map(([k, b]) => `${k} ${b.toFixed(2)}`).join(', ')}`);
+    // Per server: a ratio is only as good as its two sides; one saturated by the load generator reads too low.
+    const loadgenBusiest: Record<string, Record<string, number>> = Object.fromEntries(
+      Object.entries(runs).map(([name, byK]) => [name, Object.fromEntries(Object.entries(byK).map(([k, rounds]) => [k, Math.max(...rounds.flat().map((r) => r.loadgenBusy))]))]),
+    );
+    console.log(`    the load generator's CPU at most (1 = saturated: it, not the server, set the pace):`);
+    for (const [name, byK] of Object.entries(loadgenBusiest)) console.log(`      ${name}: ${Object.entries(byK).map(([k, b]) => `${k} ${b.toFixed(2)}`).join(', ')}`);
     /** The median over the rounds of one server's rate over another's, measured in the same round (each the mean of its processes). */
     const roundRatios = (a: string, ka: string, b: string, kb: string): number[] | undefined => {
       const ra = runs[a]?.[ka];
