@@ -615,7 +615,7 @@ http.createServer((req, res) => { const b = bodies.get(req.url); if (!b) { res.w
       if (Object.values(row)[0].processRps.length > 1) console.log(`      ${name}, each process's median req/s: ${Object.entries(row).map(([k, c]) => `${k} ${c.processRps.join(' / ')}`).join('; ')}`);
     }
     // The load generator has a CPU of its own; when it is saturated, it rather than the server sets the pace.
-    // Per server: a ratio is only as good as its two sides; one saturated by the load generator reads too low.
+    // Shown per server: a ratio is only as good as its two sides.
     const loadgenBusiest: Record<string, Record<string, number>> = Object.fromEntries(
       Object.entries(runs).map(([name, byK]) => [name, Object.fromEntries(Object.entries(byK).map(([k, rounds]) => [k, Math.max(...rounds.flat().map((r) => r.loadgenBusy))]))]),
     );
