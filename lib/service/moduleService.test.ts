@@ -11,7 +11,7 @@ import { hashGoMod } from '../gomod/dirhash.js';
 import { createLogger } from '../log/logger.js';
 import { leaseName, leaseObjectKey, manifestKey, zipRecordKey } from '../records/layout.js';
 import { Leases } from '../records/lease.js';
-import { readManifest, readZipRecord } from '../records/manifest.js';
+import { commitZip, readManifest, readZipRecord } from '../records/manifest.js';
 import { MemoryStorage } from '../storage/memoryStorage.js';
 import { aroundStorage } from '../../test/support/aroundStorage.js';
 import { spoolLeftovers } from '../../test/support/spoolLeftovers.js';
@@ -161,6 +161,74 @@ describe('ModuleService', () => {
     } finally {
       spool.remove();
     }
+  });
+
+  it('serves the zip it has just committed without reading its record or its body back from storage', async () => {
+    const calls: string[] = [];
+    const counted = aroundStorage(storage, (what, call) => {
+      calls.push(what);
+      return call();
+    });
+    const svc = new ModuleService({ storage: counted, sources, log: nullLogger, tmpDir: tmp });
+    await svc.info(M, 'v1.0.0');
+    await svc.idle();
+    calls.length = 0;
+    const z = await svc.zip(M, 'v1.0.0');
+    expect(calls).toEqual([]);
+    // What it serves is what storage holds under the record's blob name.
+    const record = await readZipRecord(storage, M, 'v1.0.0');
+    const stored = record && 'blob' in record.zip ? await storage.read(record.zip.blob) : null;
+    expect(stored).not.toBeNull();
+    expect(await bytes(z)).toEqual(Buffer.from(stored!));
+    expect(z.sha256).toBe(sha256(stored!));
+  });
+
+  it('joins the zip build a cold version started without looking for its record in storage first', async () => {
+    const calls: string[] = [];
+    const counted = aroundStorage(storage, (what, call) => {
+      calls.push(what);
+      return call();
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // The background build waits before storing its blob until the .zip request has arrived.
+    const svc = new ModuleService({ storage: counted, sources, log: nullLogger, tmpDir: tmp, commitHook: (point) => (point === 'before-zip-blob' ? gate : undefined) });
+    await svc.info(M, 'v1.0.0');
+    const zip = svc.zip(M, 'v1.0.0');
+    await new Promise((r) => setTimeout(r, 20));
+    release();
+    const z = await zip;
+    await svc.idle();
+    const record = await readZipRecord(storage, M, 'v1.0.0');
+    expect(record && 'blob' in record.zip && record.zip.sha256).toBe(z.sha256);
+    // The build looks once before it starts and once before storing its blob; the request not at all.
+    expect(calls.filter((c) => c === `read ${zipRecordKey(M, 'v1.0.0')}`)).toHaveLength(2);
+  });
+
+  it("serves another writer's zip from storage when that writer's record won, not the bytes it built itself", async () => {
+    const other = Buffer.from('another writer built these bytes');
+    const otherFile = path.join(tmp, 'other.zip');
+    fs.writeFileSync(otherFile, other);
+    let raced = false;
+    const svc = new ModuleService({
+      storage,
+      sources,
+      log: nullLogger,
+      tmpDir: tmp,
+      // Between our record lookup and our blob, another writer commits its own zip of the version.
+      commitHook: async (point) => {
+        if (point !== 'before-zip-blob' || raced) return;
+        raced = true;
+        const m = (await readManifest(storage, M, 'v1.0.0'))!;
+        await commitZip(storage, { path: M, version: 'v1.0.0', source: m.source, zip: { file: otherFile, sha256: sha256(other), size: other.length, h1: 'h1:other', files: 1 } });
+      },
+    });
+    await svc.info(M, 'v1.0.0');
+    await svc.idle();
+    expect(raced).toBe(true);
+    const z = await svc.zip(M, 'v1.0.0');
+    expect(z.sha256).toBe(sha256(other));
+    expect(await bytes(z)).toEqual(other);
   });
 
   it('serves committed versions from storage without asking the source', async () => {

@@ -22,6 +22,7 @@ import {
   readManifest,
   readManifestMod,
   readZipRecord,
+  sha256Hex,
   type CommitHook,
   type Manifest,
   type ZipRecord,
@@ -495,6 +496,13 @@ export class ModuleService {
 
   /** The zip record of a manifest, building and committing it on first use. */
   private async zipRecordFor(m: Manifest, source?: ModuleSource, note?: RequestNote): Promise<ZipRecord> {
+    // A build of this zip running here (the one a cold version's commit starts) is joined without asking
+    // storage first: until it ends, its record is not in storage, or the build itself finds it there.
+    const building = this.zipFlights.inFlight(`${m.path}@${m.version}`);
+    if (building) {
+      noteOutcome(note, builtOutcome(m));
+      return building;
+    }
     const stored = await this.storedZipRecord(m.path, m.version, note);
     if (stored) return stored;
     noteOutcome(note, builtOutcome(m));
@@ -540,10 +548,30 @@ export class ModuleService {
         zipError: 'error' in record.zip ? record.zip.error : undefined,
         buildMs: Date.now() - started,
       });
+      await this.keepCommittedZip(record, 'file' in zip ? zip : undefined);
       return record;
     } finally {
       await fs.promises.rm(zipFile, { force: true });
     }
+  }
+
+  /**
+   * Keeps what a zip commit leaves in storage, as the manifest commit does:
+   * the record storage now holds under its name (ours, or the winner's as
+   * read back), and, when it names the blob we uploaded (same digest) and the
+   * zip is small enough to serve from memory, the spooled bytes under that
+   * blob's name. Blobs are named by their digest, so whichever writer created
+   * it, storage holds exactly these bytes there. The .zip that follows the
+   * build then reads neither the record nor the body back from storage.
+   */
+  private async keepCommittedZip(record: ZipRecord, spooled: { file: string; sha256: string; size: number } | undefined): Promise<void> {
+    this.cache.keep(`zip ${record.path}@${record.version}`, record, RECORD_BYTES);
+    const z = record.zip;
+    if (!spooled || 'error' in z || z.sha256 !== spooled.sha256 || z.size !== spooled.size || z.size > this.maxZipBytes) return;
+    const bytes = await fs.promises.readFile(spooled.file);
+    // The spool was hashed as it was written; a file that changed since is not what storage holds.
+    if (bytes.length !== z.size || sha256Hex(bytes) !== z.sha256) return;
+    this.cache.keep(ArtifactCache.bodyKey(z.blob, z.sha256), new StoredArtifact(this.opts.storage, z.blob, z.size, z.sha256, bytes), z.size);
   }
 
   /** The go.mod of a committed version. */

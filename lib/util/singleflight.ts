@@ -18,6 +18,11 @@ export class SingleFlight<T> {
     return p;
   }
 
+  /** The call in flight under `key`, if any (to join it without starting one). */
+  inFlight(key: string): Promise<T> | undefined {
+    return this.inflight.get(key);
+  }
+
   get size(): number {
     return this.inflight.size;
   }
