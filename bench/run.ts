@@ -377,6 +377,31 @@ async function spawnServer(cmd: string, argv: string[], env: Record<string, stri
   };
 }
 
+/**
+ * GCS double requests, as "<total> for <versions> versions: <count> <kind>, …": kinds are uploads, downloads
+ * (alt=media), metadata reads, lists and deletes, each with how many the double answered 404 or 412.
+ */
+function storageCallsText(requests: Array<{ method: string; path: string; query: string; status: number }>, versions: number): string {
+  const kinds = new Map<string, { n: number; missing: number }>();
+  for (const r of requests) {
+    const kind = r.path.startsWith('/upload/')
+      ? 'upload'
+      : r.method === 'DELETE'
+        ? 'delete'
+        : /(^|&)alt=media(&|$)/.test(r.query)
+          ? 'download'
+          : /\/o$/.test(r.path)
+            ? 'list'
+            : 'metadata';
+    const k = kinds.get(kind) ?? { n: 0, missing: 0 };
+    k.n++;
+    if (r.status === 404 || r.status === 412) k.missing++;
+    kinds.set(kind, k);
+  }
+  const parts = [...kinds].map(([kind, k]) => `${k.n} ${kind}${k.missing ? ` (${k.missing} answered 404/412)` : ''}`);
+  return `${requests.length} for ${versions} versions: ${parts.join(', ')}`;
+}
+
 async function freePort(): Promise<number> {
   const srv = http.createServer();
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
@@ -779,6 +804,8 @@ async function main() {
         const cpu = { machineParent: [] as number[], machineProxy: [] as number[], proxyFs: [] as number[], proxyGcs: [] as number[], proxyWarm: [] as number[] };
         /** The go command's own CPU per timed download (user/system seconds), when measured: parent directly, modproxy fresh on disk. */
         const goCpu = { parent: [] as string[], proxyFs: [] as string[] };
+        /** The GCS double's requests per timed download on it (what a cold public version costs in storage calls). */
+        const gcsCalls: string[] = [];
         const goText = (t: { go?: { userS: number; sysS: number } }) => (t.go ? `${t.go.userS.toFixed(2)}/${t.go.sysS.toFixed(2)} s` : 'not measured');
         // The same run with the production store's protocol: GCS (test/support/gcsDouble.ts, in memory, on loopback)
         // instead of the local disk, whose durable commits (fsync, mkdir) dominate a cold public .info here.
@@ -818,8 +845,10 @@ async function main() {
               if (warm) await timeDownload(runner, proxy.url, warmQueries, { GOSUMDB: db.vkey });
               // The go command verifies through modproxy's /sumdb/ (GOSUMDB names the database, no URL).
               const cpu0 = cpuSecondsOf(proxy.pid);
+              const gcs0 = gcs.requests.length;
               const p = await timeDownload(runner, proxy.url, queries, { GOSUMDB: db.vkey });
               cpuOfProxy.push(cpuSecondsOf(proxy.pid) - cpu0);
+              if (label === 'gcs') gcsCalls.push(storageCallsText(gcs.requests.slice(gcs0), count));
               if (label === 'fs') {
                 cpu.machineProxy.push(p.busyS);
                 goCpu.proxyFs.push(goText(p));
@@ -835,6 +864,7 @@ async function main() {
           viaProxyWarm.push(await timeProxy(testConfig(path.join(tmp, `proxy-public-warm-${run}`), { 'github.com': git.url }, ['github.com/private-only'], extra), 'fs-warm', cpu.proxyWarm, true));
           const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
           console.log(`  run ${run + 1}: parent directly ${s(d.ms)}, modproxy (fresh, disk) ${s(viaProxy[run])}, modproxy (fresh, GCS double) ${s(viaProxyGcs[run])}, modproxy (fresh storage, warmed process, disk) ${s(viaProxyWarm[run])}`);
+          console.log(`    GCS double requests during the timed download: ${gcsCalls[run]}`);
           console.log(
             `    CPU: machine busy ${cpu.machineParent[run].toFixed(2)} s (parent directly), ${cpu.machineProxy[run].toFixed(2)} s (modproxy, disk); modproxy's process ${cpu.proxyFs[run].toFixed(2)} s (fresh, disk), ${cpu.proxyGcs[run].toFixed(2)} s (fresh, GCS double), ${cpu.proxyWarm[run].toFixed(2)} s (warmed, disk); the go command's own user/system ${goCpu.parent[run]} (parent directly), ${goCpu.proxyFs[run]} (modproxy, disk)`,
           );
@@ -853,6 +883,7 @@ async function main() {
           ratioWarm,
           cpuSecondsMedian: Object.fromEntries(Object.entries(cpu).map(([k, xs]) => [k, median(xs)])),
           goUserSystemSeconds: goCpu,
+          gcsRequests: gcsCalls,
         };
         console.log(
           `(d) public modules (${count} versions, verified with the checksum database): median parent ${(median(viaParent) / 1000).toFixed(2)} s, modproxy on disk ${(median(viaProxy) / 1000).toFixed(2)} s (ratio ${ratio.toFixed(2)}), modproxy on the GCS double ${(median(viaProxyGcs) / 1000).toFixed(2)} s (ratio ${ratioGcs.toFixed(2)}), warmed process on disk ${(median(viaProxyWarm) / 1000).toFixed(2)} s (ratio ${ratioWarm.toFixed(2)})`,
