@@ -189,11 +189,19 @@ describe('ModuleService', () => {
       calls.push(what);
       return call();
     });
+    let reached!: () => void;
+    const atBlob = new Promise<void>((r) => (reached = r));
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     // The background build waits before storing its blob until the .zip request has arrived.
-    const svc = new ModuleService({ storage: counted, sources, log: nullLogger, tmpDir: tmp, commitHook: (point) => (point === 'before-zip-blob' ? gate : undefined) });
+    const hook = (point: string) => {
+      if (point !== 'before-zip-blob') return undefined;
+      reached();
+      return gate;
+    };
+    const svc = new ModuleService({ storage: counted, sources, log: nullLogger, tmpDir: tmp, commitHook: hook });
     await svc.info(M, 'v1.0.0');
+    await atBlob;
     const zip = svc.zip(M, 'v1.0.0');
     await new Promise((r) => setTimeout(r, 20));
     release();

@@ -568,9 +568,10 @@ export class ModuleService {
     this.cache.keep(`zip ${record.path}@${record.version}`, record, RECORD_BYTES);
     const z = record.zip;
     if (!spooled || 'error' in z || z.sha256 !== spooled.sha256 || z.size !== spooled.size || z.size > this.maxZipBytes) return;
-    const bytes = await fs.promises.readFile(spooled.file);
+    // The zip is committed: failing to keep its body only costs the next request a read.
+    const bytes = await fs.promises.readFile(spooled.file).catch(() => null);
     // The spool was hashed as it was written; a file that changed since is not what storage holds.
-    if (bytes.length !== z.size || sha256Hex(bytes) !== z.sha256) return;
+    if (!bytes || bytes.length !== z.size || sha256Hex(bytes) !== z.sha256) return;
     this.cache.keep(ArtifactCache.bodyKey(z.blob, z.sha256), new StoredArtifact(this.opts.storage, z.blob, z.size, z.sha256, bytes), z.size);
   }
 
