@@ -213,6 +213,32 @@ describe('ModuleService', () => {
     expect(calls.filter((c) => c === `read ${zipRecordKey(M, 'v1.0.0')}`)).toHaveLength(2);
   });
 
+  it('answers a zip it has committed from storage when its spooled copy is gone before it could be kept', async () => {
+    let reached!: () => void;
+    const atBlob = new Promise<void>((r) => (reached = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const hook = async (point: string) => {
+      if (point === 'before-zip-blob') {
+        reached();
+        await gate;
+      }
+      // The record is stored; the spooled zip disappears before the service reads it to keep it.
+      if (point === 'after-zip-record') for (const f of fs.readdirSync(tmp)) fs.rmSync(path.join(tmp, f), { force: true });
+    };
+    const svc = new ModuleService({ storage, sources, log: nullLogger, tmpDir: tmp, commitHook: hook });
+    await svc.info(M, 'v1.0.0');
+    await atBlob;
+    // A .zip request that joins the build gets its answer, not the failure to keep a copy.
+    const zip = svc.zip(M, 'v1.0.0');
+    release();
+    const z = await zip;
+    await svc.idle();
+    const record = await readZipRecord(storage, M, 'v1.0.0');
+    expect(record && 'blob' in record.zip && record.zip.sha256).toBe(z.sha256);
+    expect(sha256(await bytes(z))).toBe(z.sha256);
+  });
+
   it("serves another writer's zip from storage when that writer's record won, not the bytes it built itself", async () => {
     const other = Buffer.from('another writer built these bytes');
     const otherFile = path.join(tmp, 'other.zip');
