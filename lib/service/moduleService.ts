@@ -22,7 +22,6 @@ import {
   readManifest,
   readManifestMod,
   readZipRecord,
-  sha256Hex,
   type CommitHook,
   type Manifest,
   type ZipRecord,
@@ -498,7 +497,8 @@ export class ModuleService {
   private async zipRecordFor(m: Manifest, source?: ModuleSource, note?: RequestNote): Promise<ZipRecord> {
     // A build of this zip running here (the one a cold version's commit starts) is joined without asking
     // storage first: until it ends, its record is not in storage, or the build itself finds it there.
-    const building = this.zipFlights.inFlight(`${m.path}@${m.version}`);
+    const key = `${m.path}@${m.version}`;
+    const building = this.zipFlights.inFlight(key);
     if (building) {
       noteOutcome(note, builtOutcome(m));
       return building;
@@ -506,7 +506,7 @@ export class ModuleService {
     const stored = await this.storedZipRecord(m.path, m.version, note);
     if (stored) return stored;
     noteOutcome(note, builtOutcome(m));
-    return this.zipFlights.do(`${m.path}@${m.version}`, async () => {
+    return this.zipFlights.do(key, async () => {
       const from = source ?? (await this.sourceFor(m.path));
       // Building a zip holds files in memory: one at a time. Copying a finished one does not.
       const slots = from.zipIsCopy ? this.zipCopies : this.zipBuilds;
@@ -561,8 +561,9 @@ export class ModuleService {
    * read back), and, when it names the blob we uploaded (same digest) and the
    * zip is small enough to serve from memory, the spooled bytes under that
    * blob's name. Blobs are named by their digest, so whichever writer created
-   * it, storage holds exactly these bytes there. The .zip that follows the
-   * build then reads neither the record nor the body back from storage.
+   * it, storage holds exactly these bytes there (the digest was taken as the
+   * spool was written, and nothing writes it after). The .zip that follows
+   * the build then reads neither the record nor the body back from storage.
    */
   private async keepCommittedZip(record: ZipRecord, spooled: { file: string; sha256: string; size: number } | undefined): Promise<void> {
     this.cache.keep(`zip ${record.path}@${record.version}`, record, RECORD_BYTES);
@@ -570,8 +571,7 @@ export class ModuleService {
     if (!spooled || 'error' in z || z.sha256 !== spooled.sha256 || z.size !== spooled.size || z.size > this.maxZipBytes) return;
     // The zip is committed: failing to keep its body only costs the next request a read.
     const bytes = await fs.promises.readFile(spooled.file).catch(() => null);
-    // The spool was hashed as it was written; a file that changed since is not what storage holds.
-    if (!bytes || bytes.length !== z.size || sha256Hex(bytes) !== z.sha256) return;
+    if (!bytes || bytes.length !== z.size) return;
     this.cache.keep(ArtifactCache.bodyKey(z.blob, z.sha256), new StoredArtifact(this.opts.storage, z.blob, z.size, z.sha256, bytes), z.size);
   }
 
