@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -184,6 +185,20 @@ describe('checkModuleZipFile', () => {
     big[0].name = P + 'LICENSE';
     big[0].size = 17 << 20;
     await refuses(rawZip(big), /LICENSE file too large/);
+  });
+
+  it('refuses a deflated entry that holds one byte more than it declares, in memory and streamed from disk', async () => {
+    const e = ok();
+    e[1].size = e[1].data.length - 1;
+    await refuses(rawZip(e), /more than its declared 999 bytes/);
+    // Past IN_MEMORY (4 MiB) the zip is read from its file, not held in memory: the same rules hold.
+    const big = ok();
+    big.push({ name: P + 'pad.bin', data: crypto.randomBytes(5 << 20) });
+    big[1].size = big[1].data.length - 1;
+    await refuses(rawZip(big), /more than its declared 999 bytes/);
+    const g = ok();
+    g[1].crc = 1;
+    await refuses(rawZip(g), /checksum error in .*a\.go/);
   });
 
   it('bounds a deflate bomb by the declared size', async () => {

@@ -101,6 +101,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** Positional reads: a file handle, or a small zip held in memory (see IN_MEMORY). */
 interface ReadsAt {
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  /** The whole zip, when it is held in memory: ranges of it are views, not copies. */
+  readonly bytes?: Buffer;
 }
 
 /** Zips up to this size (most modules) are read once into memory: hundreds of small reads cost more than the bytes. Larger ones stream. */
@@ -108,6 +110,7 @@ const IN_MEMORY = 4 << 20;
 
 function memoryReader(data: Buffer): ReadsAt {
   return {
+    bytes: data,
     async read(buffer, offset, length, position) {
       const n = Math.max(0, Math.min(length, data.length - position));
       data.copy(buffer, offset, position, position + n);
@@ -116,7 +119,14 @@ function memoryReader(data: Buffer): ReadsAt {
   };
 }
 
+/** `len` bytes at `pos` of a zip held in memory, as a view (nothing here writes into what it reads). */
+function viewAt(data: Buffer, pos: number, len: number): Buffer {
+  if (pos < 0 || pos + len > data.length) throw new ZipCheckError('zip: unexpected end of file');
+  return data.subarray(pos, pos + len);
+}
+
 async function readAt(fh: ReadsAt, pos: number, len: number): Promise<Buffer> {
+  if (fh.bytes) return viewAt(fh.bytes, pos, len);
   const buf = Buffer.alloc(len);
   let off = 0;
   while (off < len) {
@@ -267,37 +277,62 @@ async function* readRange(fh: ReadsAt, start: number, length: number): AsyncGene
 /** Entries whose compressed data is at most this are read and inflated in one piece. */
 const SMALL_ENTRY = 1 << 20;
 
+/** Read and inflated in one piece: most files of a module, bounded by their declared sizes. */
+function isSmall(e: Entry): boolean {
+  return e.compressedSize <= SMALL_ENTRY && e.uncompressedSize <= SMALL_ENTRY * 8;
+}
+
+const moreThanDeclared = (e: Entry) => new ZipCheckError(`zip: entry ${JSON.stringify(e.name)} holds more than its declared ${e.uncompressedSize} bytes`);
+
+/** Refuses an entry whose content disagrees with its declared size or CRC-32. */
+function checkEnd(e: Entry, n: number, crc: number): void {
+  if (n !== e.uncompressedSize) throw new ZipCheckError(`zip: entry ${JSON.stringify(e.name)} holds ${n} bytes but declares ${e.uncompressedSize}`);
+  if (crc !== e.crc32) throw new ZipCheckError(`zip: checksum error in ${JSON.stringify(e.name)}`);
+}
+
+/** crypto.hash (Node 20.12+) hashes in one call, without a Hash object per file. */
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string }).hash;
+
+function sha256Hex(data: Uint8Array): string {
+  return oneShotHash ? oneShotHash('sha256', data, 'hex') : crypto.createHash('sha256').update(data).digest('hex');
+}
+
+/** A small entry's SHA-256, from its compressed data in one piece; synchronous, so a zip in memory needs no await per file. */
+function digestSmall(raw: Buffer, e: Entry): string {
+  let data = raw;
+  if (e.method !== 0) {
+    try {
+      // The output chunk is one byte more than the declared size (zlib's least is 64 bytes): an entry that
+      // holds what it declares ends inside the first chunk, so it costs one allocation and one native call,
+      // where a chunk of exactly the size filled up and made zlib allocate a second one to find the end.
+      // maxOutputLength still refuses the byte beyond. The declared size is at most 8 MiB; the chunk at most 1 MiB.
+      data = zlib.inflateRawSync(raw, {
+        maxOutputLength: Math.max(1, e.uncompressedSize),
+        chunkSize: Math.min(Math.max(zlib.constants.Z_MIN_CHUNK, e.uncompressedSize + 1), 1 << 20),
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw moreThanDeclared(e);
+      throw new ZipCheckError(`zip: entry ${JSON.stringify(e.name)}: bad deflate data (${(err as Error).message})`);
+    }
+  }
+  if (data.length > e.uncompressedSize) throw moreThanDeclared(e);
+  checkEnd(e, data.length, crc32Update(0, data));
+  return sha256Hex(data);
+}
+
 /** Streams one entry's content through SHA-256 and CRC-32, refusing any size or checksum disagreement. */
 async function digestEntry(fh: ReadsAt, e: Entry): Promise<string> {
+  if (isSmall(e)) return digestSmall(await readAt(fh, e.dataStart, e.compressedSize), e);
   const hash = crypto.createHash('sha256');
   let crc = 0;
   let n = 0;
   const take = (chunk: Buffer) => {
     n += chunk.length;
-    if (n > e.uncompressedSize) throw new ZipCheckError(`zip: entry ${JSON.stringify(e.name)} holds more than its declared ${e.uncompressedSize} bytes`);
+    if (n > e.uncompressedSize) throw moreThanDeclared(e);
     hash.update(chunk);
     crc = crc32Update(crc, chunk);
   };
-  if (e.compressedSize <= SMALL_ENTRY && e.uncompressedSize <= SMALL_ENTRY * 8) {
-    // Most files of a module are small: one read, one inflate, both bounded by the declared sizes.
-    const raw = await readAt(fh, e.dataStart, e.compressedSize);
-    let data: Buffer;
-    if (e.method === 0) {
-      data = raw;
-    } else {
-      try {
-        // An output chunk of the declared size (zlib's least is 64 bytes): one allocation and no
-        // concatenation, where the default 16 KiB chunk cost a small file a big buffer and a large
-        // one several. The declared size is at most 8 MiB here; the chunk at most 1 MiB.
-        data = zlib.inflateRawSync(raw, { maxOutputLength: Math.max(1, e.uncompressedSize), chunkSize: Math.min(Math.max(zlib.constants.Z_MIN_CHUNK, e.uncompressedSize), 1 << 20) });
-      } catch (err) {
-        const over = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
-        if (over) throw new ZipCheckError(`zip: entry ${JSON.stringify(e.name)} holds more than its declared ${e.uncompressedSize} bytes`);
-        throw new ZipCheckError(`zip: entry ${JSON.stringify(e.name)}: bad deflate data (${(err as Error).message})`);
-      }
-    }
-    take(data);
-  } else if (e.method === 0) {
+  if (e.method === 0) {
     for await (const chunk of readRange(fh, e.dataStart, e.compressedSize)) take(chunk);
   } else {
     const src = Readable.from(readRange(fh, e.dataStart, e.compressedSize));
@@ -314,8 +349,7 @@ async function digestEntry(fh: ReadsAt, e: Entry): Promise<string> {
       inflate.destroy();
     }
   }
-  if (n !== e.uncompressedSize) throw new ZipCheckError(`zip: entry ${JSON.stringify(e.name)} holds ${n} bytes but declares ${e.uncompressedSize}`);
-  if (crc !== e.crc32) throw new ZipCheckError(`zip: checksum error in ${JSON.stringify(e.name)}`);
+  checkEnd(e, n, crc);
   return hash.digest('hex');
 }
 
@@ -417,9 +451,11 @@ export async function checkModuleZipFile(file: string, modPath: string, version:
     let size = 0;
     const slice = new TimeSlice(opts.sliceMs, opts.turn);
     for (const e of entries) {
-      digests.push({ name: e.name, sha256Hex: await digestEntry(fh, e) });
+      const sha = fh.bytes && isSmall(e) ? digestSmall(viewAt(fh.bytes, e.dataStart, e.compressedSize), e) : await digestEntry(fh, e);
+      digests.push({ name: e.name, sha256Hex: sha });
       size += e.uncompressedSize;
-      await slice.yieldIfDue();
+      const due = slice.yieldIfDue();
+      if (due) await due;
     }
     return { h1: hash1(digests), files, size };
   } finally {

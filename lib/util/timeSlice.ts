@@ -9,8 +9,13 @@ export class TimeSlice {
     private readonly turn?: () => Promise<void> | undefined,
   ) {}
 
-  async yieldIfDue(): Promise<void> {
-    if (performance.now() - this.since < this.ms) return;
+  /** A promise to await when the slice is used up, else nothing: a hot loop need not await (a microtask) per step. */
+  yieldIfDue(): Promise<void> | undefined {
+    if (performance.now() - this.since < this.ms) return undefined;
+    return this.yieldNow();
+  }
+
+  private async yieldNow(): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
     const waiting = this.turn?.();
     if (waiting) await waiting;
