@@ -91,6 +91,30 @@ describe('lookup', () => {
     expect(db.requests.filter((p) => p.startsWith('/tile/')).every((p) => /^\/tile\/8\/[01]\//.test(p))).toBe(true);
   });
 
+  it('asks for each tile of a tree once, partial tiles included, and still proves every lookup', async () => {
+    const { db, client, fill } = setup();
+    await fill(300);
+    for (const i of [3, 5, 260, 270, 299]) await client.lookup(`example.com/m${i}`, 'v1.0.0');
+    const tiles = db.requests.filter((p) => p.startsWith('/tile/'));
+    // Tree 300: full tile 0/000, partial 0/001.p/44 and 1/000.p/1; each asked for once.
+    expect(new Set(tiles).size).toBe(tiles.length);
+    expect(tiles).toContain('/tile/8/0/001.p/44');
+    // The database grows: the wider partial tile replaces the narrower one, and both trees' lookups still prove.
+    await fill(10, 300);
+    db.requests.length = 0;
+    const r = await client.lookup('example.com/m305', 'v1.0.0');
+    expect(r.tree.n).toBe(310n);
+    expect(db.requests).toContain('/tile/8/0/001.p/54');
+    db.requests.length = 0;
+    expect((await client.lookup('example.com/m301', 'v1.0.0')).tree.n).toBe(310n);
+    expect(db.requests.filter((p) => p.startsWith('/tile/'))).toEqual([]);
+    // A cached partial tile that does not prove against the head (here: the database tampers with it from now on,
+    // and a fresh client shares nothing) is refused, never served from memory.
+    db.tamper = (p, a) => (p === '/tile/8/0/001.p/54' ? { ...a, body: Buffer.from(a.body).fill(7, 0, 32) } : a);
+    const other = new SumdbClient({ key: key.vkey, fetch: db.fetcher(), store: new MemoryTreeStore() });
+    expect(await failure(other.lookup('example.com/m309', 'v1.0.0'))).toBeInstanceOf(SumdbVerificationError);
+  });
+
   it('escapes the path and version in the request', async () => {
     const { db, client } = setup();
     await db.add([
@@ -216,7 +240,9 @@ describe('lookup', () => {
     ];
     for (const [what, tamper, msg] of cases) {
       db.tamper = tamper;
-      const e = await failure(client.lookup('example.com/m7', 'v1.0.0'));
+      // A client of its own for each case: one that has authenticated a tile keeps it, and would not ask again.
+      const fresh = new SumdbClient({ key: key.vkey, fetch: db.fetcher(), store });
+      const e = await failure(fresh.lookup('example.com/m7', 'v1.0.0'));
       expect(e, what).toBeInstanceOf(SumdbVerificationError);
       expect(e.message, what).toMatch(msg);
     }

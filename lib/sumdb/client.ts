@@ -209,7 +209,7 @@ export interface SumdbLimits {
   latestBytes: number;
   /** Deadline of each request, in milliseconds. */
   requestTimeoutMs: number;
-  /** Verified full tiles kept in memory between calls. */
+  /** Verified tiles kept in memory between calls (a partial one as the prefix of its full tile). */
   tileCacheEntries: number;
 }
 
@@ -277,7 +277,11 @@ export class SumdbClient {
   /** Lookups verified lately, oldest first. */
   private readonly verifiedLookups = new Map<string, SumdbLookup>();
   private readonly latests = new SingleFlight<SignedTree>();
-  /** Full tiles that once authenticated, most recently used last. Never trusted blindly: each use re-authenticates. */
+  /**
+   * Tiles that once authenticated, by their full tile's path: the widest prefix seen (a partial tile is the prefix of
+   * its full tile in an append-only log), most recently used last. Never trusted blindly: each use re-authenticates,
+   * and a tree that fails to is read again without the cache.
+   */
   private readonly tileCache = new Map<string, Uint8Array>();
   private readonly checkedHeads = new Map<bigint, Hash>();
   private readonly onLookup?: SumdbClientOptions['onLookup'];
@@ -695,7 +699,7 @@ export class SumdbClient {
     const want = t.w * HASH_SIZE;
     if (!fresh) {
       const cached = this.tileCache.get(tilePath(full));
-      if (cached) {
+      if (cached && cached.length >= want) {
         this.tileCache.delete(tilePath(full));
         this.tileCache.set(tilePath(full), cached);
         return cached.slice(0, want);
@@ -721,11 +725,16 @@ export class SumdbClient {
   }
 
   private saveTiles(tiles: Tile[], data: Uint8Array[]): void {
+    // Partial tiles too: every lookup under a tree whose size is not a multiple of 2^h reads the same partial tile,
+    // which the go command's client keeps as well, and asking the database for it again was one more round trip
+    // before each cold version could be answered.
     tiles.forEach((t, i) => {
-      if (t.w !== 2 ** t.h) return;
-      const key = tilePath(t);
+      const key = tilePath({ ...t, w: 2 ** t.h });
+      const have = this.tileCache.get(key);
+      // A wider tile kept before stays only if what was just authenticated is its prefix (else it predates a fork).
+      const keep = have !== undefined && have.length > data[i].length && Buffer.from(have.buffer, have.byteOffset, data[i].length).equals(data[i]);
       this.tileCache.delete(key);
-      this.tileCache.set(key, data[i].slice());
+      this.tileCache.set(key, keep ? have : data[i].slice());
     });
     while (this.tileCache.size > this.limits.tileCacheEntries) {
       const oldest = this.tileCache.keys().next().value as string;
