@@ -109,10 +109,10 @@ describe('ModuleService', () => {
     // needs no read before it. What follows it (the index entry, the zip build) is not waited for.
     expect(rounds.findIndex((r) => r.includes(`create ${manifest}`))).toBe(2);
     expect(rounds.slice(0, 3).map((r) => r.sort())).toEqual([[`read ${manifest}`], [lease('manifest'), lease('zip')].sort(), [`create ${manifest}`]]);
-    // The background zip build renews nothing: the zip lease claimed with the manifest is still fresh. It
-    // looks for the zip record once before building (no slot wait) and once before storing the zip's blob.
+    // The background zip build renews nothing: the zip lease claimed with the manifest is still fresh. After
+    // this replica created the manifest, it looks for the zip record only before storing the zip's blob.
     expect(rounds.slice(3).flat().filter((c) => c.includes('leases/'))).toEqual([]);
-    expect(rounds.slice(3).flat().filter((c) => c === `read ${zipRecordKey(M, 'v1.0.0')}`)).toHaveLength(2);
+    expect(rounds.slice(3).flat().filter((c) => c === `read ${zipRecordKey(M, 'v1.0.0')}`)).toHaveLength(1);
     expect(await readZipRecord(storage, M, 'v1.0.0')).not.toBeNull();
   });
 
@@ -209,8 +209,39 @@ describe('ModuleService', () => {
     await svc.idle();
     const record = await readZipRecord(storage, M, 'v1.0.0');
     expect(record && 'blob' in record.zip && record.zip.sha256).toBe(z.sha256);
-    // The build looks once before it starts and once before storing its blob; the request not at all.
-    expect(calls.filter((c) => c === `read ${zipRecordKey(M, 'v1.0.0')}`)).toHaveLength(2);
+    // The build, after this replica created the manifest, looks only before storing its blob; the request not at all.
+    expect(calls.filter((c) => c === `read ${zipRecordKey(M, 'v1.0.0')}`)).toHaveLength(1);
+  });
+
+  it("looks for the zip record before building when another writer's manifest won, and serves that writer's zip", async () => {
+    const other = Buffer.from('another writer built these bytes');
+    const otherFile = path.join(tmp, 'other.zip');
+    fs.writeFileSync(otherFile, other);
+    const calls: string[] = [];
+    const counted = aroundStorage(storage, (what, call) => {
+      calls.push(what);
+      return call();
+    });
+    let raced = false;
+    // Just before our manifest is stored, another writer commits the version, manifest and zip, with the same pin.
+    const hook = async (point: string) => {
+      if (point !== 'before-manifest' || raced) return;
+      raced = true;
+      const theirs = new ModuleService({ storage, sources, log: nullLogger, tmpDir: tmp, eagerZip: false });
+      await theirs.info(M, 'v1.0.0');
+      const m = (await readManifest(storage, M, 'v1.0.0'))!;
+      await commitZip(storage, { path: M, version: 'v1.0.0', source: m.source, zip: { file: otherFile, sha256: sha256(other), size: other.length, h1: 'h1:other', files: 1 } });
+    };
+    const svc = new ModuleService({ storage: counted, sources, log: nullLogger, tmpDir: tmp, commitHook: hook });
+    await svc.info(M, 'v1.0.0');
+    await svc.idle();
+    expect(raced).toBe(true);
+    // Our background build found their record before asking the source for a zip: no build, no blob, no second look.
+    expect(calls.filter((c) => c === `read ${zipRecordKey(M, 'v1.0.0')}`)).toHaveLength(1);
+    expect(calls.filter((c) => c.startsWith('create blobs/'))).toEqual([]);
+    expect(sources.calls.filter((c) => c.startsWith('zip'))).toEqual([]);
+    const z = await svc.zip(M, 'v1.0.0');
+    expect(z.sha256).toBe(sha256(other));
   });
 
   it('answers a zip it has committed from storage when its spooled copy is gone before it could be kept', async () => {

@@ -463,14 +463,15 @@ export class ModuleService {
     this.committedCache.delete(moduleRecordsPrefix(modPath));
     // The record storage now holds under that name (ours, or the winner's as read back): the .mod that follows needs no read.
     this.cache.keep(`manifest ${modPath}@${version}`, record, manifestBytes(record));
-    if (eagerZip) this.buildZipInBackground(source, record);
+    if (eagerZip) this.buildZipInBackground(source, record, won);
     return record;
   }
 
-  private buildZipInBackground(source: ModuleSource, m: Manifest): void {
+  /** `created`: this replica has just created the manifest (see zipRecordFor's `fresh`). */
+  private buildZipInBackground(source: ModuleSource, m: Manifest, created: boolean): void {
     // The build outlives the request that committed the manifest: it gets a storage budget of its own.
     const p = withFreshStorageBudget(() =>
-      this.zipRecordFor(m, source).catch(async (err: unknown) => {
+      this.zipRecordFor(m, source, undefined, created).catch(async (err: unknown) => {
         // A later .zip request retries; nothing partial was committed. The zip
         // lease claimed with the manifest is let go (the lease's run() already
         // did if the build itself failed; this covers failures before it), so
@@ -493,8 +494,12 @@ export class ModuleService {
     while (this.background.size > 0) await Promise.all([...this.background]);
   }
 
-  /** The zip record of a manifest, building and committing it on first use. */
-  private async zipRecordFor(m: Manifest, source?: ModuleSource, note?: RequestNote): Promise<ZipRecord> {
+  /**
+   * The zip record of a manifest, building and committing it on first use. `fresh`: the manifest was created by this
+   * replica a moment ago, so no zip record can be stored yet and storage is not asked first. (Should another writer
+   * have committed one meanwhile, commitZip finds it before storing a blob, and create-if-absent settles the rest.)
+   */
+  private async zipRecordFor(m: Manifest, source?: ModuleSource, note?: RequestNote, fresh = false): Promise<ZipRecord> {
     // A build of this zip running here (the one a cold version's commit starts) is joined without asking
     // storage first: until it ends, its record is not in storage, or the build itself finds it there.
     const key = `${m.path}@${m.version}`;
@@ -503,7 +508,7 @@ export class ModuleService {
       noteOutcome(note, builtOutcome(m));
       return building;
     }
-    const stored = await this.storedZipRecord(m.path, m.version, note);
+    const stored = fresh ? null : await this.storedZipRecord(m.path, m.version, note);
     if (stored) return stored;
     noteOutcome(note, builtOutcome(m));
     return this.zipFlights.do(key, async () => {
