@@ -98,26 +98,14 @@ function crc32Update(crc: number, buf: Uint8Array): number {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Positional reads: a file handle, or a small zip held in memory (see IN_MEMORY). */
-interface ReadsAt {
-  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
-  /** The whole zip, when it is held in memory: ranges of it are views, not copies. */
-  readonly bytes?: Buffer;
-}
+/**
+ * Positional reads: a file handle, or a small zip held in memory (see IN_MEMORY), whose ranges are views of its
+ * bytes, not copies.
+ */
+type ReadsAt = { read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>; bytes?: undefined } | { bytes: Buffer };
 
 /** Zips up to this size (most modules) are read once into memory: hundreds of small reads cost more than the bytes. Larger ones stream. */
 const IN_MEMORY = 4 << 20;
-
-function memoryReader(data: Buffer): ReadsAt {
-  return {
-    bytes: data,
-    async read(buffer, offset, length, position) {
-      const n = Math.max(0, Math.min(length, data.length - position));
-      data.copy(buffer, offset, position, position + n);
-      return { bytesRead: n };
-    },
-  };
-}
 
 /** `len` bytes at `pos` of a zip held in memory, as a view (nothing here writes into what it reads). */
 function viewAt(data: Buffer, pos: number, len: number): Buffer {
@@ -438,7 +426,7 @@ export async function checkModuleZipFile(file: string, modPath: string, version:
   try {
     const fileSize = (await handle.stat()).size;
     if (fileSize > limits.maxZipBytes) throw new ZipCheckError(`module zip file is too large (${fileSize} bytes; limit is ${limits.maxZipBytes} bytes)`);
-    const fh: ReadsAt = fileSize <= IN_MEMORY ? memoryReader(await readAt(handle, 0, fileSize)) : handle;
+    const fh: ReadsAt = fileSize <= IN_MEMORY ? { bytes: await readAt(handle, 0, fileSize) } : handle;
     const { entries, cdOffset } = await readDirectory(fh, fileSize, limits);
     // Names and declared sizes first: a zip that breaks the rules is refused before any data is read.
     const files = checkNames(entries, modPath, version, limits.maxUncompressed);
