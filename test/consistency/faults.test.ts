@@ -68,7 +68,8 @@ it('succeeds or fails cleanly under storage faults, and stores nothing inconsist
       }
     }
   }
-  const faulted = gcs.requests.filter((r) => r.status === 429 || r.status === 503).length;
+  // Every injected fault counts: 429, 503, and calls never answered (status 0, ended by the client's timeout).
+  const faulted = gcs.requests.filter((r) => r.status === 429 || r.status === 503 || r.status === 0).length;
   gcs.setFaults(undefined);
   await proxy.app.service.idle();
 
