@@ -54,6 +54,16 @@ function startFunction(env: Record<string, string>, launch: Launch = fromElsewhe
   return { child, output: () => out, exited };
 }
 
+/**
+ * The process's output once it holds `text`, or what it holds after `ms`. Log lines are written in batches
+ * (lib/log/lineBatch.ts): one logged before the server answered may reach the pipe after the answer does.
+ */
+async function outputWith(fn: { output: () => string }, text: string, ms = 5_000): Promise<string> {
+  const deadline = Date.now() + ms;
+  while (!fn.output().includes(text) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  return fn.output();
+}
+
 async function waitFor(url: string, ms = 30_000): Promise<Response> {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -100,7 +110,7 @@ describe('functions-framework --target=goproxy', () => {
     expect(root.status).toBe(200);
     const info = await fetch(`http://127.0.0.1:${port}/github.com/o/started/@v/v1.2.3.info`);
     expect(await info.json()).toEqual({ Version: 'v1.2.3', Time: '2020-01-01T00:00:00Z', Origin: expect.any(Object) });
-    expect(fn.output()).toContain('MODPROXY_CONFIG');
+    expect(await outputWith(fn, 'MODPROXY_CONFIG')).toContain('MODPROXY_CONFIG');
   });
 
 
@@ -147,7 +157,7 @@ describe('functions-framework --target=goproxy', () => {
     const fn = startFunction({ PORT: String(port) }, fromElsewhere(cwd));
     const root = await waitFor(`http://127.0.0.1:${port}/`);
     expect(root.status).toBe(200);
-    expect(fn.output()).toContain('embedded default');
+    expect(await outputWith(fn, 'embedded default')).toContain('embedded default');
     // local-disk storage in the working directory
     expect(fs.existsSync(path.join(cwd, '.modproxy-data'))).toBe(true);
   });
@@ -211,7 +221,7 @@ describe('modproxy server entry (npm start, Procfile)', () => {
     const p = startFunction({ PORT: String(port), MODPROXY_CONFIG: yaml }, { command: 'npm', args: ['start'] });
     const info = await waitFor(`http://127.0.0.1:${port}/github.com/o/started/@v/v1.2.3.info`, 120_000);
     expect(info.status).toBe(200);
-    expect(p.output()).toContain('"message":"modproxy started"');
+    expect(await outputWith(p, '"message":"modproxy started"')).toContain('"message":"modproxy started"');
     expect(p.output()).not.toContain('functions-framework');
     // Its body guard: 413 before the handler.
     const r = await rawExchange(port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 209715200\r\n\r\n');
