@@ -308,9 +308,18 @@ function digestSmall(raw: Buffer, e: Entry): string {
   return sha256Hex(data);
 }
 
-/** Streams one entry's content through SHA-256 and CRC-32, refusing any size or checksum disagreement. */
-async function digestEntry(fh: ReadsAt, e: Entry): Promise<string> {
-  if (isSmall(e)) return digestSmall(await readAt(fh, e.dataStart, e.compressedSize), e);
+/**
+ * One entry's SHA-256, refusing any size or checksum disagreement: a small entry of a zip in memory at once (no
+ * await per file), a small one on disk after one read, a large one streamed.
+ */
+function digestEntry(fh: ReadsAt, e: Entry): string | Promise<string> {
+  if (!isSmall(e)) return digestStreamed(fh, e);
+  if (fh.bytes) return digestSmall(viewAt(fh.bytes, e.dataStart, e.compressedSize), e);
+  return readAt(fh, e.dataStart, e.compressedSize).then((raw) => digestSmall(raw, e));
+}
+
+/** Streams one entry's content through SHA-256 and CRC-32. */
+async function digestStreamed(fh: ReadsAt, e: Entry): Promise<string> {
   const hash = crypto.createHash('sha256');
   let crc = 0;
   let n = 0;
@@ -439,8 +448,8 @@ export async function checkModuleZipFile(file: string, modPath: string, version:
     let size = 0;
     const slice = new TimeSlice(opts.sliceMs, opts.turn);
     for (const e of entries) {
-      const sha = fh.bytes && isSmall(e) ? digestSmall(viewAt(fh.bytes, e.dataStart, e.compressedSize), e) : await digestEntry(fh, e);
-      digests.push({ name: e.name, sha256Hex: sha });
+      const digest = digestEntry(fh, e);
+      digests.push({ name: e.name, sha256Hex: typeof digest === 'string' ? digest : await digest });
       size += e.uncompressedSize;
       const due = slice.yieldIfDue();
       if (due) await due;
