@@ -57,6 +57,34 @@ describe('FsStorage', () => {
     }
   });
 
+  it('removes the temporary name while the new entry is flushed, not after the flush', async () => {
+    const root = tmpDir();
+    const storage = new FsStorage(path.join(root, 'store'));
+    const probe = await fs.promises.open(path.join(root, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
+    await probe.close();
+    const events: string[] = [];
+    const realSync = proto.sync;
+    const sync = vi.spyOn(proto, 'sync').mockImplementation(async function (this: unknown) {
+      await realSync.call(this);
+      events.push('flushed');
+    });
+    const realUnlink = fs.promises.unlink;
+    const unlink = vi.spyOn(fs.promises, 'unlink').mockImplementation(async (p) => {
+      events.push(`unlink ${path.basename(path.dirname(String(p)))}`);
+      return realUnlink(p);
+    });
+    try {
+      expect(await storage.createIfAbsent('records/a', Buffer.from('record'))).toBe('created');
+      // The record's file is flushed, linked; then its temporary name goes before the directory's flush ends.
+      expect(events).toEqual(['flushed', 'unlink .tmp', 'flushed']);
+      expect(fs.readdirSync(path.join(root, 'store', '.tmp'))).toEqual([]);
+    } finally {
+      sync.mockRestore();
+      unlink.mockRestore();
+    }
+  });
+
   it('links a file body on the same file system instead of copying it, and keeps it once the caller deletes its name', async () => {
     const root = tmpDir();
     const storage = new FsStorage(path.join(root, 'store'));

@@ -41,6 +41,7 @@ export class FsStorage implements ObjectStorage, DeletableStorage {
     const dirMade = fs.promises.mkdir(path.dirname(final), { recursive: true });
     dirMade.catch(() => {}); // awaited before the link; a failure is seen there
     const tmp = path.join(this.tmp, `${process.pid}-${crypto.randomUUID()}`);
+    let tmpLeft = true;
     try {
       if (body instanceof Uint8Array) {
         const fh = await fs.promises.open(tmp, 'wx', 0o444);
@@ -65,10 +66,12 @@ export class FsStorage implements ObjectStorage, DeletableStorage {
         if ((err as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
         throw err;
       }
-      if (!opts.advisory) await syncDir(path.dirname(final));
+      tmpLeft = false;
+      // The temporary name goes while the new entry is flushed, not after it: a cold .info waits for this commit.
+      await Promise.all([opts.advisory ? undefined : syncDir(path.dirname(final)), removeFile(tmp)]);
       return 'created';
     } finally {
-      await fs.promises.rm(tmp, { force: true });
+      if (tmpLeft) await removeFile(tmp);
     }
   }
 
@@ -177,6 +180,15 @@ async function fsync(p: string): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Removes a file of ours (a temporary name) if it is there. unlink(2) itself:
+ * fs.promises.rm would first lstat it, one more thread-pool round trip.
+ * What it cannot remove, the sweep of .tmp/ at the next start takes.
+ */
+async function removeFile(file: string): Promise<void> {
+  await fs.promises.unlink(file).catch(() => {});
 }
 
 async function syncDir(dir: string): Promise<void> {
