@@ -16,6 +16,13 @@ afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
+/** The prototype every FileHandle shares (to spy on its methods), from a handle opened in `dir`. */
+async function fileHandlePrototype(dir: string): Promise<{ sync: () => Promise<void> }> {
+  const probe = await fs.promises.open(path.join(dir, 'probe'), 'w');
+  await probe.close();
+  return Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
+}
+
 describe('FsStorage', () => {
   it("removes a crash's leftovers from .tmp when it starts, and leaves newer files (a create in flight) alone", () => {
     const root = tmpDir();
@@ -35,11 +42,8 @@ describe('FsStorage', () => {
   it('flushes a record (file and directory) before it is visible, and an advisory object not at all', async () => {
     const root = tmpDir();
     const storage = new FsStorage(path.join(root, 'store'));
-    // Every FileHandle shares one prototype: count its sync() calls.
-    const probe = await fs.promises.open(path.join(root, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
-    await probe.close();
-    const sync = vi.spyOn(proto, 'sync');
+    // Count every FileHandle's sync() calls.
+    const sync = vi.spyOn(await fileHandlePrototype(root), 'sync');
     try {
       const file = path.join(root, 'spooled.zip');
       fs.writeFileSync(file, 'zip bytes');
@@ -60,9 +64,7 @@ describe('FsStorage', () => {
   it('removes the temporary name while the new entry is flushed, not after the flush', async () => {
     const root = tmpDir();
     const storage = new FsStorage(path.join(root, 'store'));
-    const probe = await fs.promises.open(path.join(root, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
-    await probe.close();
+    const proto = await fileHandlePrototype(root);
     const events: string[] = [];
     const realSync = proto.sync;
     const sync = vi.spyOn(proto, 'sync').mockImplementation(async function (this: unknown) {
