@@ -7,9 +7,10 @@
 //
 // Why: against the GCS test double, the library spent 5.5–6 ms of CPU per
 // such call in a fresh process and about 4 warmed; the same requests on
-// node:http took about 1.8 and 0.9 (docs/benchmarks.md, "the storage
-// library's CPU"). A cold public version makes seven of them, on the event
-// loop that also answers requests.
+// node:http took about 1.8 and 0.9 (docs/benchmarks.md, (d) public
+// modules: "The GCS column's extra CPU is the storage library's"). A cold
+// public version makes seven of them, on the event loop that also answers
+// requests.
 //
 // What is kept of the library's behaviour, read from the same Storage object
 // so that both paths follow one configuration:
