@@ -8,15 +8,15 @@
 // delete) GCS may answer 403 instead when the object exists; we then read it
 // back and treat it as existing if it is there.
 //
-// Retries: the library retries reads, and conditional writes under its
-// RetryConditional strategy, on 408/429/5xx and connection errors; we add
-// timeouts to that list. A retried create whose first attempt did succeed
+// Retries: the library (and ./gcsObjectCalls.ts, from the same retryOptions)
+// retries reads, and conditional writes under its RetryConditional strategy,
+// on 408/429/5xx and connection errors; we add timeouts to that list. A retried create whose first attempt did succeed
 // gets 412, which is "exists" — the commit protocol then reads back whatever
 // is stored and serves that, so it is correct either way.
 //
 // Every call runs under the serving request's storage budget
 // (./requestBudget.ts): abandoned when the budget runs out, and not retried
-// by the library once it is spent. Large uploads (resumable, from a file) are
+// once it is spent. Large uploads (resumable, from a file) are
 // exempt: their time grows with the size of the zip, not with faults.
 import fs from 'node:fs';
 import { Storage, type Bucket, type StorageOptions } from '@google-cloud/storage';
