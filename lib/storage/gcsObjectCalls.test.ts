@@ -1,6 +1,6 @@
 // The cold path's GCS reads and creates on node:http, against the GCS double,
 // with the settings of a real @google-cloud/storage client.
-import { Storage, type StorageOptions } from '@google-cloud/storage';
+import { IdempotencyStrategy, Storage, type StorageOptions } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGcsDouble, type GcsDouble } from '../../test/support/gcsDouble.js';
 import { GcsCallError, GcsObjectCalls } from './gcsObjectCalls.js';
@@ -101,6 +101,22 @@ describe('GcsObjectCalls', () => {
       const seen = gcs.requests.length;
       await expect(strict.download('k0')).rejects.toMatchObject({ code: 503 });
       expect(gcs.requests.length - seen).toBe(1);
+    } finally {
+      gcs.setFaults(undefined);
+    }
+  });
+
+  it('retries nothing with autoRetry off or IdempotencyStrategy.RetryNever', async () => {
+    const off = callsOn({ retryOptions: { autoRetry: false, maxRetries: 5 } });
+    const never = callsOn({ retryOptions: { idempotencyStrategy: IdempotencyStrategy.RetryNever, maxRetries: 5 } });
+    gcs.setFaults({ rate: 1, kinds: [503] });
+    try {
+      for (const { calls, waits } of [off, never]) {
+        const seen = gcs.requests.length;
+        await expect(calls.createIfAbsent('x', Buffer.from('x'), META)).rejects.toMatchObject({ code: 503 });
+        expect(gcs.requests.length - seen).toBe(1);
+        expect(waits).toEqual([]);
+      }
     } finally {
       gcs.setFaults(undefined);
     }

@@ -21,7 +21,9 @@
 //   useAuthWithCustomEndpoint, as the library decides;
 // - its per-attempt timeout and retryOptions (autoRetry, maxRetries, the
 //   back-off of retry-request: multiplier^n seconds plus up to 1 s of jitter,
-//   capped at maxRetryDelay, all within totalTimeout, and retryableErrorFn).
+//   capped at maxRetryDelay, all within totalTimeout, retryableErrorFn, and
+//   idempotencyStrategy: RetryNever retries nothing; both calls here are
+//   idempotent, a download by nature and a create by its precondition).
 //   A create is retried as the library retries conditional writes: with
 //   ifGenerationMatch=0 a first attempt that did succeed answers 412, which
 //   is "exists";
@@ -31,6 +33,7 @@
 // so errorStatus() and retryableErrorFn read both alike.
 import crypto from 'node:crypto';
 import http from 'node:http';
+import { IdempotencyStrategy } from '@google-cloud/storage';
 import https from 'node:https';
 import { proxyFor } from '../net/envProxy.js';
 import { readBody, sendRequest } from '../net/httpRequest.js';
@@ -50,6 +53,7 @@ export interface StorageClientSettings {
     maxRetryDelay?: number;
     totalTimeout?: number;
     retryableErrorFn?: (err: never) => boolean;
+    idempotencyStrategy?: IdempotencyStrategy;
   };
 }
 
@@ -159,7 +163,7 @@ export class GcsObjectCalls {
   /** One call, attempted again on what retryOptions call retryable, as the library does. */
   private async withRetries<T>(attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const r = this.s.retryOptions;
-    const maxRetries = r.autoRetry === false ? 0 : (r.maxRetries ?? 3);
+    const maxRetries = r.autoRetry === false || r.idempotencyStrategy === IdempotencyStrategy.RetryNever ? 0 : (r.maxRetries ?? 3);
     const multiplier = r.retryDelayMultiplier ?? 2;
     const maxDelayMs = (r.maxRetryDelay ?? 64) * 1000;
     const totalMs = (r.totalTimeout ?? 600) * 1000;
