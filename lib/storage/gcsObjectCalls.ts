@@ -33,8 +33,8 @@
 // so errorStatus() and retryableErrorFn read both alike.
 import crypto from 'node:crypto';
 import http from 'node:http';
-import { IdempotencyStrategy } from '@google-cloud/storage';
 import https from 'node:https';
+import { IdempotencyStrategy } from '@google-cloud/storage';
 import { proxyFor } from '../net/envProxy.js';
 import { readBody, sendRequest } from '../net/httpRequest.js';
 
