@@ -65,15 +65,20 @@ export interface HttpGetOptions {
   tls?: Pick<tls.ConnectionOptions, 'ca'>;
 }
 
-/** Idle pooled connections kept per host: the parent and the database are asked a few things at a time. */
+/** Idle pooled connections kept per host: the parent, the database and storage are asked a few things at a time. */
 const MAX_FREE_SOCKETS = 16;
+
+/** Keep-alive connection pools for direct requests (SendOptions.agents). */
+export function keepAliveAgents(tlsOptions?: Pick<tls.ConnectionOptions, 'ca'>): { http: http.Agent; https: https.Agent } {
+  return {
+    http: new http.Agent({ keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS }),
+    https: new https.Agent({ keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS, ...tlsOptions }),
+  };
+}
 
 /** A GET over pooled keep-alive connections (direct) or the environment's proxy. */
 export function createHttpGet(opts: HttpGetOptions = {}): HttpGet {
-  const agents = {
-    http: new http.Agent({ keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS }),
-    https: new https.Agent({ keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS, ...opts.tls }),
-  };
+  const agents = keepAliveAgents(opts.tls);
   return (url, init = {}) => {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return Promise.reject(new TypeError(`unsupported URL scheme ${url.protocol}`));
     return sendRequest(url, 'GET', init.headers ?? {}, undefined, { tls: opts.tls, signal: init.signal, proxy: proxyFor(url, opts.env ?? process.env), agents });

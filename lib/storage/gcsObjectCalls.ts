@@ -33,10 +33,9 @@
 // so errorStatus() and retryableErrorFn read both alike.
 import crypto from 'node:crypto';
 import http from 'node:http';
-import https from 'node:https';
 import { IdempotencyStrategy } from '@google-cloud/storage';
 import { proxyFor } from '../net/envProxy.js';
-import { readBody, sendRequest } from '../net/httpRequest.js';
+import { keepAliveAgents, readBody, sendRequest } from '../net/httpRequest.js';
 
 /** What this reads from a @google-cloud/storage Storage object (its public fields). */
 export interface StorageClientSettings {
@@ -89,7 +88,7 @@ export interface GcsObjectCallsOptions {
 export class GcsObjectCalls {
   private readonly s: StorageClientSettings;
   private readonly authenticate: boolean;
-  private readonly agents = { http: new http.Agent({ keepAlive: true, maxFreeSockets: 16 }), https: new https.Agent({ keepAlive: true, maxFreeSockets: 16 }) };
+  private readonly agents = keepAliveAgents();
   private readonly random: () => number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
