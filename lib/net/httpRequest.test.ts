@@ -64,6 +64,52 @@ describe('createHttpGet', () => {
     expect(connect.tunnels).toContain('db.example.test:443');
   });
 
+  it('goes through an https:// proxy (TLS to the proxy, checked like any server), for https and http URLs', async () => {
+    const cert = makeTestCert(path.join(dir, 'proxy-cert'));
+    const plainPort = (plain.address() as AddressInfo).port;
+    const tlsProxy = await startConnectProxy({ 'db.example.test:443': (tlsServer.address() as AddressInfo).port, 'plain.example.test:80': plainPort }, { tls: cert });
+    try {
+      // The proxy's certificate and the host's are both trusted here; the host's name is checked inside the tunnel.
+      const get = createHttpGet({ env: { HTTPS_PROXY: tlsProxy.url, HTTP_PROXY: tlsProxy.url }, tls: { ca: [ca, cert.cert] } });
+      const res = await get(new URL('https://db.example.test/tiles'), { headers: { 'user-agent': 'modproxy' } });
+      expect([res.statusCode, await text(res)]).toEqual([200, 'tls /tiles modproxy']);
+      expect(tlsProxy.tunnels).toEqual(['db.example.test:443']);
+      const viaRelay = await get(new URL('http://plain.example.test/list'));
+      expect([viaRelay.statusCode, await text(viaRelay)]).toEqual([200, 'plain /list']);
+      expect(tlsProxy.relayed).toEqual(['http://plain.example.test/list']);
+      // A proxy whose certificate is not trusted is not used.
+      const untrusting = createHttpGet({ env: { HTTPS_PROXY: tlsProxy.url }, tls: { ca } });
+      await expect(untrusting(new URL('https://db.example.test/tiles'))).rejects.toThrow(/self.signed|certificate/i);
+      expect(tlsProxy.tunnels).toHaveLength(1);
+    } finally {
+      await tlsProxy.close();
+    }
+  });
+
+  it('asks an http:// proxy for an http URL in absolute form, with the proxy credentials from its URL', async () => {
+    const plainPort = (plain.address() as AddressInfo).port;
+    const seen: Array<string | undefined> = [];
+    const relay = await startConnectProxy({ 'plain.example.test:80': plainPort });
+    const auth = http.createServer((req, res) => {
+      seen.push(req.headers['proxy-authorization']);
+      res.end(`relay ${req.url}`);
+    });
+    await new Promise<void>((r) => auth.listen(0, '127.0.0.1', r));
+    try {
+      const get = createHttpGet({ env: { HTTP_PROXY: relay.url } });
+      const res = await get(new URL('http://plain.example.test/a?b=1'));
+      expect([res.statusCode, await text(res)]).toEqual([200, 'plain /a?b=1']);
+      expect(relay.relayed).toEqual(['http://plain.example.test/a?b=1']);
+      const withUser = createHttpGet({ env: { HTTP_PROXY: `http://u%40x:p%3Aw@127.0.0.1:${(auth.address() as AddressInfo).port}` } });
+      expect(await text(await withUser(new URL('http://plain.example.test/z')))).toBe('relay http://plain.example.test/z');
+      expect(seen).toEqual([`Basic ${Buffer.from('u@x:p:w').toString('base64')}`]);
+    } finally {
+      await relay.close();
+      auth.closeAllConnections();
+      await new Promise((r) => auth.close(r));
+    }
+  });
+
   it('fails an aborted request, and refuses schemes other than http and https', async () => {
     const get = createHttpGet({ env: {} });
     const url = `http://127.0.0.1:${(plain.address() as AddressInfo).port}/x`;

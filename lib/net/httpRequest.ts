@@ -9,13 +9,13 @@
 import http from 'node:http';
 import https from 'node:https';
 import type tls from 'node:tls';
-import { proxyAuthorization, proxyFor, tunnel } from './envProxy.js';
+import { proxyAuthorization, proxyConnection, proxyFor, tunnel } from './envProxy.js';
 
 export interface SendOptions {
   /** Extra TLS options for https targets (tests: a CA). */
   tls?: Pick<tls.ConnectionOptions, 'ca'>;
   signal?: AbortSignal;
-  /** The http:// proxy to go through (envProxy.ts proxyFor), or undefined to connect directly. */
+  /** The proxy to go through (envProxy.ts proxyFor), or undefined to connect directly. */
   proxy?: URL;
   /** Connection pools for direct requests (keep-alive); a new connection per request without. */
   agents?: { http: http.Agent; https: https.Agent };
@@ -45,11 +45,13 @@ export function sendRequest(url: URL, method: string, headers: Record<string, st
       const tlsOptions = { host: url.hostname, port, path, headers, servername: url.hostname, ...opts.tls };
       if (!proxy) return send(tlsOptions, true, opts.agents?.https ?? false);
       const aborted = signal ?? new AbortController().signal;
-      tunnel(proxy, url.hostname, port, aborted).then((socket) => send({ ...tlsOptions, socket } as https.RequestOptions, true, false), reject);
+      tunnel(proxy, url.hostname, port, aborted, opts.tls).then((socket) => send({ ...tlsOptions, socket } as https.RequestOptions, true, false), reject);
       return;
     }
     if (!proxy) return send({ host: url.hostname, port, path, headers }, false, opts.agents?.http ?? false);
-    send({ host: proxy.hostname, port: Number(proxy.port || 80), path: url.href, headers: { ...headers, host: url.host, ...proxyAuthorization(proxy) } }, false, false);
+    // An http URL is asked of the proxy itself, by its absolute form.
+    const { useTls, options } = proxyConnection(proxy, opts.tls);
+    send({ ...options, path: url.href, headers: { ...headers, host: url.host, ...proxyAuthorization(proxy) } }, useTls, false);
   });
 }
 

@@ -86,6 +86,10 @@ describe('proxy-aware fetch', () => {
     expect(proxyFor(new URL('https://localhost:8443/r'), env)).toBeUndefined();
     expect(proxyFor(new URL('https://gitlab.example.test/r'), env)?.href).toBe('http://proxy.internal:3128/');
     expect(proxyFor(new URL('http://gitlab.example.test/r'), env)).toBeUndefined();
+    // Schemes as the go command reads them: none means http://, https:// is TLS to the proxy, socks5 is not supported here.
+    expect(proxyFor(new URL('https://gitlab.example.test/r'), { HTTPS_PROXY: 'proxy.internal:3128' })?.href).toBe('http://proxy.internal:3128/');
+    expect(proxyFor(new URL('https://gitlab.example.test/r'), { https_proxy: 'https://proxy.internal' })?.href).toBe('https://proxy.internal/');
+    expect(() => proxyFor(new URL('https://gitlab.example.test/r'), { HTTPS_PROXY: 'socks5://proxy.internal:1080' })).toThrow('HTTPS_PROXY scheme socks5: is not supported (only http:// and https://)');
   });
 
   it('an aborted request fails', async () => {

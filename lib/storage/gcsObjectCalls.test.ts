@@ -2,6 +2,7 @@
 // with the settings of a real @google-cloud/storage client.
 import { IdempotencyStrategy, Storage, type StorageOptions } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startConnectProxy } from '../../test/support/connectProxy.js';
 import { startGcsDouble, type GcsDouble } from '../../test/support/gcsDouble.js';
 import { GcsCallError, GcsObjectCalls } from './gcsObjectCalls.js';
 import { defaultClientOptions } from './gcsStorage.js';
@@ -20,7 +21,7 @@ afterAll(async () => {
  * Calls on a fresh bucket, with a client built from `options`. The waits between attempts are recorded and
  * move a clock of their own instead of being slept.
  */
-function callsOn(options: StorageOptions = {}): { calls: GcsObjectCalls; bucket: string; waits: number[] } {
+function callsOn(options: StorageOptions = {}, env: NodeJS.ProcessEnv = {}): { calls: GcsObjectCalls; bucket: string; waits: number[] } {
   const bucket = `calls-${++n}`;
   gcs.createBucket(bucket);
   const waits: number[] = [];
@@ -29,6 +30,7 @@ function callsOn(options: StorageOptions = {}): { calls: GcsObjectCalls; bucket:
   const calls = new GcsObjectCalls({
     settings: storage,
     bucket,
+    env,
     random: () => 0.5,
     now: () => clock,
     sleep: async (ms) => {
@@ -148,6 +150,19 @@ describe('GcsObjectCalls', () => {
       expect(gcs.requests.length - seen).toBe(2);
     } finally {
       gcs.setFaults(undefined);
+    }
+  });
+
+  it('goes through the environment’s proxy, as the library does', async () => {
+    const relay = await startConnectProxy({ [`storage.example.test:${new URL(gcs.url).port}`]: Number(new URL(gcs.url).port) });
+    try {
+      const apiEndpoint = `http://storage.example.test:${new URL(gcs.url).port}`;
+      const { calls, bucket } = callsOn({ apiEndpoint }, { HTTP_PROXY: relay.url });
+      expect(await calls.createIfAbsent('via-proxy', Buffer.from('p'), META)).toBe('created');
+      expect((await calls.download('via-proxy'))?.toString()).toBe('p');
+      expect(relay.relayed).toEqual([`${apiEndpoint}/upload/storage/v1/b/${bucket}/o?uploadType=multipart&ifGenerationMatch=0`, `${apiEndpoint}/storage/v1/b/${bucket}/o/via-proxy?alt=media`]);
+    } finally {
+      await relay.close();
     }
   });
 });

@@ -94,7 +94,7 @@ function getOnce(url: URL, headers: Record<string, string>, opts: HttpsGetOption
       req.on('error', reject);
       req.end();
     };
-    if (proxy) tunnel(proxy, url.hostname, port, signal).then(start, reject);
+    if (proxy) tunnel(proxy, url.hostname, port, signal, opts.tls).then(start, reject);
     else start();
   });
 }
