@@ -19,6 +19,8 @@ export interface SendOptions {
   proxy?: URL;
   /** Connection pools for direct requests (keep-alive); a new connection per request without. */
   agents?: { http: http.Agent; https: https.Agent };
+  /** The request may be sent twice (default: only a GET), e.g. a create conditional on the name being free. */
+  idempotent?: boolean;
 }
 
 /**
@@ -32,9 +34,11 @@ export function sendRequest(url: URL, method: string, headers: Record<string, st
       const req = (useTls ? https : http).request({ ...options, method, agent, signal }, resolve);
       req.on('error', (err: NodeJS.ErrnoException) => {
         // A pooled connection the server closed while it sat idle fails the
-        // next request on it at once; a GET is sent again, once, on a new one
-        // (what Node's documentation of reusedSocket advises).
-        if (!retried && req.reusedSocket && err.code === 'ECONNRESET' && method === 'GET' && !signal?.aborted) send(options, useTls, agent, true);
+        // next request on it at once; an idempotent request is sent again,
+        // once, on a new one (what Node's documentation of reusedSocket
+        // advises), rather than waiting out a caller's back-off.
+        const stale = err.code === 'ECONNRESET' || err.code === 'EPIPE';
+        if (!retried && req.reusedSocket && stale && (opts.idempotent ?? method === 'GET') && !signal?.aborted) send(options, useTls, agent, true);
         else reject(err);
       });
       req.end(body);

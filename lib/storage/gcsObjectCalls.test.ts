@@ -1,5 +1,7 @@
 // The cold path's GCS reads and creates on node:http, against the GCS double,
 // with the settings of a real @google-cloud/storage client.
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { IdempotencyStrategy, Storage, type StorageOptions } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConnectProxy } from '../../test/support/connectProxy.js';
@@ -150,6 +152,35 @@ describe('GcsObjectCalls', () => {
       expect(gcs.requests.length - seen).toBe(2);
     } finally {
       gcs.setFaults(undefined);
+    }
+  });
+
+  it('sends a create again at once when its pooled connection was closed by the server, not after a back-off', async () => {
+    // In front of the double: a relay that drops its first connection when a second request arrives on it.
+    const connections = new WeakMap<Socket, { n: number; requests: number }>();
+    let opened = 0;
+    const front = http.createServer((req, res) => {
+      const conn = connections.get(req.socket) ?? { n: ++opened, requests: 0 };
+      connections.set(req.socket, conn);
+      if (conn.n === 1 && ++conn.requests === 2) return void req.socket.destroy();
+      const target = new URL(gcs.url);
+      const upstream = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+    try {
+      const { calls, bucket, waits } = callsOn({ apiEndpoint: `http://127.0.0.1:${(front.address() as AddressInfo).port}` });
+      expect(await calls.createIfAbsent('first', Buffer.from('1'), META)).toBe('created');
+      expect(await calls.createIfAbsent('second', Buffer.alloc(64 << 10, 2), META)).toBe('created');
+      expect(waits).toEqual([]);
+      expect(opened).toBe(2);
+      expect(gcs.objects(bucket).get('second')!.data.length).toBe(64 << 10);
+    } finally {
+      front.closeAllConnections();
+      await new Promise((r) => front.close(r));
     }
   });
 

@@ -26,7 +26,9 @@
 //   idempotent, a download by nature and a create by its precondition).
 //   A create is retried as the library retries conditional writes: with
 //   ifGenerationMatch=0 a first attempt that did succeed answers 412, which
-//   is "exists";
+//   is "exists". For the same reason a create that finds its pooled
+//   connection closed by the server is sent again at once on a new one, as a
+//   read is, instead of after a back-off of a second or more;
 // - end-to-end MD5: an upload names its MD5 in its metadata, which GCS
 //   checks (400 on a mismatch); a download is checked against x-goog-hash.
 // Failures carry the HTTP status in `code`, as the library's ApiError does,
@@ -142,7 +144,7 @@ export class GcsObjectCalls {
     ]);
     const headers = { 'content-type': `multipart/related; boundary=${boundary}`, 'content-length': String(body.length) };
     return this.withRetries(async (signal) => {
-      const res = await this.send(url, 'POST', headers, body, signal);
+      const res = await this.send(url, 'POST', headers, body, signal, true);
       if (res.statusCode === 412) {
         res.resume();
         return 'exists';
@@ -154,9 +156,10 @@ export class GcsObjectCalls {
     });
   }
 
-  private async send(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, signal: AbortSignal): Promise<http.IncomingMessage> {
+  /** `idempotent`: a create, which its precondition makes safe to send again on a fresh connection (a GET is by default). */
+  private async send(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, signal: AbortSignal, idempotent?: true): Promise<http.IncomingMessage> {
     const auth = this.authenticate ? await this.s.authClient.getRequestHeaders(url.href) : {};
-    return sendRequest(url, method, { ...auth, ...headers }, body, { signal, proxy: proxyFor(url, this.env), agents: this.agents });
+    return sendRequest(url, method, { ...auth, ...headers }, body, { signal, proxy: proxyFor(url, this.env), agents: this.agents, idempotent });
   }
 
   /** One call, attempted again on what retryOptions call retryable, as the library does. */
