@@ -173,8 +173,8 @@ export class GcsStorage implements ObjectStorage, DeletableStorage {
       const name = this.objectName(key);
       return await runWithinStorageBudget(`read ${key}`, () => this.calls.download(name));
     } catch (err) {
+      // (An absent object is not an error: download() answers null.)
       if (err instanceof StorageBudgetError) throw err;
-      if (errorStatus(err) === 404) return null;
       throw storageError('read', key, err);
     }
   }
