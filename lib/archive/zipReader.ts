@@ -96,7 +96,9 @@ function crc32Update(crc: number, buf: Uint8Array): number {
   return ~c >>> 0;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading U+FEFF in the name, as Go's archive/zip does: dropped, a name that the go command finds
+// outside the module's prefix (and hashes with its mark) would pass here, and hash as the name without it.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Positional reads: a file handle, or a small zip held in memory (see IN_MEMORY), whose ranges are views of its

@@ -257,6 +257,30 @@ func handle(op string, a args) (resp map[string]any) {
 		h, err := dirhash.Hash1(names, open)
 		return result(enc(h), err)
 
+	// A downloaded module zip as the go command takes it: dirhash.HashZip's
+	// h1 (what it compares with go.sum and the checksum database) and
+	// zip.CheckZip's verdict (its rules for the files in it).
+	case "zip.HashAndCheck":
+		f, err := os.CreateTemp("", "xmod-oracle-*.zip")
+		if err != nil {
+			panic(err)
+		}
+		defer os.Remove(f.Name())
+		if _, err := f.Write(a.bytes(0)); err != nil {
+			panic(err)
+		}
+		f.Close()
+		out := map[string]any{}
+		if h, err := dirhash.HashZip(f.Name(), dirhash.Hash1); err != nil {
+			out["hashErr"] = enc(err.Error())
+		} else {
+			out["h1"] = enc(h)
+		}
+		if _, err := zip.CheckZip(module.Version{Path: a.str(1), Version: a.str(2)}, f.Name()); err != nil {
+			out["checkErr"] = enc(err.Error())
+		}
+		return result(out, nil)
+
 	// golang.org/x/mod/zip (unexported strToFold, via the generated shim)
 	case "zip.StrToFold":
 		return result(enc(zip.OracleStrToFold(a.str(0))), nil)
