@@ -8,6 +8,8 @@ describe('parseAuthorization', () => {
     expect(parseAuthorization(`Basic ${b64('alice:pass:word')}`)).toEqual({ kind: 'basic', identity: 'alice', password: 'pass:word' });
     expect(parseAuthorization(`basic ${b64('alice:')}`)).toEqual({ kind: 'basic', identity: 'alice', password: '' });
     expect(parseAuthorization(`Basic ${b64('élise:pässword')}`)).toEqual({ kind: 'basic', identity: 'élise', password: 'pässword' });
+    // Byte for byte: a leading byte order mark is part of the identity, not dropped by the decoder.
+    expect(parseAuthorization(`Basic ${b64('\ufeffalice:pw')}`)).toEqual({ kind: 'basic', identity: '\ufeffalice', password: 'pw' });
   });
 
   it('reads Bearer tokens', () => {

@@ -19,7 +19,8 @@ const TOKEN68 = /^[A-Za-z0-9._~+/-]+=*$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 // C0 and C1 control characters and DEL: RFC 7617 forbids them in user-id and password.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: the credentials are compared byte for byte, a leading U+FEFF included.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function parseAuthorization(header: string): ParsedAuthorization {
   if (header.length > MAX_HEADER_BYTES) return { kind: 'malformed', reason: 'authorization header too long' };

@@ -95,6 +95,14 @@ describe('openNote', () => {
     expect(n.sigs.map((s) => s.name)).toEqual(['local.test']);
   });
 
+  it('keeps a byte order mark where Go keeps it: in the text, and in a signer’s name (then unknown)', () => {
+    const k = testKey('local.test');
+    const verifiers = [parseVerifierKey(k.vkey)];
+    expect(openNote(k.sign('\ufeffgo.sum database tree\n'), verifiers).text).toBe('\ufeffgo.sum database tree\n');
+    const marked = Buffer.from(k.sign('hello\n')).toString('utf8').replace('\u2014 local.test', '\u2014 \ufefflocal.test');
+    expect(() => openNote(enc(marked), verifiers)).toThrow(NoteError);
+  });
+
   it('names what is wrong with a code', () => {
     const k = testKey('local.test');
     const other = testKey('local.test');

@@ -72,7 +72,9 @@ export const DEFAULT_MAX_NOTE_BYTES = 64 * 1024;
 /** Verifier keys longer than this are refused outright. */
 const MAX_KEY_CHARS = 4096;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: Go keeps a leading U+FEFF in a note's text and in a signer's name; dropped, a text Go refuses to parse
+// as a tree would parse here, and a signature Go counts as an unknown signer's would verify.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Formats a key hash as the 8 lower-case hex digits used in keys and messages. */
 export function keyHashHex(h: number): string {

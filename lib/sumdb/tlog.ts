@@ -344,7 +344,8 @@ export function parseTree(text: string): Tree {
   return { n, hash };
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// (Only validity is asked of it; ignoreBOM as everywhere a Go string is decoded.)
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Record text: valid UTF-8, no control characters but newline, no blank line, ending in newline. */
 export function isValidRecordText(text: Uint8Array): boolean {
