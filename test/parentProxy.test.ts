@@ -95,6 +95,19 @@ it('refuses a tampered parent (zip and go.mod) with a reason and stores none of 
   }
 });
 
+it('reads the parent’s list with the go command’s idea of space', async () => {
+  // Go splits list lines with strings.Fields: U+0085 separates, U+FEFF does
+  // not (JS's \s has it the other way round).
+  parent.overrides.set(`/${escaped(A)}/@v/list`, Buffer.from('\ufeffv1.1.0\nv1.0.0\u0085from-a-hostile-parent\n'));
+  try {
+    const direct = await runner.listVersions(parent.url, A);
+    expect(direct.versions).toEqual(['v1.0.0']);
+    expect(await runner.listVersions(proxy.url, A)).toEqual(direct);
+  } finally {
+    parent.overrides.clear();
+  }
+}, 120_000);
+
 it('serves public modules from the parent with the hashes direct mode got', async () => {
   for (const [m, v] of VERSIONS) {
     const want = direct.get(`${m}@${v}`)!;

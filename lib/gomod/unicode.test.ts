@@ -5,6 +5,7 @@ import {
   decodeUTF8,
   encodeUTF8,
   equalFold,
+  fields,
   goRunes,
   isLetter,
   isPrint,
@@ -139,6 +140,19 @@ describe('unicode (differential)', () => {
     }
     cases.push(['CON', 'con'], ['COM1', 'ｃom1'], ['k', '\u212a'], ['\ud800', '\ufffd\ufffd\ufffd']);
     expect(await differential(oracle, 'strings.EqualFold', cases, equalFold)).toEqual([]);
+  });
+
+  it('fields splits where strings.Fields does', async () => {
+    // Every character either set counts as space, and their neighbours. (Our
+    // inputs are decoded text, so no lone surrogates: U+FFFD stands for bad bytes.)
+    const alphabet = [
+      'v', '1', '.', 'h', ':', ' ', '\t', '\n', '\v', '\f', '\r', '\u0085', '\u00a0', '\u1680', '\u2000', '\u200a',
+      '\u200b', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff', '\u180e', '\u001c', '\u001f', '\ufffd', '😀',
+    ];
+    const next = rng(4);
+    const cases: [string][] = [[''], [' '], ['\ufeffv1.0.0'], ['v1.0.0\u0085x'], ['a \u00a0b']];
+    for (let i = 0; i < 5000; i++) cases.push([randomString(next, alphabet, 10)]);
+    expect(await differential(oracle, 'strings.Fields', cases, (s) => fields(s) as unknown)).toEqual([]);
   });
 
   it('decodeUTF8 and goRunes', async () => {

@@ -191,6 +191,25 @@ export function isSpace(r: number): boolean {
   );
 }
 
+/**
+ * strings.Fields: s split around runs of unicode.IsSpace, no empty fields.
+ * Parsers of Go's line formats (a proxy's list, go.sum, go-import content)
+ * use this rather than JS's \s, whose set is not Go's (see isSpace).
+ */
+export function fields(s: string): string[] {
+  const out: string[] = [];
+  let start = -1;
+  for (let i = 0; i < s.length; i++) {
+    const space = isSpace(s.charCodeAt(i)); // no space is above U+FFFF, so UTF-16 units suffice
+    if (space && start >= 0) {
+      out.push(s.slice(start, i));
+      start = -1;
+    } else if (!space && start < 0) start = i;
+  }
+  if (start >= 0) out.push(s.slice(start));
+  return out;
+}
+
 /** Maps every code point in a non-trivial fold orbit to that orbit's sorted members. */
 function foldOrbits(): Map<number, readonly number[]> {
   if (orbits) return orbits;

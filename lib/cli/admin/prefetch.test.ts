@@ -22,6 +22,11 @@ it('takes go.sum versions whole, or go.mod only when only their go.mod line is t
     { path: 'example.com/b', query: 'v0.1.0', modOnly: true, sums: { mod: h('c') } },
   ]);
   expect(() => targetsFromGoSum('example.com/a v1.0.0\n')).toThrow(/go.sum line 1/);
+  // The go command's strings.Fields: U+0085 separates fields, U+FEFF is part of one.
+  expect(targetsFromGoSum(`example.com/a\u0085v1.0.0/go.mod ${h('b')}\n`)).toEqual([
+    { path: 'example.com/a', query: 'v1.0.0', modOnly: true, sums: { mod: h('b') } },
+  ]);
+  expect(targetsFromGoSum(`\ufeffexample.com/a v1.0.0/go.mod ${h('b')}\n`)[0].path).toBe('\ufeffexample.com/a');
 });
 
 it('reads lists of path@version or "path version", with comments, and path@version arguments', () => {

@@ -21,6 +21,7 @@ import { errorMessage } from '../../errors.js';
 import { parseRequires } from '../../gomod/modfile/rule.js';
 import { canonicalVersion } from '../../gomod/module.js';
 import * as semver from '../../gomod/semver.js';
+import { fields } from '../../gomod/unicode.js';
 import { readZipRecord } from '../../records/manifest.js';
 import type { ObjectStorage } from '../../storage/storage.js';
 import { Limiter } from '../../util/limiter.js';
@@ -49,9 +50,8 @@ export function targetsFromGoMod(data: Uint8Array): PrefetchTarget[] {
 export function targetsFromGoSum(text: string): PrefetchTarget[] {
   const byVersion = new Map<string, PrefetchTarget>();
   for (const [i, raw] of text.split('\n').entries()) {
-    const line = raw.trim();
-    if (line === '') continue;
-    const f = line.split(/\s+/);
+    const f = fields(raw);
+    if (f.length === 0) continue;
     if (f.length !== 3 || !f[2].startsWith('h1:')) throw new Error(`go.sum line ${i + 1}: expected "<path> <version>[/go.mod] h1:<hash>"`);
     const isMod = f[1].endsWith('/go.mod');
     const version = isMod ? f[1].slice(0, -'/go.mod'.length) : f[1];

@@ -15,6 +15,14 @@ describe('parseGoImports', () => {
     ]);
   });
 
+  it('splits content where the go command’s strings.Fields does', () => {
+    // U+0085 is a space to Go and not to JS's \s; U+FEFF the other way round.
+    expect(parseGoImports('<meta name="go-import" content="a.example/x\u0085git\u0085https://r">')).toEqual([
+      { prefix: 'a.example/x', vcs: 'git', repoRoot: 'https://r' },
+    ]);
+    expect(parseGoImports('<meta name="go-import" content="a.example/x git\ufeffhttps://r">')).toEqual([]);
+  });
+
   it('drops a non-mod entry for the prefix of a mod entry', () => {
     expect(parseGoImports('<meta name="go-import" content="p git https://g"><meta name="go-import" content="p mod https://m">')).toEqual([
       { prefix: 'p', vcs: 'mod', repoRoot: 'https://m' },

@@ -8,6 +8,8 @@
 // dropping any other entry whose prefix a "mod" entry also has. go-source
 // tags are not its concern, nor ours.
 
+import { fields } from '../../gomod/unicode.js';
+
 export interface MetaImport {
   prefix: string;
   vcs: string;
@@ -54,7 +56,7 @@ export function parseGoImports(html: string): MetaImport[] {
     if (closing && name === 'head') break;
     if (closing || name !== 'meta') continue;
     if (attrValue(m[3], 'name') !== 'go-import') continue;
-    const f = attrValue(m[3], 'content').split(/\s+/).filter((x) => x !== '');
+    const f = fields(attrValue(m[3], 'content'));
     if (f.length === 3) imports.push({ prefix: f[0], vcs: f[1], repoRoot: f[2] });
   }
   const modPrefixes = new Set(imports.filter((i) => i.vcs === 'mod').map((i) => i.prefix));

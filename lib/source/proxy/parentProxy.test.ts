@@ -114,6 +114,11 @@ describe('ParentProxySource', () => {
     expect(gone.message).toBe('gone: [31m red');
   });
 
+  it('splits list lines with Go’s strings.Fields, not JS’s \\s', async () => {
+    a.handle = (_req, res) => void res.writeHead(200).end('\ufeffv3.0.0\nv1.2.0\u0085x\nv1.3.0\u00a0y\n\u2003v1.4.0\n');
+    expect(await parent().open(M).list()).toEqual(['v1.2.0', 'v1.3.0', 'v1.4.0']);
+  });
+
   it('maps other statuses, bad JSON and wrong versions to upstream faults', async () => {
     const src = parent().open(M);
     a.handle = (_req, res) => void res.writeHead(500).end('boom');

@@ -24,6 +24,7 @@ import type { Origin } from '../../gomod/infoJson.js';
 import { canonicalVersion, check as checkModuleVersion, escapePath, escapeVersion } from '../../gomod/module.js';
 import { isPseudoVersion } from '../../gomod/pseudo.js';
 import * as semver from '../../gomod/semver.js';
+import { fields } from '../../gomod/unicode.js';
 import type { ModuleSource, ResolvedVersion, SourcePin } from '../moduleSource.js';
 import type { ModuleVerifier } from './verifier.js';
 import { BodyTooLargeError, createHttpGet, declaredLength, discard, readBody, type HttpGet } from '../../net/httpRequest.js';
@@ -267,7 +268,7 @@ export class ParentProxySource implements ModuleSource {
     const body = Buffer.from(await this.parent.getBytes(rel, this.what('@v/list'), 'list')).toString('utf8');
     const out = new Set<string>();
     for (const line of body.split('\n')) {
-      const v = line.trim().split(/\s+/)[0];
+      const v = fields(line)[0]; // Go's strings.Fields: its idea of space, not JS's
       if (!v || !semver.isValid(v) || canonicalVersion(v) !== v || isPseudoVersion(v)) continue;
       try {
         checkModuleVersion(this.modPath, v);

@@ -7,6 +7,7 @@
 // against given go.sum lines (tests, and `import`); NoVerifier refuses all.
 import { UpstreamError } from '../../errors.js';
 import { hashGoMod } from '../../gomod/dirhash.js';
+import { fields } from '../../gomod/unicode.js';
 
 export interface ModuleVerifier {
   /** Resolves when `mod` is the go.mod of path@version; throws a ProxyError (never not-found) otherwise. */
@@ -35,7 +36,7 @@ export class GoSumVerifier implements ModuleVerifier {
 
   constructor(goSum: string) {
     for (const line of goSum.split('\n')) {
-      const f = line.trim().split(/\s+/);
+      const f = fields(line);
       if (f.length !== 3 || !f[2].startsWith('h1:')) continue;
       const key = `${f[0]} ${f[1]}`;
       const prev = this.sums.get(key);

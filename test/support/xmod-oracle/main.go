@@ -288,6 +288,8 @@ func handle(op string, a args) (resp map[string]any) {
 	// strings and unicode/utf8, to check lib/gomod's helpers
 	case "strings.EqualFold":
 		return result(strings.EqualFold(a.str(0), a.str(1)), nil)
+	case "strings.Fields":
+		return result(strings.Fields(a.str(0)), nil)
 	case "utf8.Decode":
 		// What a range loop sees: each invalid byte becomes U+FFFD.
 		return result(string([]rune(a.str(0))), nil)
