@@ -108,6 +108,21 @@ it('reads the parent’s list with the go command’s idea of space', async () =
   }
 }, 120_000);
 
+it('refuses an .info whose time the go command refuses (February 30th), and stores nothing of it', async () => {
+  const [m, v] = VERSIONS[2];
+  parent.overrides.set(`/${escaped(m)}/@v/${v}.info`, Buffer.from(`{"Version":"${v}","Time":"2020-02-30T00:00:00Z"}`));
+  try {
+    const direct = await runner.download(parent.url, `${m}@${v}`);
+    expect(direct.Error).toMatch(/day out of range/);
+    const proxied = await runner.download(proxy.url, `${m}@${v}`);
+    expect(proxied.Error).toMatch(/invalid .info JSON: parsing time .*day out of range/);
+    await proxy.app.service.idle();
+    expect(await readManifest(storage(), m, v)).toBeNull();
+  } finally {
+    parent.overrides.clear();
+  }
+}, 120_000);
+
 it('serves public modules from the parent with the hashes direct mode got', async () => {
   for (const [m, v] of VERSIONS) {
     const want = direct.get(`${m}@${v}`)!;

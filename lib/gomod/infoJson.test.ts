@@ -16,3 +16,10 @@ it('escapes like encoding/json and trims sub-second zeros', () => {
   expect(goJsonString('a<b>&c\u2028')).toBe('"a\\u003cb\\u003e\\u0026c\\u2028"');
   expect(goTime(new Date('2020-01-01T00:00:00.500Z'))).toBe('2020-01-01T00:00:00.5Z');
 });
+
+it('writes a time Go already wrote (a parent’s zone and nanoseconds) as it is, and an empty Origin as {}', () => {
+  expect(marshalInfo({ Version: 'v1.0.0', Time: '2020-01-01T01:00:00.123456789+01:00', Origin: { VCS: '', URL: '' } })).toBe(
+    '{"Version":"v1.0.0","Time":"2020-01-01T01:00:00.123456789+01:00","Origin":{}}',
+  );
+});
+

@@ -20,7 +20,8 @@ export interface Origin {
 
 export interface InfoFields {
   Version: string;
-  Time: Date;
+  /** A Date, or the text Go's time.Time MarshalJSON gave it (keeping a zone and nanoseconds; see rfc3339.ts). */
+  Time: Date | string;
   Origin?: Origin;
 }
 
@@ -40,7 +41,7 @@ export function goTime(t: Date): string {
 }
 
 export function marshalInfo(info: InfoFields): string {
-  let out = `{"Version":${goJsonString(info.Version)},"Time":${goJsonString(goTime(info.Time))}`;
+  let out = `{"Version":${goJsonString(info.Version)},"Time":${goJsonString(typeof info.Time === 'string' ? info.Time : goTime(info.Time))}`;
   if (info.Origin) {
     const parts: string[] = [];
     for (const k of ORIGIN_FIELDS) {

@@ -438,7 +438,7 @@ export class ModuleService {
       [committed] = await Promise.all([
         commitManifest(
           this.opts.storage,
-          { path: modPath, version, info: marshalInfo({ Version: version, Time: rev.time, Origin: rev.origin }), mod: { data: mod, h1: hashGoMod(mod) }, source: pin },
+          { path: modPath, version, info: marshalInfo({ Version: version, Time: rev.timeText ?? rev.time, Origin: rev.origin }), mod: { data: mod, h1: hashGoMod(mod) }, source: pin },
           this.opts.commitHook,
         ),
         zipClaimed,

@@ -24,6 +24,8 @@ import type { Origin } from '../gomod/infoJson.js';
 export interface ResolvedVersion {
   version: string;
   time: Date;
+  /** The time as the go command writes it, where the source's text holds more than a Date (a parent's zone, nanoseconds). */
+  timeText?: string;
   origin?: Origin;
 }
 

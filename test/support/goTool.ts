@@ -62,11 +62,13 @@ export function newerGoTool(): GoTool {
 /**
  * Builds the Go main package in `dir` into `out`, offline: its go.mod must
  * replace every dependency with a local copy (the toolchain's vendored x/mod),
- * and a private GOPATH, module cache and build cache live under `tmp`.
+ * and a private GOPATH, module cache and build cache live under `tmp`. A
+ * toolchain unpacked outside its own GOROOT (newerGoTool) needs `goroot`.
  */
-export function offlineGoBuild(goBin: string, dir: string, out: string, tmp: string, what: string): void {
+export function offlineGoBuild(goBin: string, dir: string, out: string, tmp: string, what: string, goroot?: string): void {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...(goroot ? { GOROOT: goroot } : {}),
     GOFLAGS: '-mod=mod -modcacherw',
     GOPROXY: 'off',
     GOSUMDB: 'off',

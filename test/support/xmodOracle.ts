@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { goTool, offlineGoBuild } from './goTool.js';
+import { goTool, offlineGoBuild, type GoTool } from './goTool.js';
 
 /** An argument: strings that are not well-formed UTF-16 and byte arrays travel as {"b": base64}. */
 export type OracleArg = string | number | boolean | null | Uint8Array | OracleArg[];
@@ -168,9 +168,12 @@ export class XmodOracle {
     });
   }
 
-  /** Builds (a few seconds) and starts the oracle. Pair with close() in afterAll. */
-  static async start(): Promise<XmodOracle> {
-    const go = goTool();
+  /**
+   * Builds (a few seconds) and starts the oracle, with the default go command
+   * or another (newerGoTool(), where the newest Go's behaviour differs). Pair
+   * with close() in afterAll.
+   */
+  static async start(go: GoTool = goTool()): Promise<XmodOracle> {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xmod-oracle-'));
     try {
       const bin = cachedOracle(go.bin, go.goroot, go.version, tmp);
@@ -263,7 +266,10 @@ function buildOracle(goBin: string, goroot: string, tmp: string): string {
   // 1. golang.org/x/mod, as vendored in this toolchain.
   const xmod = path.join(tmp, 'xmod');
   fs.cpSync(xmodSrc, xmod, { recursive: true });
-  fs.writeFileSync(path.join(xmod, 'go.mod'), 'module golang.org/x/mod\n\ngo 1.18\n');
+  // Its go line as the toolchain's vendor/modules.txt records it (newer x/mod needs newer language features).
+  const modules = fs.readFileSync(path.join(goroot, 'src/cmd/vendor/modules.txt'), 'utf8');
+  const goLine = /^# golang\.org\/x\/mod .*\n## explicit; go (\S+)$/m.exec(modules)?.[1] ?? '1.18';
+  fs.writeFileSync(path.join(xmod, 'go.mod'), `module golang.org/x/mod\n\ngo ${goLine}\n`);
   // strToFold is unexported; this shim (ours, generated) exports it unchanged.
   fs.writeFileSync(
     path.join(xmod, 'zip', 'zz_oracle_export.go'),
@@ -293,7 +299,7 @@ function buildOracle(goBin: string, goroot: string, tmp: string): string {
   );
 
   const bin = path.join(tmp, 'xmod-oracle');
-  offlineGoBuild(goBin, main, bin, tmp, 'the xmod oracle');
+  offlineGoBuild(goBin, main, bin, tmp, 'the xmod oracle', goroot);
   return bin;
 }
 

@@ -134,9 +134,34 @@ describe('ParentProxySource', () => {
     a.handle = (_req, res) => void res.writeHead(200).end('{"Version":"v2.0.0","Time":"2020-01-01T00:00:00Z"}');
     expect((await failure(src.latest())).kind).toBe('upstream');
     a.handle = (_req, res) => void res.writeHead(200).end('{"Version":"v1.0.0","Time":"yesterday"}');
-    expect((await failure(src.query('v1.0.0'))).message).toMatch(/invalid time/);
+    expect((await failure(src.query('v1.0.0'))).message).toMatch(/parsing time "yesterday"/);
     a.handle = (_req, res) => void res.writeHead(200).end('{"Version":"v1.0.0","Time":"2020-01-01T00:00:00Z","Origin":{"VCS":"git","URL":"https://x","Hash":"abc","Evil":1}}');
-    expect(await src.query('main')).toEqual({ version: 'v1.0.0', time: new Date('2020-01-01T00:00:00Z'), origin: { VCS: 'git', URL: 'https://x', Hash: 'abc' } });
+    expect(await src.query('main')).toEqual({
+      version: 'v1.0.0',
+      time: new Date('2020-01-01T00:00:00Z'),
+      timeText: '2020-01-01T00:00:00Z',
+      origin: { VCS: 'git', URL: 'https://x', Hash: 'abc' },
+    });
+    // Read as the go command's json.Unmarshal reads it: a time Date would roll over is refused ...
+    a.handle = (_req, res) => void res.writeHead(200).end('{"Version":"v1.0.0","Time":"2021-02-29T00:00:00Z"}');
+    expect((await failure(src.query('v1.0.0'))).message).toMatch(/invalid .info JSON: parsing time .* day out of range/);
+    a.handle = (_req, res) => void res.writeHead(200).end('{"Version":"v1.0.0","Time":"2020-01-01T00:00:00+24:00"}');
+    expect((await failure(src.query('v1.0.0'))).message).toMatch(/a time the go command cannot write/);
+    // ... and names match case-insensitively, the last wins, the zone and nanoseconds are kept as Go
+    // writes them, and the Origin is cleaned as the go command cleans it for its cache.
+    a.handle = (_req, res) =>
+      void res
+        .writeHead(200)
+        .end('{"version":"v0.9.0","VERSION":"v1.0.0","time":"2020-01-01T01:00:00.123456789+01:00","origin":{"vcs":"git","TagSum":"t1:x","Ref":"refs/tags/v1.0.0"}}');
+    expect(await src.query('v1.0.0')).toEqual({
+      version: 'v1.0.0',
+      time: new Date('2020-01-01T00:00:00.123Z'),
+      timeText: '2020-01-01T01:00:00.123456789+01:00',
+      origin: { VCS: 'git', URL: '', Ref: 'refs/tags/v1.0.0' },
+    });
+    // No Time at all is Go's zero time, not an error.
+    a.handle = (_req, res) => void res.writeHead(200).end('{"Version":"v1.0.0"}');
+    expect((await src.query('v1.0.0')).timeText).toBe('0001-01-01T00:00:00Z');
   });
 
   it('caps bodies (declared or streamed) and refuses a parent that never answers within the deadline', async () => {

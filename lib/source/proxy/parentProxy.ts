@@ -23,6 +23,7 @@ import { hashGoMod } from '../../gomod/dirhash.js';
 import type { Origin } from '../../gomod/infoJson.js';
 import { canonicalVersion, check as checkModuleVersion, escapePath, escapeVersion } from '../../gomod/module.js';
 import { isPseudoVersion } from '../../gomod/pseudo.js';
+import { parseRevInfoJson, type RevInfoJson } from '../../gomod/revInfoJson.js';
 import * as semver from '../../gomod/semver.js';
 import { fields } from '../../gomod/unicode.js';
 import type { ModuleSource, ResolvedVersion, SourcePin } from '../moduleSource.js';
@@ -236,14 +237,6 @@ export class ParentProxy implements ProxyFiles {
 /** How long a zip fetched ahead waits for writeZip() before it is removed. */
 const UNCLAIMED_ZIP_TTL_MS = 120_000;
 
-interface InfoJson {
-  Version?: unknown;
-  Time?: unknown;
-  Origin?: unknown;
-}
-
-const ORIGIN_KEYS: (keyof Origin)[] = ['VCS', 'URL', 'Subdir', 'Hash', 'TagPrefix', 'TagSum', 'RepoSum', 'Ref'];
-
 export class ParentProxySource implements ModuleSource {
   /** The zip is the parent's, downloaded and checked, never built here. */
   readonly zipIsCopy = true;
@@ -345,19 +338,18 @@ export class ParentProxySource implements ModuleSource {
     void z.fetched.catch(() => {}).finally(() => fs.promises.rm(z.file, { force: true }).catch(() => {}));
   }
 
-  /** Fetches and validates an .info answer. */
+  /** Fetches an .info answer, reads it as the go command does (revInfoJson.ts) and validates it. */
   private async info(rel: string, label: string, query: string | undefined): Promise<ResolvedVersion> {
     const what = this.what(label);
     const body = Buffer.from(await this.parent.getBytes(rel, what, 'info')).toString('utf8');
-    let j: InfoJson;
+    let j: RevInfoJson;
     try {
-      j = JSON.parse(body) as InfoJson;
-    } catch {
-      throw new UpstreamError(`${this.parent.name}: ${what}: invalid .info JSON`);
+      j = parseRevInfoJson(body);
+    } catch (err) {
+      throw new UpstreamError(`${this.parent.name}: ${what}: invalid .info JSON: ${(err as Error).message}`);
     }
-    if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new UpstreamError(`${this.parent.name}: ${what}: invalid .info JSON`);
     const v = j.Version;
-    if (typeof v !== 'string' || !semver.isValid(v) || canonicalVersion(v) !== v) {
+    if (!semver.isValid(v) || canonicalVersion(v) !== v) {
       throw new UpstreamError(`${this.parent.name}: ${what}: .info has an invalid version ${JSON.stringify(v)}`);
     }
     try {
@@ -368,9 +360,9 @@ export class ParentProxySource implements ModuleSource {
     if (query !== undefined && semver.isValid(query) && canonicalVersion(query) === query && v !== query) {
       throw new UpstreamError(`${this.parent.name}: ${what}: returned info for version ${v} instead of requested version ${query}`);
     }
-    const t = typeof j.Time === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(j.Time) ? new Date(j.Time) : undefined;
-    if (!t || Number.isNaN(t.getTime())) throw new UpstreamError(`${this.parent.name}: ${what}: .info has an invalid time`);
-    return { version: v, time: t, origin: parseOrigin(j.Origin) };
+    // A zone offset of 24 hours or more parses but Go's MarshalJSON refuses it: nothing could write this .info.
+    if (j.Time.text === undefined) throw new UpstreamError(`${this.parent.name}: ${what}: .info has a time the go command cannot write`);
+    return { version: v, time: j.Time.date, timeText: j.Time.text, origin: cacheOrigin(j.Origin, v) };
   }
 
   async download(rev: ResolvedVersion): Promise<{ mod: Uint8Array; pin: SourcePin }> {
@@ -440,11 +432,16 @@ export class ParentProxySource implements ModuleSource {
   }
 }
 
-function parseOrigin(o: unknown): Origin | undefined {
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) return undefined;
-  const src = o as Record<string, unknown>;
-  if (typeof src.VCS !== 'string' || typeof src.URL !== 'string') return undefined;
-  const out: Origin = { VCS: src.VCS, URL: src.URL };
-  for (const k of ORIGIN_KEYS) if (typeof src[k] === 'string') out[k] = src[k];
+/**
+ * The Origin as the go command writes it into its cache's .info
+ * (modfetch writeDiskStat): TagPrefix, TagSum and RepoSum cleared, and Ref
+ * for a pseudo-version.
+ */
+function cacheOrigin(o: Partial<Origin> | undefined, version: string): Origin | undefined {
+  if (o === undefined) return undefined;
+  const out: Origin = { VCS: o.VCS ?? '', URL: o.URL ?? '' };
+  if (o.Subdir) out.Subdir = o.Subdir;
+  if (o.Hash) out.Hash = o.Hash;
+  if (o.Ref && !isPseudoVersion(version)) out.Ref = o.Ref;
   return out;
 }

@@ -294,6 +294,23 @@ func handle(op string, a args) (resp map[string]any) {
 		// What a range loop sees: each invalid byte becomes U+FFFD.
 		return result(string([]rune(a.str(0))), nil)
 
+	// encoding/json into a copy of cmd/go/internal/modfetch.RevInfo: a proxy's .info as the go command reads it
+	case "modfetch.RevInfo":
+		info := new(revInfo)
+		if err := json.Unmarshal([]byte(a.str(0)), info); err != nil {
+			return result(nil, err)
+		}
+		out := map[string]any{"Version": enc(info.Version), "UnixMilli": info.Time.UnixMilli(), "Time": nil, "Origin": nil}
+		if text, err := info.Time.MarshalJSON(); err == nil {
+			var s string
+			json.Unmarshal(text, &s)
+			out["Time"] = s
+		}
+		if info.Origin != nil {
+			out["Origin"] = info.Origin
+		}
+		return result(out, nil)
+
 	// strconv, to check lib/gomod's copy of Go's %q quoting
 	case "strconv.Quote":
 		return result(strconv.Quote(a.str(0)), nil)
@@ -458,4 +475,24 @@ func main() {
 			return
 		}
 	}
+}
+
+// revInfo and revOrigin copy the go command's modfetch.RevInfo and codehost.Origin field for field.
+type revInfo struct {
+	Version string
+	Time    time.Time
+	Name    string     `json:"-"`
+	Short   string     `json:"-"`
+	Origin  *revOrigin `json:",omitempty"`
+}
+
+type revOrigin struct {
+	VCS       string `json:",omitempty"`
+	URL       string `json:",omitempty"`
+	Subdir    string `json:",omitempty"`
+	Hash      string `json:",omitempty"`
+	TagPrefix string `json:",omitempty"`
+	TagSum    string `json:",omitempty"`
+	Ref       string `json:",omitempty"`
+	RepoSum   string `json:",omitempty"`
 }
