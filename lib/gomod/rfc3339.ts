@@ -14,6 +14,8 @@ export interface GoTime {
   date: Date;
   /** What time.Time's MarshalJSON writes for it, without the quotes; undefined where Go's fails. */
   text: string | undefined;
+  /** The nanoseconds within its second, which date rounds down to milliseconds. */
+  nanos: number;
 }
 
 // time.Parse with layout "2006-01-02T15:04:05Z07:00" takes a one- or
@@ -62,10 +64,10 @@ export function parseGoTime(s: string): GoTime {
   const abs = Math.abs(offset);
   const zone = offset === 0 ? 'Z' : `${offset < 0 ? '-' : '+'}${pad(Math.floor(abs / 3600), 2)}:${pad(Math.floor(abs / 60) % 60, 2)}`;
   const text = abs >= 24 * 3600 ? undefined : `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}T${pad(hour, 2)}:${pad(min, 2)}:${pad(sec, 2)}${frac}${zone}`;
-  return { date, text };
+  return { date, text, nanos };
 }
 
 /** Go's zero time.Time, which a .info without a Time (or with null) leaves. */
 export function zeroGoTime(): GoTime {
-  return { date: new Date('0001-01-01T00:00:00Z'), text: '0001-01-01T00:00:00Z' };
+  return { date: new Date('0001-01-01T00:00:00Z'), text: '0001-01-01T00:00:00Z', nanos: 0 };
 }

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeZipWriter } from '../../archive/zipWriter.js';
 import { ProxyError } from '../../errors.js';
 import { hashGoMod } from '../../gomod/dirhash.js';
-import { ParentProxy } from './parentProxy.js';
+import { newestListed, ParentProxy } from './parentProxy.js';
 import { GoSumVerifier, NoVerifier } from './verifier.js';
 import { spoolLeftovers } from '../../../test/support/spoolLeftovers.js';
 import { zipH1 } from '../../../test/support/zipHash.js';
@@ -291,5 +291,21 @@ describe('ParentProxySource', () => {
     } finally {
       spool.remove();
     }
+  });
+});
+
+describe('newestListed (the go command’s latestFromList)', () => {
+  const lines = (text: string) => text.split('\n').map((l) => l.split(' ').filter(Boolean));
+  const p = (ts: string) => `v0.0.0-${ts}-abcdefabcdef`;
+  it('takes the newest pseudo-version or timestamped line, skips tagged versions without a time', () => {
+    expect(newestListed(lines(`${p('20200101000000')}\nv1.0.0\n${p('20210101000000')}\n${p('20200601000000')}`))).toBe(p('20210101000000'));
+    expect(newestListed(lines(`v1.0.0\nv2.0.0-pre`))).toBeUndefined();
+    expect(newestListed(lines(`${p('20200101000000')}\nv1.0.0 2020-01-02T00:00:00Z`))).toBe('v1.0.0');
+  });
+  it('compares instants (zones, nanoseconds), keeps the first of equal times, and never picks Go’s zero time or an unparsable one', () => {
+    expect(newestListed(lines('v1.0.0 2020-01-01T01:00:00+02:00\nv1.1.0 2020-01-01T00:00:00Z'))).toBe('v1.1.0');
+    expect(newestListed(lines('v1.0.0 2020-01-01T00:00:00.0000001Z\nv1.1.0 2020-01-01T00:00:00.0000002Z'))).toBe('v1.1.0');
+    expect(newestListed(lines('v1.0.0 2020-01-01T00:00:00Z\nv1.1.0 2020-01-01T00:00:00Z'))).toBe('v1.0.0');
+    expect(newestListed(lines('v1.0.0 0001-01-01T00:00:00Z\nv1.1.0 0000-06-01T00:00:00Z\nv1.2.0 2020-02-30T00:00:00Z\nnot-semver 2030-01-01T00:00:00Z'))).toBeUndefined();
   });
 });

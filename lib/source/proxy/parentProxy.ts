@@ -22,8 +22,9 @@ import { checkModuleZipFile, ZipCheckError, type ZipChecker } from '../../archiv
 import { hashGoMod } from '../../gomod/dirhash.js';
 import type { Origin } from '../../gomod/infoJson.js';
 import { canonicalVersion, check as checkModuleVersion, escapePath, escapeVersion } from '../../gomod/module.js';
-import { isPseudoVersion } from '../../gomod/pseudo.js';
+import { isPseudoVersion, pseudoVersionTime } from '../../gomod/pseudo.js';
 import { parseRevInfoJson, type RevInfoJson } from '../../gomod/revInfoJson.js';
+import { parseGoTime } from '../../gomod/rfc3339.js';
 import * as semver from '../../gomod/semver.js';
 import { fields } from '../../gomod/unicode.js';
 import type { ModuleSource, ResolvedVersion, SourcePin } from '../moduleSource.js';
@@ -256,12 +257,21 @@ export class ParentProxySource implements ModuleSource {
     return `${this.modPath}/${rel}`;
   }
 
-  async list(): Promise<string[]> {
+  /** The parent's list, each line split as Go's strings.Fields splits it (its idea of space, not JS's). */
+  private async listLines(): Promise<string[][]> {
     const rel = `${this.escaped}/@v/list`;
     const body = Buffer.from(await this.parent.getBytes(rel, this.what('@v/list'), 'list')).toString('utf8');
+    return body.split('\n').map(fields);
+  }
+
+  async list(): Promise<string[]> {
+    return this.versionsIn(await this.listLines());
+  }
+
+  /** The list's canonical tagged versions that belong to this module path, sorted. */
+  private versionsIn(lines: string[][]): string[] {
     const out = new Set<string>();
-    for (const line of body.split('\n')) {
-      const v = fields(line)[0]; // Go's strings.Fields: its idea of space, not JS's
+    for (const [v] of lines) {
       if (!v || !semver.isValid(v) || canonicalVersion(v) !== v || isPseudoVersion(v)) continue;
       try {
         checkModuleVersion(this.modPath, v);
@@ -274,18 +284,21 @@ export class ParentProxySource implements ModuleSource {
   }
 
   /**
-   * @latest from the parent; a parent without @latest (a plain file tree, as
-   * GOPROXY=file:// allows) gets the go command's fallback: the highest
-   * release in its list, else the highest pre-release.
+   * @latest from the parent. A parent without @latest (a plain file tree, as
+   * GOPROXY=file:// allows) gets the highest release in its list, else the
+   * highest pre-release (what the go command picks from a list); and a list
+   * with no tagged version, the newest of its pseudo-versions and timestamped
+   * lines, as the go command's proxy client picks one (latestFromList).
    */
   async latest(): Promise<ResolvedVersion> {
     try {
       return await this.info(`${this.escaped}/@latest`, '@latest', undefined);
     } catch (err) {
       if (!isNotFound(err)) throw err;
-      const versions = await this.list();
+      const lines = await this.listLines();
+      const versions = this.versionsIn(lines);
       const releases = versions.filter((v) => semver.prerelease(v) === '');
-      const best = (releases.length > 0 ? releases : versions).at(-1);
+      const best = (releases.length > 0 ? releases : versions).at(-1) ?? newestListed(lines);
       if (best === undefined) throw err;
       return this.query(best);
     }
@@ -431,6 +444,41 @@ export class ParentProxySource implements ModuleSource {
     }
   }
 }
+
+/**
+ * The go command's latestFromList (modfetch/proxy.go) over a parent's list:
+ * of the lines whose first field is valid semver, the one with the latest
+ * time, from the line's second field (RFC 3339) or else from a
+ * pseudo-version; tagged versions without a time are skipped. Times that do
+ * not parse are Go's zero time and never win, and the first of equal times
+ * does.
+ */
+export function newestListed(lines: string[][]): string | undefined {
+  let best: string | undefined;
+  let bestAt = { seconds: ZERO_TIME_SECONDS, nanos: 0 };
+  for (const f of lines) {
+    if (f.length === 0 || !semver.isValid(f[0])) continue;
+    let at: { seconds: number; nanos: number } | undefined;
+    try {
+      if (f.length >= 2) {
+        const t = parseGoTime(f[1]);
+        at = { seconds: Math.floor(t.date.getTime() / 1000), nanos: t.nanos };
+      } else if (isPseudoVersion(f[0])) {
+        at = { seconds: Math.floor(pseudoVersionTime(f[0]).getTime() / 1000), nanos: 0 };
+      } else continue;
+    } catch {
+      continue; // Go's zero time: never after bestAt
+    }
+    if (at.seconds > bestAt.seconds || (at.seconds === bestAt.seconds && at.nanos > bestAt.nanos)) {
+      best = f[0];
+      bestAt = at;
+    }
+  }
+  return best;
+}
+
+/** Go's zero time.Time, 0001-01-01T00:00:00Z, in Unix seconds. */
+const ZERO_TIME_SECONDS = -62135596800;
 
 /**
  * The Origin as the go command writes it into its cache's .info
