@@ -108,6 +108,17 @@ it('reads the parent’s list with the go command’s idea of space', async () =
   }
 }, 120_000);
 
+it('lists what the go command lists reading the parent: non-canonical and other-major versions too', async () => {
+  for (const body of ['v1.0\nv1.0.0\nv1.1.0\n', 'v1.0.0\nv1.1.0\nv1.1.0+build\nv1.1.0-rc.1\n', 'v1.0.0\nv1.1.0\nv2.0.0\n']) {
+    parent.overrides.set(`/${escaped(A)}/@v/list`, Buffer.from(body));
+    const direct = await runner.listVersions(parent.url, A);
+    const proxied = await runner.listVersions(proxy.url, A);
+    // Errors name the proxy that was asked; that either fails is what must agree.
+    expect({ body, versions: proxied.versions, failed: proxied.error !== undefined }).toEqual({ body, versions: direct.versions, failed: direct.error !== undefined });
+  }
+  parent.overrides.clear();
+}, 120_000);
+
 it('refuses an .info whose time the go command refuses (February 30th), and stores nothing of it', async () => {
   const [m, v] = VERSIONS[2];
   parent.overrides.set(`/${escaped(m)}/@v/${v}.info`, Buffer.from(`{"Version":"${v}","Time":"2020-02-30T00:00:00Z"}`));

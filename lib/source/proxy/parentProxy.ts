@@ -264,8 +264,16 @@ export class ParentProxySource implements ModuleSource {
     return body.split('\n').map(fields);
   }
 
+  /**
+   * The parent's list as the go command's proxy client reads it (Versions):
+   * the first field of each line that is valid semver and not a
+   * pseudo-version, canonical or not and whatever its major version, so that
+   * a client sees through modproxy what it would see reading the parent.
+   */
   async list(): Promise<string[]> {
-    return this.versionsIn(await this.listLines());
+    const out = new Set<string>();
+    for (const [v] of await this.listLines()) if (v !== undefined && semver.isValid(v) && !isPseudoVersion(v)) out.add(v);
+    return semver.sort([...out]);
   }
 
   /** The list's canonical tagged versions that belong to this module path, sorted. */
