@@ -231,7 +231,9 @@ export class ModuleService {
         if (committed.length === 0) throw sourceError;
         this.opts.log.warn('listing from storage: source unavailable', { module: modPath, reason: errorMessage(sourceError) });
       }
-      const merged = semver.sort([...new Set([...fromSource, ...committed])]);
+      // The source's list as it is (a parent's duplicates too, as the go command would see them), plus what was committed.
+      const listed = new Set(fromSource);
+      const merged = semver.sort([...fromSource, ...committed.filter((v) => !listed.has(v))]);
       return BytesArtifact.text(merged.map((v) => v + '\n').join(''), false);
     }, note);
   }

@@ -118,6 +118,9 @@ describe('ParentProxySource', () => {
   it('splits list lines with Go’s strings.Fields, not JS’s \\s', async () => {
     a.handle = (_req, res) => void res.writeHead(200).end('\ufeffv3.0.0\nv1.2.0\u0085x\nv1.3.0\u00a0y\n\u2003v1.4.0\n');
     expect(await parent().open(M).list()).toEqual(['v1.2.0', 'v1.3.0', 'v1.4.0']);
+    // A version listed twice is listed twice, as the go command's client keeps it.
+    a.handle = (_req, res) => void res.writeHead(200).end('v1.1.0\nv1.0.0\nv1.1.0\n');
+    expect(await parent().open(M).list()).toEqual(['v1.0.0', 'v1.1.0', 'v1.1.0']);
   });
 
   it('maps other statuses, bad JSON and wrong versions to upstream faults', async () => {

@@ -267,13 +267,14 @@ export class ParentProxySource implements ModuleSource {
   /**
    * The parent's list as the go command's proxy client reads it (Versions):
    * the first field of each line that is valid semver and not a
-   * pseudo-version, canonical or not and whatever its major version, so that
-   * a client sees through modproxy what it would see reading the parent.
+   * pseudo-version, canonical or not, whatever its major version, and as
+   * often as the parent lists it, so that a client sees through modproxy
+   * what it would see reading the parent.
    */
   async list(): Promise<string[]> {
-    const out = new Set<string>();
-    for (const [v] of await this.listLines()) if (v !== undefined && semver.isValid(v) && !isPseudoVersion(v)) out.add(v);
-    return semver.sort([...out]);
+    const out: string[] = [];
+    for (const [v] of await this.listLines()) if (v !== undefined && semver.isValid(v) && !isPseudoVersion(v)) out.push(v);
+    return semver.sort(out);
   }
 
   /** The list's canonical tagged versions that belong to this module path, sorted. */
