@@ -18,7 +18,7 @@ import { GoRunner } from './support/goRunner.js';
 import { newerGoTool } from './support/goTool.js';
 import { prng } from './support/prng.js';
 import { startProxy, testConfig } from './support/proxyFixture.js';
-import { escapedPath as escaped, makePublicFixture, PUBLIC_A as A } from './support/publicFixture.js';
+import { escapedPath as escaped, makePublicFixture, PUBLIC_A as A, PUBLIC_B as B } from './support/publicFixture.js';
 import { pick } from './support/xmodOracle.js';
 
 const CASES = Number(process.env.DIFF_CASES ?? 60);
@@ -77,8 +77,19 @@ function infoBody(next: () => number, v: string): string {
 
 const PSEUDO = 'v0.0.0-20200101000000-abcdefabcdef';
 
-function listBody(next: () => number): string {
-  const entries = ['v1.0.0', 'v1.1.0', 'v1.0', 'v1.1.0+meta', 'v1.2.0-rc.1', 'v2.0.0', PSEUDO, 'junk'];
+/**
+ * The modules a case is about: the versions the parent really has (their
+ * .mod and .zip, and go.sum lines for them), and versions it may name
+ * without having them. B's path has capitals, so its URLs are escaped.
+ */
+const MODULES = [
+  { path: A, real: ['v1.0.0', 'v1.1.0'], named: ['v1.0', 'v1.1.0+meta', 'v1.2.0-rc.1', 'v2.0.0', 'v1.2.0', PSEUDO] },
+  { path: B, real: ['v0.1.0'], named: ['v0.1', 'v0.2.0-pre', 'v1.0.0', PSEUDO] },
+];
+type Module = (typeof MODULES)[number];
+
+function listBody(next: () => number, m: Module): string {
+  const entries = [...m.real, ...m.real, ...m.named, 'junk'];
   const lines: string[] = [];
   const n = 1 + Math.floor(next() * 4);
   for (let i = 0; i < n; i++) {
@@ -96,12 +107,12 @@ interface Seen {
 }
 
 /** What the go command makes of a GOPROXY: its version list, and m@latest with the .info it wrote to its cache. */
-async function look(goproxy: string): Promise<Seen> {
-  const listed = await runner.listVersions(goproxy, A);
+async function look(goproxy: string, m: Module): Promise<Seen> {
+  const listed = await runner.listVersions(goproxy, m.path);
   const infos = new Map<string, string>();
-  const d = await runner.download(goproxy, `${A}@latest`, {
+  const d = await runner.download(goproxy, `${m.path}@latest`, {
     keepCache: async (cache) => {
-      const dir = path.join(cache, 'cache', 'download', escaped(A), '@v');
+      const dir = path.join(cache, 'cache', 'download', escaped(m.path), '@v');
       for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) if (f.endsWith('.info')) infos.set(f.slice(0, -5), fs.readFileSync(path.join(dir, f), 'utf8'));
     },
   });
@@ -119,23 +130,24 @@ it(`agrees with the go command reading the parent, over ${CASES} generated paren
   let succeeded = 0;
   for (let c = 0; c < CASES; c++) {
     parent.overrides.clear();
-    const base = `/${escaped(A)}/@v/`;
-    parent.overrides.set(`${base}list`, Buffer.from(listBody(next)));
-    // @latest (half the parents have none), naming a listed version, an unlisted one, a non-canonical one or a pseudo-version.
-    if (next() < 0.5) parent.overrides.set(`/${escaped(A)}/@latest`, Buffer.from(infoBody(next, pick(next, ['v1.0.0', 'v1.1.0', 'v1.1.0', 'v1.0', 'v1.2.0', PSEUDO]))));
-    // Each version's .info, now and then naming another version.
-    for (const v of ['v1.0.0', 'v1.1.0']) {
-      if (next() < 0.6) parent.overrides.set(`${base}${v}.info`, Buffer.from(infoBody(next, next() < 0.85 ? v : pick(next, ['v1.0.0', 'v1.1.0', 'v1.0']))));
+    const m = pick(next, MODULES);
+    const base = `/${escaped(m.path)}/@v/`;
+    parent.overrides.set(`${base}list`, Buffer.from(listBody(next, m)));
+    // @latest (half the parents have none), naming a real version (most often), or one the parent does not have.
+    if (next() < 0.5) parent.overrides.set(`/${escaped(m.path)}/@latest`, Buffer.from(infoBody(next, pick(next, next() < 0.6 ? m.real : m.named))));
+    // Each real version's .info, now and then naming another version.
+    for (const v of m.real) {
+      if (next() < 0.6) parent.overrides.set(`${base}${v}.info`, Buffer.from(infoBody(next, next() < 0.85 ? v : pick(next, [...m.real, ...m.named]))));
     }
     const proxy = await startProxy(testConfig(path.join(tmp, `proxy-${c}`), { 'github.com': git.url }, ['github.com/priv'], `parentProxy:\n  url: "${parent.url}"\n`), {
       verifier,
       tmpDir: path.join(tmp, `proxy-${c}-tmp`),
     });
     try {
-      const seen = { direct: await look(parent.url), modproxy: await look(proxy.url) };
+      const seen = { direct: await look(parent.url, m), modproxy: await look(proxy.url, m) };
       if (process.env.DIFF_DEBUG) console.log(JSON.stringify(seen));
       if (JSON.stringify(seen.direct) !== JSON.stringify(seen.modproxy)) {
-        disagreements.push({ case: c, overrides: Object.fromEntries([...parent.overrides].map(([k, v]) => [k, v.toString()])), ...seen });
+        disagreements.push({ case: c, module: m.path, overrides: Object.fromEntries([...parent.overrides].map(([k, v]) => [k, v.toString()])), ...seen });
       }
       if (!seen.direct.latest.failed) succeeded++;
     } finally {
