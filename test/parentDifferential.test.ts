@@ -1,8 +1,9 @@
 // Random parent answers, judged by the go command: for each case a parent
 // serves a generated list, @latest and .info bodies for a module (with its
-// real .mod and .zip), and `go mod download -json m@latest` and
-// `go list -m -versions m` run against that parent directly and through a
-// fresh modproxy (its own storage, so nothing of an earlier case is
+// real .mod and .zip), and `go mod download -json` of m@latest and of a
+// query (v1, v1.0, <v1.1.0, ...) and `go list -m -versions m` run against
+// that parent directly and through modproxy (a fresh one, on its own
+// storage, for each command, so nothing of an earlier command is
 // remembered). The versions, hashes, the .info the go command writes into its
 // module cache, and whether each command failed, must agree.
 //
@@ -17,7 +18,7 @@ import type { GitHttpServer } from './support/gitHttpServer.js';
 import { GoRunner } from './support/goRunner.js';
 import { newerGoTool } from './support/goTool.js';
 import { prng } from './support/prng.js';
-import { startProxy, testConfig } from './support/proxyFixture.js';
+import { startProxy, testConfig, type ProxyFixture } from './support/proxyFixture.js';
 import { escapedPath as escaped, makePublicFixture, PUBLIC_A as A, PUBLIC_B as B } from './support/publicFixture.js';
 import { pick } from './support/xmodOracle.js';
 
@@ -83,8 +84,8 @@ const PSEUDO = 'v0.0.0-20200101000000-abcdefabcdef';
  * without having them. B's path has capitals, so its URLs are escaped.
  */
 const MODULES = [
-  { path: A, real: ['v1.0.0', 'v1.1.0'], named: ['v1.0', 'v1.1.0+meta', 'v1.2.0-rc.1', 'v2.0.0', 'v1.2.0', PSEUDO] },
-  { path: B, real: ['v0.1.0'], named: ['v0.1', 'v0.2.0-pre', 'v1.0.0', PSEUDO] },
+  { path: A, real: ['v1.0.0', 'v1.1.0'], named: ['v1.0', 'v1.1.0+meta', 'v1.2.0-rc.1', 'v2.0.0', 'v1.2.0', PSEUDO], queries: ['v1', 'v1.0', 'v1.1', '<v1.1.0', '>=v1.0.0', 'v1.1.0', 'v0'] },
+  { path: B, real: ['v0.1.0'], named: ['v0.1', 'v0.2.0-pre', 'v1.0.0', PSEUDO], queries: ['v0', 'v0.1', '<v0.2.0', 'v0.1.0', 'v1'] },
 ];
 type Module = (typeof MODULES)[number];
 
@@ -101,16 +102,39 @@ function listBody(next: () => number, m: Module): string {
   return lines.join('\n') + (next() < 0.8 ? '\n' : '');
 }
 
-interface Seen {
-  versions: string[] | 'failed';
-  latest: { failed: boolean; version?: string; sum?: string; goModSum?: string; info?: string };
+interface Download {
+  failed: boolean;
+  version?: string;
+  sum?: string;
+  goModSum?: string;
+  info?: string;
 }
 
-/** What the go command makes of a GOPROXY: its version list, and m@latest with the .info it wrote to its cache. */
-async function look(goproxy: string, m: Module): Promise<Seen> {
-  const listed = await runner.listVersions(goproxy, m.path);
+interface Seen {
+  versions: string[] | 'failed';
+  latest: Download;
+  query: Download;
+}
+
+/**
+ * What the go command makes of a GOPROXY: its version list, m@latest and
+ * m@query, with the .info each wrote to its cache. Each command gets its own
+ * GOPROXY from `proxyFor` (for modproxy, a fresh one): modproxy lists what it
+ * has committed besides the parent's list, by design, so a version one command
+ * made it commit would show in the next command's list and not in the parent's.
+ */
+async function look(proxyFor: () => Promise<string>, m: Module, query: string): Promise<Seen> {
+  const listed = await runner.listVersions(await proxyFor(), m.path);
+  return {
+    versions: listed.versions ?? 'failed',
+    latest: await download(await proxyFor(), m, 'latest'),
+    query: await download(await proxyFor(), m, query),
+  };
+}
+
+async function download(goproxy: string, m: Module, query: string): Promise<Download> {
   const infos = new Map<string, string>();
-  const d = await runner.download(goproxy, `${m.path}@latest`, {
+  const d = await runner.download(goproxy, `${m.path}@${query}`, {
     keepCache: async (cache) => {
       const dir = path.join(cache, 'cache', 'download', escaped(m.path), '@v');
       for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) if (f.endsWith('.info')) infos.set(f.slice(0, -5), fs.readFileSync(path.join(dir, f), 'utf8'));
@@ -118,10 +142,7 @@ async function look(goproxy: string, m: Module): Promise<Seen> {
   });
   // A failure is compared as such: how far the go command got before it (whether it had written an .info
   // for a version whose go.mod then failed) depends on where the error arose, the parent's or modproxy's.
-  return {
-    versions: listed.versions ?? 'failed',
-    latest: d.Error !== undefined ? { failed: true } : { failed: false, version: d.Version, sum: d.Sum, goModSum: d.GoModSum, info: infos.get(d.Version!) },
-  };
+  return d.Error !== undefined ? { failed: true } : { failed: false, version: d.Version, sum: d.Sum, goModSum: d.GoModSum, info: infos.get(d.Version!) };
 }
 
 it(`agrees with the go command reading the parent, over ${CASES} generated parents`, async () => {
@@ -131,6 +152,7 @@ it(`agrees with the go command reading the parent, over ${CASES} generated paren
   for (let c = 0; c < CASES; c++) {
     parent.overrides.clear();
     const m = pick(next, MODULES);
+    const query = pick(next, m.queries);
     const base = `/${escaped(m.path)}/@v/`;
     parent.overrides.set(`${base}list`, Buffer.from(listBody(next, m)));
     // @latest (half the parents have none), naming a real version (most often), or one the parent does not have.
@@ -139,19 +161,24 @@ it(`agrees with the go command reading the parent, over ${CASES} generated paren
     for (const v of m.real) {
       if (next() < 0.6) parent.overrides.set(`${base}${v}.info`, Buffer.from(infoBody(next, next() < 0.85 ? v : pick(next, [...m.real, ...m.named]))));
     }
-    const proxy = await startProxy(testConfig(path.join(tmp, `proxy-${c}`), { 'github.com': git.url }, ['github.com/priv'], `parentProxy:\n  url: "${parent.url}"\n`), {
-      verifier,
-      tmpDir: path.join(tmp, `proxy-${c}-tmp`),
-    });
+    // A non-canonical query the parent may answer itself, with a real version.
+    if (!/^[<>]/.test(query) && next() < 0.5) parent.overrides.set(`${base}${query}.info`, Buffer.from(infoBody(next, pick(next, m.real))));
+    const proxies: ProxyFixture[] = [];
+    const freshProxy = async () => {
+      const dir = path.join(tmp, `proxy-${c}-${proxies.length}`);
+      const config = testConfig(dir, { 'github.com': git.url }, ['github.com/priv'], `parentProxy:\n  url: "${parent.url}"\n`);
+      proxies.push(await startProxy(config, { verifier, tmpDir: `${dir}-tmp` }));
+      return proxies[proxies.length - 1].url;
+    };
     try {
-      const seen = { direct: await look(parent.url, m), modproxy: await look(proxy.url, m) };
-      if (process.env.DIFF_DEBUG) console.log(JSON.stringify(seen));
+      const seen = { direct: await look(async () => parent.url, m, query), modproxy: await look(freshProxy, m, query) };
+      if (process.env.DIFF_DEBUG) console.log(JSON.stringify({ ...seen, module: m.path, query, overrides: Object.fromEntries([...parent.overrides].map(([k, v]) => [k, v.toString()])) }));
       if (JSON.stringify(seen.direct) !== JSON.stringify(seen.modproxy)) {
-        disagreements.push({ case: c, module: m.path, overrides: Object.fromEntries([...parent.overrides].map(([k, v]) => [k, v.toString()])), ...seen });
+        disagreements.push({ case: c, module: m.path, query, overrides: Object.fromEntries([...parent.overrides].map(([k, v]) => [k, v.toString()])), ...seen });
       }
       if (!seen.direct.latest.failed) succeeded++;
     } finally {
-      await proxy.close();
+      for (const p of proxies) await p.close();
     }
   }
   parent.overrides.clear();
