@@ -47,6 +47,8 @@ export interface ConformanceCase {
    * compared in the discovery world (test/conformance/discoveryWorld.ts).
    */
   world?: 'discovery';
+  /** 'newer': judged by the newest go command (newerGoTool), for behaviour older ones lack (discovery world). */
+  toolchain?: 'newer';
   /** Further checks after the comparison (e.g. what modproxy answered and logged). */
   after?(ctx: CaseContext, v: CaseValues): Promise<void>;
 }
@@ -1418,5 +1420,42 @@ export const cases: ConformanceCase[] = [
     },
     queries: () => ['go.example.test/hgrepo@latest', 'go.example.test/hgrepo/sub@v1.0.0'],
     expect: () => ({ 'go.example.test/hgrepo@latest': { error: "GOVCS disallows using hg for private go.example.test/hgrepo; see 'go help vcs'" } }),
+  },
+  {
+    id: 'V10',
+    title: 'go-import with a fourth field, the module\'s subdirectory in the repository (go 1.25+): tags carry that directory',
+    world: 'discovery',
+    toolchain: 'newer',
+    async setup(ctx) {
+      const w = await ctx.discovery();
+      const r = await w.repo('vanity/mono');
+      await r.write({ 'README': 'a repository whose Go module lives in go/sub\n', 'go/sub/go.mod': mod('go.example.test/mono', '1.21'), 'go/sub/m.go': 'package mono\n' });
+      await r.commit(t(0));
+      await r.tag('go/sub/v1.0.0');
+      await r.write({ 'go/sub/m.go': 'package mono\n\nconst V = 2\n', 'go/sub/LICENSE': 'MIT\n' });
+      await r.commit(t(1));
+      await r.tag('go/sub/v1.1.0');
+      await r.tag('v9.0.0'); // a root tag: not this module's
+      await r.publish();
+      w.vanity('mono', 'go.example.test/mono git {base}/vanity/mono go/sub');
+      // A leading hyphen or slash in the subdirectory is refused (validateRepoSubDir).
+      w.vanity('badsub', 'go.example.test/badsub git {base}/vanity/mono -x');
+      w.vanity('rootsub', 'go.example.test/rootsub git {base}/vanity/mono /go/sub');
+    },
+    queries: () => [
+      'go.example.test/mono@latest',
+      'go.example.test/mono@v1.0.0',
+      'go.example.test/mono@v9.0.0',
+      'go.example.test/mono@main',
+      'go.example.test/badsub@latest',
+      'go.example.test/rootsub@latest',
+    ],
+    lists: ['go.example.test/mono'],
+    expect: () => ({
+      'go.example.test/mono@latest': { version: 'v1.1.0' },
+      'go.example.test/mono': { versions: ['v1.0.0', 'v1.1.0'] },
+      'go.example.test/badsub@latest': { error: 'invalid subdirectory "-x": leading hyphen' },
+      'go.example.test/rootsub@latest': { error: 'invalid subdirectory "/go/sub": leading slash' },
+    }),
   },
 ];

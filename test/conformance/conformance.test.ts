@@ -88,7 +88,7 @@ const ctx: CaseContext = {
 async function placeOf(c: ConformanceCase) {
   if (c.world === 'discovery') {
     const w = await ctx.discovery();
-    return { runner: w.runner, proxies: [w.proxy.url], directEnv: w.directEnv, proxyEnv: w.proxyEnv };
+    return { runner: c.toolchain === 'newer' ? w.newerRunner : w.runner, proxies: [w.proxy.url], directEnv: w.directEnv, proxyEnv: w.proxyEnv };
   }
   return { runner, proxies: (PLAIN_SUBSET.has(c.id) ? [proxy, plainProxy] : [proxy]).map((p) => p.url), directEnv: undefined, proxyEnv: undefined };
 }

@@ -32,6 +32,7 @@ import { goImportPage, startDiscoveryServer, type DiscoveryServer, type PageHand
 import { startFileProxyServer, type FileProxyServer } from '../support/fileProxyServer.js';
 import { startGitHttpServer, type GitHttpServer } from '../support/gitHttpServer.js';
 import { GoRunner } from '../support/goRunner.js';
+import { newerGoTool } from '../support/goTool.js';
 import { moduleZipBytes } from '../support/moduleZipBytes.js';
 import { startProxyProcess, type ProxyProcess } from '../support/proxyProcess.js';
 import { RepoBuilder } from '../support/repoBuilder.js';
@@ -59,6 +60,8 @@ export interface DiscoveryWorld {
   base: string;
   proxy: ProxyProcess;
   runner: GoRunner;
+  /** The same, with the newest go command (cases with toolchain: 'newer'). */
+  newerRunner: GoRunner;
   directEnv: Record<string, string>;
   proxyEnv: Record<string, string>;
   /** A repository served at `${base}/<name>` (name: gitlab/…, gitea/…, vanity/…). */
@@ -145,18 +148,18 @@ export async function startDiscoveryWorld(tmp: string): Promise<DiscoveryWorld> 
 
     // Direct mode: .netrc gives the deploy token to every host (the go command's
     // discovery and GOPROXY requests, and git); git sends the other kinds as headers.
-    const runner = new GoRunner({
-      tmp: path.join(tmp, 'go'),
-      insteadOf: {},
-      gitConfig: [`[http "${base}/gitlab/other/"]`, `\textraHeader = Authorization: ${BOT}`, `[http "https://gitea.example.test/gitea/"]`, `\textraHeader = Authorization: ${GITEA}`],
-    });
+    const gitConfig = [`[http "${base}/gitlab/other/"]`, `\textraHeader = Authorization: ${BOT}`, `[http "https://gitea.example.test/gitea/"]`, `\textraHeader = Authorization: ${GITEA}`];
+    const runner = new GoRunner({ tmp: path.join(tmp, 'go'), insteadOf: {}, gitConfig });
+    const newerRunner = new GoRunner({ tmp: path.join(tmp, 'go-newer'), insteadOf: {}, gitConfig, go: newerGoTool() });
     // git (curl) matches a machine by host name, the go command (1.23) by host and port.
-    fs.writeFileSync(path.join(tmp, 'go', '.netrc'), [...DISCOVERY_HOSTS, '127.0.0.1', frontHost].map((h) => `machine ${h} login deploy password ${SECRETS.deploy}\n`).join(''));
+    const netrc = [...DISCOVERY_HOSTS, '127.0.0.1', frontHost].map((h) => `machine ${h} login deploy password ${SECRETS.deploy}\n`).join('');
+    for (const home of ['go', 'go-newer']) fs.writeFileSync(path.join(tmp, home, '.netrc'), netrc);
     const common = { ...netEnv, SSL_CERT_FILE: cert.certFile, GIT_SSL_CAINFO: cert.certFile };
     return {
       base,
       proxy,
       runner,
+      newerRunner,
       // GOVCS=*:git: direct mode reads what modproxy reads (git, and mod roots, which GOVCS never restricts).
       directEnv: { ...common, GOPRIVATE: DISCOVERY_HOSTS.join(','), GOVCS: '*:git' },
       proxyEnv: { ...common, GOPRIVATE: '' },

@@ -39,6 +39,11 @@ const pages: PageHandler = (r) => {
     if (p.startsWith('/moved')) return { status: 301, location: 'https://other.example.test/moved?go-get=1' };
     if (p.startsWith('/insecure')) return { status: 302, location: 'http://go.example.test/lib?go-get=1' };
     if (p.startsWith('/broken')) return { status: 500, html: 'oops' };
+    if (p === '/mono' || p.startsWith('/mono/')) return { html: goImportPage('go.example.test/mono git https://git.example.test/mono.git go/sub') };
+    // The prefix page names another subdirectory than the page of the path below it.
+    if (p === '/split') return { html: goImportPage('go.example.test/split git https://git.example.test/split.git a') };
+    if (p.startsWith('/split/')) return { html: goImportPage('go.example.test/split git https://git.example.test/split.git b') };
+    if (p.startsWith('/hyphen')) return { html: goImportPage('go.example.test/hyphen git https://git.example.test/h.git -x') };
     if (p.startsWith('/big')) return { html: `<html><head>${' '.repeat(2 << 20)}<meta name="go-import" content="go.example.test/big git https://x/big"></head></html>` };
   }
   if (r.host === 'other.example.test' && p === '/moved') return { html: goImportPage('go.example.test/moved git https://git.example.test/moved') };
@@ -83,6 +88,21 @@ describe('import-path discovery', () => {
     await expect(discovery.repoRootFor('go.example.test/lib/sub/pkg')).resolves.toEqual({ root: 'go.example.test/lib', vcs: 'git', repoUrl: 'https://git.example.test/lib.git' });
     expect(server.requests.slice(before).map((r) => r.path)).toEqual(['/lib/sub/pkg?go-get=1', '/lib?go-get=1']);
     expect(proxy.tunnels).toContain('go.example.test:443');
+  });
+
+  it('takes a fourth field, the subdirectory (go 1.25+), checks it on the prefix page too, and refuses a leading hyphen', async () => {
+    await expect(discovery.repoRootFor('go.example.test/mono/pkg')).resolves.toEqual({
+      root: 'go.example.test/mono',
+      vcs: 'git',
+      repoUrl: 'https://git.example.test/mono.git',
+      subDir: 'go/sub',
+    });
+    expect(((await discovery.repoRootFor('go.example.test/split/x').catch((e: unknown) => e)) as Error).message).toBe(
+      'unrecognized import path "go.example.test/split/x": https://go.example.test/split/x?go-get=1 and https://go.example.test/split?go-get=1 disagree about go-import for go.example.test/split',
+    );
+    const hyphen = await discovery.repoRootFor('go.example.test/hyphen').catch((e: unknown) => e);
+    expect(hyphen).toBeInstanceOf(NotFoundError);
+    expect((hyphen as Error).message).toBe('unrecognized import path "go.example.test/hyphen": https://go.example.test/hyphen?go-get=1: invalid subdirectory "-x": leading hyphen');
   });
 
   it('remembers an answer for its time to live', async () => {

@@ -18,6 +18,8 @@ export interface DiscoveredRoot {
   vcs: string;
   /** The repository URL (git) or the proxy URL (mod). */
   repoUrl: string;
+  /** The module's directory in the repository, from a go-import entry's fourth field. */
+  subDir?: string;
 }
 
 export interface DiscoveryOptions {
@@ -110,9 +112,14 @@ export class ImportPathDiscovery {
       // A page may speak only for its own prefix: ask the prefix's page too.
       const second = await this.fetchImports(mmi.prefix, importPath);
       const m2 = matchGoImport(second.imports, importPath);
-      if (!m2.ok || m2.match.prefix !== mmi.prefix || m2.match.vcs !== mmi.vcs || m2.match.repoRoot !== mmi.repoRoot) {
+      if (!m2.ok || m2.match.prefix !== mmi.prefix || m2.match.vcs !== mmi.vcs || m2.match.repoRoot !== mmi.repoRoot || (m2.match.subDir ?? '') !== (mmi.subDir ?? '')) {
         throw new NotFoundError(unrecognized(importPath, `${res.url} and ${second.res.url} disagree about go-import for ${mmi.prefix}`));
       }
+    }
+    // validateRepoSubDir, before the root is checked, as the go command orders them.
+    const subDir = mmi.subDir ?? '';
+    if (subDir.startsWith('/') || subDir.startsWith('-')) {
+      throw new NotFoundError(unrecognized(importPath, `${res.url}: invalid subdirectory "${subDir}": leading ${subDir[0] === '/' ? 'slash' : 'hyphen'}`));
     }
     let root: URL;
     try {
@@ -122,6 +129,6 @@ export class ImportPathDiscovery {
     }
     if (root.protocol === 'file:') throw new NotFoundError(unrecognized(importPath, `${res.url}: invalid repo root "${mmi.repoRoot}": file scheme disallowed`));
     if (mmi.vcs !== 'mod' && !KNOWN_VCS.has(mmi.vcs)) throw new NotFoundError(unrecognized(importPath, `${res.url}: unknown vcs "${mmi.vcs}"`));
-    return { root: mmi.prefix, vcs: mmi.vcs, repoUrl: mmi.repoRoot };
+    return { root: mmi.prefix, vcs: mmi.vcs, repoUrl: mmi.repoRoot, ...(subDir ? { subDir } : {}) };
   }
 }

@@ -23,6 +23,12 @@ describe('parseGoImports', () => {
     expect(parseGoImports('<meta name="go-import" content="a.example/x git\ufeffhttps://r">')).toEqual([]);
   });
 
+  it('takes a fourth field as the subdirectory (go 1.25+), and no more', () => {
+    expect(parseGoImports('<meta name="go-import" content="a.example/x git https://r go/sub"><meta name="go-import" content="b git https://r s t">')).toEqual([
+      { prefix: 'a.example/x', vcs: 'git', repoRoot: 'https://r', subDir: 'go/sub' },
+    ]);
+  });
+
   it('drops a non-mod entry for the prefix of a mod entry', () => {
     expect(parseGoImports('<meta name="go-import" content="p git https://g"><meta name="go-import" content="p mod https://m">')).toEqual([
       { prefix: 'p', vcs: 'mod', repoRoot: 'https://m' },

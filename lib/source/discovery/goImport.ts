@@ -3,10 +3,10 @@
 // docs/go-rules/discovery.md).
 //
 // The go command reads the page with a lenient XML tokenizer up to <body> or
-// </head>, keeps each <meta name="go-import" content="prefix vcs root"> with
-// exactly three fields, and (in module mode) lists "mod" entries first,
-// dropping any other entry whose prefix a "mod" entry also has. go-source
-// tags are not its concern, nor ours.
+// </head>, keeps each <meta name="go-import" content="prefix vcs root [subdir]">
+// with three fields or (since go 1.25) four, and (in module mode) lists "mod"
+// entries first, dropping any other entry whose prefix a "mod" entry also
+// has. go-source tags are not its concern, nor ours.
 
 import { fields } from '../../gomod/unicode.js';
 
@@ -14,6 +14,8 @@ export interface MetaImport {
   prefix: string;
   vcs: string;
   repoRoot: string;
+  /** The module's directory in the repository: a fourth field, which the go command reads since 1.25. */
+  subDir?: string;
 }
 
 const TAG = /<!--[\s\S]*?-->|<(\/?)([A-Za-z_][\w:.-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>/g;
@@ -58,6 +60,7 @@ export function parseGoImports(html: string): MetaImport[] {
     if (attrValue(m[3], 'name') !== 'go-import') continue;
     const f = fields(attrValue(m[3], 'content'));
     if (f.length === 3) imports.push({ prefix: f[0], vcs: f[1], repoRoot: f[2] });
+    else if (f.length === 4) imports.push({ prefix: f[0], vcs: f[1], repoRoot: f[2], subDir: f[3] });
   }
   const modPrefixes = new Set(imports.filter((i) => i.vcs === 'mod').map((i) => i.prefix));
   return [...imports.filter((i) => i.vcs === 'mod'), ...imports.filter((i) => i.vcs !== 'mod' && !modPrefixes.has(i.prefix))];

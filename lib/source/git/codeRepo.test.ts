@@ -116,6 +116,24 @@ describe('gopkg.in modules', () => {
   });
 });
 
+describe('a go-import subdirectory (go 1.25+)', () => {
+  const host = new MemoryGitRepo(
+    [
+      { time: t0, files: { 'go/sub/go.mod': 'module go.example/mono\n', 'go/sub/a.go': 'package a\n', 'go/sub/inner/go.mod': 'module go.example/mono/inner\n' } },
+    ],
+    { 'go/sub/v1.0.0': 0, 'v2.0.0': 0, 'go/sub/inner/v0.1.0': 0 },
+  );
+
+  it('puts the module in that directory: its tags carry the directory, as newCodeRepo joins it', async () => {
+    const repo = new CodeRepo(host, 'go.example/mono', 'go.example/mono', 'go/sub');
+    expect(repo.codeDir).toBe('go/sub');
+    expect(await repo.versions()).toEqual(['v1.0.0']);
+    // Below the root, the path's own directory comes first: filepath.Join(codeDir, subdir), cleaned.
+    expect(new CodeRepo(host, 'go.example/mono', 'go.example/mono/inner', 'go/sub').codeDir).toBe('inner/go/sub');
+    expect(new CodeRepo(host, 'go.example/mono', 'go.example/mono', './go//sub/').codeDir).toBe('go/sub');
+  });
+});
+
 describe('isMajor', () => {
   it.each([
     ['example.com/m', '', true],

@@ -15,6 +15,7 @@ import { modulePath as modfileModulePath } from '../../gomod/modfile/read.js';
 import { autoQuote, parseLax, type Retraction } from '../../gomod/modfile/rule.js';
 import { GoError, invalidVersion, moduleError } from '../../gomod/moduleErrors.js';
 import { NotFoundError, ProxyError, UpstreamAuthError, UpstreamError } from '../../errors.js';
+import { cleanPath } from '../../archive/checkFiles.js';
 
 /** What .info serves: Version, Time and Origin of a resolved revision. */
 export interface RevInfo {
@@ -99,6 +100,8 @@ export class CodeRepo {
     readonly code: GitRepo,
     codeRoot: string,
     modPath: string,
+    /** The directory of codeRoot's module in the repository, from a go-import entry's fourth field (Go 1.25+). */
+    subDir = '',
   ) {
     if (!startsWithPathElements(modPath, codeRoot)) throw new GoError(`mismatched repo: found ${codeRoot} for ${modPath}`);
     const split = mod.splitPathVersion(modPath);
@@ -110,6 +113,8 @@ export class CodeRepo {
       if (!startsWithPathElements(pathPrefix, codeRoot)) throw new GoError(`repository rooted at ${codeRoot} cannot contain module ${modPath}`);
       codeDir = pathPrefix.slice(codeRoot.length).replace(/^\/+|\/+$/g, '');
     }
+    // filepath.Join(codeDir, subdir): joined and cleaned.
+    if (subDir !== '') codeDir = cleanPath(codeDir === '' ? subDir : `${codeDir}/${subDir}`);
     this.modPath = modPath;
     this.codeRoot = codeRoot;
     this.codeDir = codeDir;

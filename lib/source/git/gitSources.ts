@@ -75,7 +75,7 @@ export class GitSources {
     if ('vcs' in loc) return this.modRoots!.open(modPath, loc);
     const store = this.storeFor(loc);
     const refs = this.refListings.source(loc.fetchUrl, () => store.listRemoteRefs());
-    return new GitModuleSource(new CodeRepo(new RemoteGitRepo(store, loc.originUrl, refs), loc.codeRoot, modPath), this.maxBuildMemory);
+    return new GitModuleSource(new CodeRepo(new RemoteGitRepo(store, loc.originUrl, refs), loc.codeRoot, modPath, loc.subDir), this.maxBuildMemory);
   }
 
   /** Stores currently held strongly (tests). */

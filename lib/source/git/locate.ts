@@ -27,6 +27,8 @@ export interface RepoLocation {
   repo?: string;
   /** The matching privateModules entry. */
   rule: PrivateModuleConfig;
+  /** The directory of codeRoot's module in the repository, when discovery named one (go-import's fourth field). */
+  subDir?: string;
 }
 
 /** Supplies credentials for a repository (GitHub App tokens); none for public repositories. */
@@ -111,5 +113,5 @@ export function locateDiscovered(modPath: string, rule: PrivateModuleConfig, d: 
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new NotFoundError(`module ${modPath}: repository ${d.repoUrl} is not reachable over HTTP(S); modproxy reads git repositories with smart HTTP only`);
   }
-  return { codeRoot: d.root, originUrl: d.repoUrl, fetchUrl: d.repoUrl, host: url.host, rule };
+  return { codeRoot: d.root, originUrl: d.repoUrl, fetchUrl: d.repoUrl, host: url.host, rule, ...(d.subDir ? { subDir: d.subDir } : {}) };
 }
