@@ -340,6 +340,27 @@ describe('ModuleService', () => {
     expect(await text(await service.list(M))).toBe('v1.0.0\n');
   });
 
+  it('leaves out a committed +incompatible version the source does not list, unless the source is down', async () => {
+    const inc = `module ${M}\n`;
+    sources = new MemorySources({
+      [M]: {
+        versions: {
+          ...modules()[M].versions,
+          'v2.0.0+incompatible': { time: '2021-04-01T00:00:00Z', mod: inc, files: { 'a.go': 'package m\n' } },
+        },
+        unlisted: ['v2.0.0+incompatible'],
+      },
+    });
+    service = new ModuleService({ storage, sources, log: nullLogger, tmpDir: tmp, now: () => clock });
+    await service.info(M, 'v2.0.0+incompatible');
+    await service.info(M, 'v1.0.0');
+    clock += 60_000; // past the committed-versions and list caches
+    expect(await text(await service.list(M))).toBe('v1.0.0\nv1.1.0\nv1.2.0\n');
+    sources.down = true;
+    clock += 60_000;
+    expect(await text(await service.list(M))).toBe('v1.0.0\nv2.0.0+incompatible\n');
+  });
+
   it('falls back to the highest committed release for @latest when the source is down', async () => {
     await service.info(M, 'v1.0.0');
     sources.down = true;

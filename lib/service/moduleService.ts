@@ -206,6 +206,12 @@ export class ModuleService {
    * already committed (a served version stays listed after its tag is
    * deleted), without pseudo-versions. When the source cannot be reached,
    * the committed versions alone.
+   *
+   * A committed +incompatible version the source does not list is left out
+   * while the source answers: the go command lists none when the latest
+   * compatible version has a go.mod, and one fetched by its exact version
+   * would otherwise become every client's @latest wherever that go.mod reads
+   * like the one the go command synthesizes ("module <path>" alone).
    */
   async list(modPath: string, noFetch = false, note?: RequestNote): Promise<Artifact> {
     if (this.fetchDisabled(noFetch)) {
@@ -233,7 +239,8 @@ export class ModuleService {
       }
       // The source's list as it is (a parent's duplicates too, as the go command would see them), plus what was committed.
       const listed = new Set(fromSource);
-      const merged = semver.sort([...fromSource, ...committed.filter((v) => !listed.has(v))]);
+      const extra = committed.filter((v) => !listed.has(v) && (sourceError !== undefined || !v.endsWith('+incompatible')));
+      const merged = semver.sort([...fromSource, ...extra]);
       return BytesArtifact.text(merged.map((v) => v + '\n').join(''), false);
     }, note);
   }

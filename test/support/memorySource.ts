@@ -23,6 +23,8 @@ export interface MemoryModule {
   aliases?: Record<string, string>;
   /** Behave as a source whose query() fetches ahead (ModuleSource.fetchesAhead, as the parent proxy). */
   fetchesAhead?: boolean;
+  /** Versions served but not listed (as the go command hides +incompatible ones when v1 has a go.mod). */
+  unlisted?: string[];
 }
 
 export class MemorySource implements ModuleSource {
@@ -46,7 +48,7 @@ export class MemorySource implements ModuleSource {
 
   async list(): Promise<string[]> {
     this.ask('list');
-    return semver.sort(Object.keys(this.mod.versions));
+    return semver.sort(Object.keys(this.mod.versions).filter((v) => !this.mod.unlisted?.includes(v)));
   }
 
   async latest(): Promise<ResolvedVersion> {
