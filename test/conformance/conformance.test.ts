@@ -182,18 +182,20 @@ async function runCase(c: ConformanceCase) {
   const queries = c.queries(values);
   // Lists first: once modproxy has served a version it keeps listing it (one
   // whose tag is later deleted, for one), so lists are compared before
-  // anything is served.
-  const lists = await Promise.all(
-    (c.lists ?? []).flatMap((m) =>
-      [false, true].map(async (retracted) => {
-        const [direct, viaProxy] = await Promise.all([
-          goSlots.run(() => runner.listVersions('direct', m, retracted, directEnv)),
-          goSlots.run(() => runner.listVersions(proxies[0], m, retracted, proxyEnv)),
-        ]);
-        return { m, retracted, direct, viaProxy };
-      }),
-    ),
-  );
+  // anything is served; and again after, with the newest go command.
+  const compareLists = (r: GoRunner, afterServing: boolean) =>
+    Promise.all(
+      (c.lists ?? []).flatMap((m) =>
+        [false, true].map(async (retracted) => {
+          const [direct, viaProxy] = await Promise.all([
+            goSlots.run(() => r.listVersions('direct', m, retracted, directEnv)),
+            goSlots.run(() => r.listVersions(proxies[0], m, retracted, proxyEnv)),
+          ]);
+          return { m, retracted, direct, viaProxy, afterServing };
+        }),
+      ),
+    );
+  const lists = await compareLists(runner, false);
 
   // Queries with each toolchain in turn: modproxy answers the second as it has
   // committed for the first, and must still agree with direct mode.
@@ -248,11 +250,12 @@ async function runCase(c: ConformanceCase) {
       expect(viaProxy.GoModSum, `${q}: GoModSum`).toBe(direct.GoModSum);
     }
   }
-  for (const { m, retracted, direct, viaProxy } of lists) {
+  lists.push(...(await compareLists(runners[runners.length - 1], true)));
+  for (const { m, retracted, direct, viaProxy, afterServing } of lists) {
     tally.lists++;
-    const e = !retracted ? expectations[m] : undefined;
+    const e = !retracted && !afterServing ? expectations[m] : undefined;
     if (e) checkExpectation(`${c.id} direct list ${m}`, e, direct);
-    const what = `go list -m -versions${retracted ? ' -retracted' : ''} ${m}`;
+    const what = `go list -m -versions${retracted ? ' -retracted' : ''} ${m}${afterServing ? ' (after the downloads)' : ''}`;
     if (direct.error !== undefined) {
       expect(viaProxy.error, `${what}: direct failed (${direct.error}), proxy must fail`).toBeDefined();
     } else {
