@@ -25,7 +25,8 @@ export interface InfoFields {
   Origin?: Origin;
 }
 
-const ORIGIN_FIELDS: (keyof Origin)[] = ['VCS', 'URL', 'Subdir', 'Hash', 'TagPrefix', 'TagSum', 'RepoSum', 'Ref'];
+/** Origin's fields in Go's struct order (what json.Marshal writes). */
+export const ORIGIN_FIELDS: (keyof Origin)[] = ['VCS', 'URL', 'Subdir', 'Hash', 'TagPrefix', 'TagSum', 'Ref', 'RepoSum'];
 
 /** encoding/json string encoding: like JSON.stringify plus <, >, &, U+2028, U+2029 escaped. */
 export function goJsonString(s: string): string {

@@ -9,6 +9,7 @@
 //	vX.Y.Z-pre.0.yyyymmddhhmmss-abcdef123456      after prerelease vX.Y.Z-pre
 //
 // the last two optionally followed by +incompatible.
+import { daysIn, utcDate } from './civilTime.js';
 import { GoError, InvalidVersionError, quote } from './module.js';
 import * as semver from './semver.js';
 
@@ -107,16 +108,7 @@ function parseTimestamp(s: string): Date | undefined {
   if (month < 1 || month > 12) return undefined;
   if (day < 1 || day > daysIn(month, year)) return undefined;
   if (hour >= 24 || min >= 60 || sec >= 60) return undefined;
-  const d = new Date(0);
-  // setUTCFullYear, unlike Date.UTC, does not map years 0-99 to 1900-1999.
-  d.setUTCFullYear(year, month - 1, day);
-  d.setUTCHours(hour, min, sec, 0);
-  return d;
-}
-
-function daysIn(month: number, year: number): number {
-  if (month === 2) return (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) ? 29 : 28;
-  return [31, 0, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  return utcDate(year, month, day, hour, min, sec);
 }
 
 /** pseudoVersionRev returns the revision id of the pseudo-version v (throws if v is not one). */

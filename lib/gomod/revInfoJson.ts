@@ -10,7 +10,7 @@
 // type fails the whole body; unknown members are ignored. Go's own decoder
 // is the judge of all this (lib/gomod/revInfoJson.test.ts).
 
-import type { Origin } from './infoJson.js';
+import { ORIGIN_FIELDS, type Origin } from './infoJson.js';
 import { parseGoTime, zeroGoTime, type GoTime } from './rfc3339.js';
 
 export interface RevInfoJson {
@@ -19,8 +19,6 @@ export interface RevInfoJson {
   /** Present when the body had a non-null Origin object (possibly with no fields). */
   Origin?: Partial<Origin>;
 }
-
-const ORIGIN_FIELDS: (keyof Origin)[] = ['VCS', 'URL', 'Subdir', 'Hash', 'TagPrefix', 'TagSum', 'Ref', 'RepoSum'];
 
 /** The upper-case fold encoding/json compares names by, for names that can equal an ASCII field's. */
 function foldKey(k: string): string {

@@ -9,6 +9,8 @@
 // 2020-01-01T01:00:00.5+01:00 stays exactly that text rather than becoming UTC
 // milliseconds.
 
+import { daysIn, utcDate } from './civilTime.js';
+
 export interface GoTime {
   /** The instant, to the millisecond (Go keeps nanoseconds: see text). */
   date: Date;
@@ -22,11 +24,6 @@ export interface GoTime {
 // two-digit hour, a fraction after "." or ",", and a zone up to ±24:60;
 // parseRFC3339 takes a subset of that. Digits are ASCII only in both.
 const LAYOUT = /^(\d{4})-(\d\d)-(\d\d)T(\d\d?):(\d\d):(\d\d)(?:[.,](\d+))?(?:Z|([+-])(\d\d):(\d\d))$/;
-
-function daysIn(month: number, year: number): number {
-  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
-  return [4, 6, 9, 11].includes(month) ? 30 : 31;
-}
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 
@@ -53,10 +50,7 @@ export function parseGoTime(s: string): GoTime {
     range('time zone offset minute', zm <= 60);
     offset = (m[8] === '-' ? -1 : 1) * (zh * 3600 + zm * 60);
   }
-  const wall = new Date(0);
-  wall.setUTCFullYear(year, month - 1, day); // setUTCFullYear, not Date.UTC: years 0–99 stay themselves
-  wall.setUTCHours(hour, min, sec, 0);
-  const date = new Date(wall.getTime() - offset * 1000 + Math.floor(nanos / 1e6));
+  const date = new Date(utcDate(year, month, day, hour, min, sec).getTime() - offset * 1000 + Math.floor(nanos / 1e6));
 
   // MarshalJSON: the wall clock as given, the fraction without trailing zeros,
   // Z for a zero offset, and an error for a zone of 24 hours or more.

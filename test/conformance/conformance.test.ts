@@ -33,7 +33,7 @@ let plainProxy: ProxyFixture;
 /** Cases also run through the plain-git proxy, covering the non-partial-clone fetch path. */
 const PLAIN_SUBSET = new Set(['A05', 'A08', 'A11', 'B17', 'B22', 'B23', 'B27', 'C33-38', 'D42', 'D43', 'E48', 'E52', 'X02', 'X05']);
 let runner: GoRunner;
-/** The newest go command, when it is another version than `runner`'s: every case's queries are compared with it too. */
+/** The newest go command, when it is another version than `runner`'s: every case's queries, and its lists after them, are compared with it too. */
 let newerRunner: GoRunner | undefined;
 const reposRoot = () => path.join(tmp, 'repos');
 const workRoot = () => path.join(tmp, 'work');

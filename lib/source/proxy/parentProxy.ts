@@ -464,21 +464,21 @@ export class ParentProxySource implements ModuleSource {
  */
 export function newestListed(lines: string[][]): string | undefined {
   let best: string | undefined;
-  let bestAt = { seconds: ZERO_TIME_SECONDS, nanos: 0 };
+  let bestAt = ZERO_TIME_NANOS;
   for (const f of lines) {
     if (f.length === 0 || !semver.isValid(f[0])) continue;
-    let at: { seconds: number; nanos: number } | undefined;
+    let at: bigint;
     try {
       if (f.length >= 2) {
         const t = parseGoTime(f[1]);
-        at = { seconds: Math.floor(t.date.getTime() / 1000), nanos: t.nanos };
+        at = BigInt(Math.floor(t.date.getTime() / 1000)) * 1_000_000_000n + BigInt(t.nanos);
       } else if (isPseudoVersion(f[0])) {
-        at = { seconds: Math.floor(pseudoVersionTime(f[0]).getTime() / 1000), nanos: 0 };
+        at = BigInt(pseudoVersionTime(f[0]).getTime()) * 1_000_000n;
       } else continue;
     } catch {
       continue; // Go's zero time: never after bestAt
     }
-    if (at.seconds > bestAt.seconds || (at.seconds === bestAt.seconds && at.nanos > bestAt.nanos)) {
+    if (at > bestAt) {
       best = f[0];
       bestAt = at;
     }
@@ -486,8 +486,8 @@ export function newestListed(lines: string[][]): string | undefined {
   return best;
 }
 
-/** Go's zero time.Time, 0001-01-01T00:00:00Z, in Unix seconds. */
-const ZERO_TIME_SECONDS = -62135596800;
+/** Go's zero time.Time, 0001-01-01T00:00:00Z, in Unix nanoseconds. */
+const ZERO_TIME_NANOS = -62135596800n * 1_000_000_000n;
 
 /**
  * The Origin as the go command writes it into its cache's .info
