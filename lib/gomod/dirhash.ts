@@ -15,6 +15,9 @@ export interface FileDigest {
   sha256Hex: string;
 }
 
+/** The form of every hash hash1 and hashGoMod return ("h1:" and the base64 of a SHA-256). */
+export const H1_FORM = /^h1:[A-Za-z0-9+/]{43}=$/;
+
 /**
  * hash1 is dirhash.Hash1 over the given files. Duplicate names are hashed
  * once per occurrence, as in Go. Throws if a name contains a newline.

@@ -17,6 +17,7 @@
 // waiting for the zip), because the zip is a pure function of the source the
 // manifest pins: any replica builds the same file set from it.
 import crypto from 'node:crypto';
+import { H1_FORM } from '../gomod/dirhash.js';
 import type { SourcePin } from '../source/moduleSource.js';
 import type { ObjectStorage } from '../storage/storage.js';
 import type { ObjectBody } from '../storage/storage.js';
@@ -34,7 +35,6 @@ const GIT_SCHEMA = 1;
 /** Schema 2: proxy pins (`{kind: 'proxy', modH1, zipH1}`), from a parent GOPROXY. */
 const PROXY_SCHEMA = 2;
 const KNOWN_SCHEMAS = new Set([GIT_SCHEMA, PROXY_SCHEMA]);
-const H1 = /^h1:[A-Za-z0-9+/]{43}=$/;
 /** go.mod files up to this size live inside the manifest. */
 const INLINE_MOD_LIMIT = 64 * 1024;
 
@@ -91,7 +91,7 @@ async function readRecord<T extends VersionRecord>(storage: ObjectStorage, key: 
     if (r.source.kind !== 'git') throw new Error(`${key} is corrupt or of an unknown schema`);
   } else {
     // Each pin kind lives under its own schema number only.
-    if (src.kind !== 'proxy' || typeof src.modH1 !== 'string' || !H1.test(src.modH1) || typeof src.zipH1 !== 'string' || !H1.test(src.zipH1)) {
+    if (src.kind !== 'proxy' || typeof src.modH1 !== 'string' || !H1_FORM.test(src.modH1) || typeof src.zipH1 !== 'string' || !H1_FORM.test(src.zipH1)) {
       throw new Error(`${key} is corrupt or of an unknown schema`);
     }
   }

@@ -85,6 +85,12 @@ export class SumdbServer {
     return { ids: j.ids.map(Number), size: Number(j.size) };
   }
 
+  /** Adds one record for path@version whose text is `text`, verbatim. Returns its id and the new size. */
+  async record(path: string, version: string, text: string): Promise<{ id: number; size: number }> {
+    const j = JSON.parse(await this.post(`/_control/record?${new URLSearchParams({ module: `${path}@${version}` })}`, text)) as { ids: string[]; size: string };
+    return { id: Number(j.ids[0]), size: Number(j.size) };
+  }
+
   /**
    * Adds count made-up records at once: module `${prefix}/m${i}` v1.0.0 for
    * i = from…from+count-1, hashes as bulkLines says. Returns the first id and the new size.

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkModuleZipFile, type ZipChecker } from '../../archive/zipReader.js';
 import { NotFoundError, UpstreamError } from '../../errors.js';
 import { hashGoMod } from '../../gomod/dirhash.js';
 import { startFileProxyServer, type FileProxyServer } from '../../../test/support/fileProxyServer.js';
@@ -42,14 +43,23 @@ describe('go-import "mod" roots', () => {
 
   const root = () => ({ root: M, vcs: 'mod', repoUrl: `${server.url}/goproxy` });
 
-  it('pins the zip hash of a version when it is resolved, and serves that zip', async () => {
-    const src = new ModRootSources({ tmpDir: path.join(tmp, 'spool') }).open(M, root());
+  it('pins the zip hash of a version when it is resolved, and serves that zip (fetched and checked once)', async () => {
+    const checked: string[] = [];
+    const checkZip: ZipChecker = (file, m, v) => {
+      checked.push(`${m}@${v}`);
+      return checkModuleZipFile(file, m, v);
+    };
+    server.requests.length = 0;
+    const src = new ModRootSources({ tmpDir: path.join(tmp, 'spool'), checkZip }).open(M, root());
     expect(await src.list()).toEqual(['v1.0.0']);
     const rev = await src.latest();
     const { mod, pin } = await src.download(rev);
     expect(Buffer.from(mod)).toEqual(MOD);
     expect(pin).toEqual({ kind: 'proxy', modH1: hashGoMod(MOD), zipH1: await zipH1(zip) });
     await expect(src.writeZip('v1.0.0', pin, sink())).resolves.toMatchObject({ h1: await zipH1(zip) });
+    expect(server.requests.filter((p) => p.endsWith('.zip'))).toEqual([`/goproxy/${M}/@v/v1.0.0.zip`]);
+    expect(checked).toEqual([`${M}@v1.0.0`]);
+    expect(fs.readdirSync(path.join(tmp, 'spool'))).toEqual([]);
   });
 
   it('refuses a zip that changed after the pin (502, never stored)', async () => {

@@ -56,11 +56,9 @@ export class ModRootSources {
       throw new NotFoundError(`module ${modPath}: ${root.root} is served by the module proxy ${root.repoUrl}, which is not an http(s) URL`);
     }
     const creds = this.opts.credentials;
-    let proxy: ParentProxy | undefined;
-    const verifier = new FirstUseVerifier((path, version) => proxy!.open(path).checkedZipH1(version));
-    proxy = new ParentProxy({
+    const proxy = new ParentProxy({
       url: root.repoUrl,
-      verifier,
+      verifier: new FirstUseVerifier(),
       name: `module proxy ${root.repoUrl} (go-import "mod" for ${root.root})`,
       authorization: creds ? async (u) => (await creds.headersFor(u))?.authorization : undefined,
       timeoutMs: this.opts.timeoutMs,

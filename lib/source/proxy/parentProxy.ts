@@ -238,6 +238,14 @@ export class ParentProxy implements ProxyFiles {
 /** How long a zip fetched ahead waits for writeZip() before it is removed. */
 const UNCLAIMED_ZIP_TTL_MS = 120_000;
 
+/** A zip fetched ahead into a temporary file, and its check once firstUseZipH1 made it. */
+interface ZipAhead {
+  version: string;
+  file: string;
+  fetched: Promise<void>;
+  checked?: { h1: string; files: number };
+}
+
 export class ParentProxySource implements ModuleSource {
   /** The zip is the parent's, downloaded and checked, never built here. */
   readonly zipIsCopy = true;
@@ -326,8 +334,8 @@ export class ParentProxySource implements ModuleSource {
    * go.mod and the verifier's hashes by query(), its zip (into a temporary
    * file) by download(); download() and writeZip() take them over.
    */
-  private ahead?: { version: string; mod: Promise<Uint8Array>; zipH1: Promise<string> };
-  private zipAhead?: { version: string; file: string; fetched: Promise<void> };
+  private ahead?: { version: string; mod: Promise<Uint8Array>; zipH1: Promise<string | undefined> };
+  private zipAhead?: ZipAhead;
 
   private startAhead(version: string): void {
     if (this.ahead?.version === version) return;
@@ -346,10 +354,14 @@ export class ParentProxySource implements ModuleSource {
       .mkdir(this.parent.tmpDir, { recursive: true })
       .then(() => this.parent.getFile(`${this.escaped}/@v/${escapeVersion(version)}.zip`, this.what(`@v/${version}.zip`), file));
     fetched.catch(() => {});
-    this.zipAhead = { version, file, fetched };
+    this.holdZipAhead({ version, file, fetched });
+  }
+
+  private holdZipAhead(z: ZipAhead): void {
+    this.zipAhead = z;
     // Nobody takes it over when the manifest commit fails or another writer builds the zip: remove it then.
     setTimeout(() => {
-      if (this.zipAhead?.file === file) this.dropZipAhead();
+      if (this.zipAhead === z) this.dropZipAhead();
     }, UNCLAIMED_ZIP_TTL_MS).unref();
   }
 
@@ -404,40 +416,47 @@ export class ParentProxySource implements ModuleSource {
     }
   }
 
-  private async verifiedDownload(v: string, modFetched: Promise<Uint8Array>, zipH1For: Promise<string>): Promise<{ mod: Uint8Array; pin: SourcePin }> {
+  private async verifiedDownload(v: string, modFetched: Promise<Uint8Array>, zipH1For: Promise<string | undefined>): Promise<{ mod: Uint8Array; pin: SourcePin }> {
     const mod = await modFetched;
     await this.parent.verifier.verifyMod(this.modPath, v, mod);
-    const zipH1 = await zipH1For;
+    const zipH1 = (await zipH1For) ?? (await this.firstUseZipH1(v));
     return { mod, pin: { kind: 'proxy', modH1: hashGoMod(mod), zipH1 } };
+  }
+
+  /**
+   * When nothing vouches for the zip (a checksum database record without a
+   * zip line, a private module proxy), the go command accepts any valid one:
+   * the zip fetched ahead is checked now and its hash pinned, and writeZip
+   * stores that very file without checking it again.
+   */
+  private async firstUseZipH1(version: string): Promise<string> {
+    const z = this.zipAhead!;
+    this.zipAhead = undefined;
+    try {
+      await z.fetched;
+      z.checked = await this.checkZip(z.file, version, this.what(`@v/${version}.zip`));
+    } catch (err) {
+      await fs.promises.rm(z.file, { force: true });
+      throw err;
+    }
+    this.holdZipAhead(z);
+    return z.checked.h1;
   }
 
   async writeZip(version: string, pin: SourcePin, out: Writable): Promise<{ h1: string; files: number }> {
     if (pin.kind !== 'proxy') throw new Error(`${this.modPath}@${version}: the ${this.parent.name} cannot make a zip from a ${pin.kind} pin`);
     const what = this.what(`@v/${version}.zip`);
     this.startZipAhead(version);
-    const { file, fetched } = this.zipAhead!;
+    const { file, fetched, checked: checkedAhead } = this.zipAhead!;
     this.zipAhead = undefined;
     try {
       await fetched;
-      const checked = await this.checkZip(file, version, what);
+      const checked = checkedAhead ?? (await this.checkZip(file, version, what));
       if (checked.h1 !== pin.zipH1) {
         throw new UpstreamError(`${this.parent.name}: ${what}: checksum mismatch: downloaded ${checked.h1}, verified ${pin.zipH1}`);
       }
       await pipeline(fs.createReadStream(file), out);
       return { h1: checked.h1, files: checked.files };
-    } finally {
-      await fs.promises.rm(file, { force: true });
-    }
-  }
-
-  /** The h1 of the version's zip, downloaded and checked (for sources whose zip hash nothing else vouches for). */
-  async checkedZipH1(version: string): Promise<string> {
-    const what = this.what(`@v/${version}.zip`);
-    await fs.promises.mkdir(this.parent.tmpDir, { recursive: true });
-    const file = path.join(this.parent.tmpDir, spoolZipName());
-    try {
-      await this.parent.getFile(`${this.escaped}/@v/${escapeVersion(version)}.zip`, what, file);
-      return (await this.checkZip(file, version, what)).h1;
     } finally {
       await fs.promises.rm(file, { force: true });
     }

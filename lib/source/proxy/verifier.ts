@@ -6,14 +6,18 @@
 // database client (lib/sumdb) implements this interface; GoSumVerifier checks
 // against given go.sum lines (tests, and `import`); NoVerifier refuses all.
 import { UpstreamError } from '../../errors.js';
-import { hashGoMod } from '../../gomod/dirhash.js';
+import { H1_FORM, hashGoMod } from '../../gomod/dirhash.js';
 import { fields } from '../../gomod/unicode.js';
 
 export interface ModuleVerifier {
   /** Resolves when `mod` is the go.mod of path@version; throws a ProxyError (never not-found) otherwise. */
   verifyMod(path: string, version: string, mod: Uint8Array): Promise<void>;
-  /** The h1 the zip of path@version must have; throws a ProxyError (never not-found) when it cannot say. */
-  zipH1For(path: string, version: string): Promise<string>;
+  /**
+   * The h1 the zip of path@version must have; undefined when nothing vouches
+   * for it (the go command then accepts any valid zip, and the first one
+   * checked is pinned); throws a ProxyError (never not-found) when it cannot say.
+   */
+  zipH1For(path: string, version: string): Promise<string | undefined>;
 }
 
 /** A verification failure: the content is refused (502), and nothing of it is stored. */
@@ -24,34 +28,55 @@ export class VerificationError extends UpstreamError {
   }
 }
 
-/** Whether `h1` is the zip hash the verifier expects for path@version (throws VerificationError otherwise). */
-export async function verifyZip(verifier: ModuleVerifier, path: string, version: string, h1: string): Promise<void> {
-  const want = await verifier.zipH1For(path, version);
-  if (want !== h1) throw new VerificationError(`verifying ${path}@${version}: checksum mismatch\n\tdownloaded: ${h1}\n\tverified:   ${want}`);
+/**
+ * `want`, the zip hash `by` vouches for, as a pin. A string that is not an h1
+ * hash matches no zip: the go command reports a checksum mismatch when the zip
+ * arrives, and the mismatch is reported here, before anything is pinned to it.
+ */
+export function pinnableZipH1(path: string, version: string, want: string, by: string): string {
+  if (!H1_FORM.test(want)) {
+    throw new VerificationError(`verifying ${path}@${version}: checksum mismatch: ${by} has ${JSON.stringify(want.slice(0, 100))}, which no zip hashes to`);
+  }
+  return want;
 }
 
-/** Verifies against go.sum lines (`<path> <version>[/go.mod] h1:<hash>`); a module without a line is refused. */
-export class GoSumVerifier implements ModuleVerifier {
-  private readonly sums = new Map<string, string>();
+/** The go.mod hash of an empty file, which old go commands wrote into go.sum by mistake: the go command drops it. */
+const EMPTY_GO_MOD_HASH = 'h1:G7mAYYxgmS0lVkHyy2hEOLQCFB0DlQFTMLWggykrydY=';
 
-  constructor(goSum: string) {
-    for (const line of goSum.split('\n')) {
+/**
+ * Verifies against go.sum lines (`<path> <version>[/go.mod] h1:<hash>`), read
+ * as the go command reads go.sum (readGoSum, haveModSumLocked): a line is its
+ * fields; a line of other than three fields is refused; a version may have
+ * several hashes, and the first h1 one decides. A version without an h1 line
+ * is refused.
+ */
+export class GoSumVerifier implements ModuleVerifier {
+  private readonly sums = new Map<string, string[]>();
+
+  constructor(goSum: string, file = 'go.sum') {
+    goSum.split('\n').forEach((line, i) => {
       const f = fields(line);
-      if (f.length !== 3 || !f[2].startsWith('h1:')) continue;
+      if (f.length === 0) return;
+      if (f.length !== 3) throw new Error(`malformed go.sum:\n${file}:${i + 1}: wrong number of fields ${f.length}`);
+      if (f[2] === EMPTY_GO_MOD_HASH) return;
       const key = `${f[0]} ${f[1]}`;
-      const prev = this.sums.get(key);
-      if (prev !== undefined && prev !== f[2]) throw new Error(`go.sum holds two hashes for ${key}`);
-      this.sums.set(key, f[2]);
-    }
+      const list = this.sums.get(key);
+      if (list) list.push(f[2]);
+      else this.sums.set(key, [f[2]]);
+    });
   }
 
-  /** Whether go.sum has both lines (go.mod and zip) of path@version. */
+  private vouched(key: string): string | undefined {
+    return this.sums.get(key)?.find((h) => h.startsWith('h1:'));
+  }
+
+  /** Whether go.sum vouches for both the go.mod and the zip of path@version. */
   covers(path: string, version: string): boolean {
-    return this.sums.has(`${path} ${version}`) && this.sums.has(`${path} ${version}/go.mod`);
+    return this.vouched(`${path} ${version}`) !== undefined && this.vouched(`${path} ${version}/go.mod`) !== undefined;
   }
 
   private lookup(key: string): string {
-    const h = this.sums.get(key);
+    const h = this.vouched(key);
     if (h === undefined) throw new VerificationError(`verifying ${key}: no go.sum line for it`);
     return h;
   }
@@ -63,7 +88,7 @@ export class GoSumVerifier implements ModuleVerifier {
   }
 
   async zipH1For(path: string, version: string): Promise<string> {
-    return this.lookup(`${path} ${version}`);
+    return pinnableZipH1(path, version, this.lookup(`${path} ${version}`), 'go.sum');
   }
 }
 
@@ -85,7 +110,7 @@ export class GoSumThenVerifier implements ModuleVerifier {
     return this.pick(path, version).verifyMod(path, version, mod);
   }
 
-  zipH1For(path: string, version: string): Promise<string> {
+  zipH1For(path: string, version: string): Promise<string | undefined> {
     return this.pick(path, version).zipH1For(path, version);
   }
 }
@@ -111,9 +136,8 @@ export class NoVerifier implements ModuleVerifier {
  * resolved, and its hash pinned, so that every later copy must match it.
  */
 export class FirstUseVerifier implements ModuleVerifier {
-  constructor(private readonly zipH1: (path: string, version: string) => Promise<string>) {}
   async verifyMod(): Promise<void> {}
-  zipH1For(path: string, version: string): Promise<string> {
-    return this.zipH1(path, version);
+  async zipH1For(): Promise<undefined> {
+    return undefined;
   }
 }

@@ -22,6 +22,10 @@
 //	                      whose hashes are h1:base64(SHA-256("zip <i>")) and
 //	                      h1:base64(SHA-256("mod <i>")). Answers like add.
 //	POST /_control/gone   lines "path@version": lookups of those answer 410.
+//	POST /_control/record ?module=path@version adds one record for it whose
+//	                      text is the body, verbatim (lines about other
+//	                      versions, other hash kinds, two hashes, or none).
+//	                      Answers like add.
 //	POST /_oracle         {"op": ..., ...}: answers questions about note and
 //	                      tlog (see oracle below), used to make test vectors
 //	                      and to compare the TypeScript port with the original.
@@ -110,6 +114,7 @@ func main() {
 	}
 	mux.HandleFunc("/_control/add", s.add)
 	mux.HandleFunc("/_control/bulk", s.bulk)
+	mux.HandleFunc("/_control/record", s.record)
 	mux.HandleFunc("/_control/gone", s.markGone)
 	mux.HandleFunc("/_oracle", oracleHandler)
 
@@ -192,6 +197,24 @@ func (s *state) add(w http.ResponseWriter, r *http.Request) {
 		ids = append(ids, strconv.FormatInt(id, 10))
 	}
 	writeJSON(w, map[string]any{"ids": ids, "size": strconv.FormatInt(s.size(), 10)})
+}
+
+func (s *state) record(w http.ResponseWriter, r *http.Request) {
+	path, vers, ok := strings.Cut(r.URL.Query().Get("module"), "@")
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if !ok || err != nil {
+		http.Error(w, "want ?module=path@version and a body", http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	s.sums[path+"@"+vers] = body
+	s.mu.Unlock()
+	id, err := s.tests.Lookup(context.Background(), module.Version{Path: path, Version: vers})
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	writeJSON(w, map[string]any{"ids": []string{strconv.FormatInt(id, 10)}, "size": strconv.FormatInt(s.size(), 10)})
 }
 
 func (s *state) bulk(w http.ResponseWriter, r *http.Request) {
