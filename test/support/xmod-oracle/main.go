@@ -270,16 +270,10 @@ func handle(op string, a args) (resp map[string]any) {
 			panic(err)
 		}
 		f.Close()
-		out := map[string]any{}
-		if h, err := dirhash.HashZip(f.Name(), dirhash.Hash1); err != nil {
-			out["hashErr"] = enc(err.Error())
-		} else {
-			out["h1"] = enc(h)
-		}
-		if _, err := zip.CheckZip(module.Version{Path: a.str(1), Version: a.str(2)}, f.Name()); err != nil {
-			out["checkErr"] = enc(err.Error())
-		}
-		return result(out, nil)
+		return result(hashAndCheck(f.Name(), a.str(1), a.str(2)), nil)
+	// The same for a zip file on disk (one too large to send as JSON).
+	case "zip.HashAndCheckFile":
+		return result(hashAndCheck(a.str(0), a.str(1), a.str(2)), nil)
 
 	// golang.org/x/mod/zip (unexported strToFold, via the generated shim)
 	case "zip.StrToFold":
@@ -495,4 +489,19 @@ type revOrigin struct {
 	TagSum    string `json:",omitempty"`
 	Ref       string `json:",omitempty"`
 	RepoSum   string `json:",omitempty"`
+}
+
+// hashAndCheck is what the go command computes of a downloaded zip: its h1
+// (dirhash.HashZip) and zip.CheckZip's verdict.
+func hashAndCheck(file, path, version string) map[string]any {
+	out := map[string]any{}
+	if h, err := dirhash.HashZip(file, dirhash.Hash1); err != nil {
+		out["hashErr"] = enc(err.Error())
+	} else {
+		out["h1"] = enc(h)
+	}
+	if _, err := zip.CheckZip(module.Version{Path: path, Version: version}, file); err != nil {
+		out["checkErr"] = enc(err.Error())
+	}
+	return out
 }
