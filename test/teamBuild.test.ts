@@ -1,0 +1,104 @@
+// What a team does on day one, with modproxy as its only GOPROXY entry: a
+// program that imports a private module (from git, through modproxy) which
+// itself needs a public module, and another public module (from the parent
+// proxy, verified with the checksum database through modproxy). `go mod tidy`,
+// `go mod verify` and `go build` run as a developer runs them, and once more in
+// direct mode (git for everything, the database asked directly): the go.mod,
+// the go.sum and the program's output must be the same.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startFileProxyServer, type FileProxyServer } from './support/fileProxyServer.js';
+import { startProxy, testConfig, type ProxyFixture } from './support/proxyFixture.js';
+import { makePublicFixture, PUBLIC_A, PUBLIC_B, type PublicFixture } from './support/publicFixture.js';
+import { RepoBuilder } from './support/repoBuilder.js';
+import { SumdbServer } from './support/sumdbServer.js';
+
+const DB = 'team.test';
+const PRIVATE = 'github.com/priv/lib';
+let tmp: string;
+let fx: PublicFixture;
+let parent: FileProxyServer;
+let db: SumdbServer;
+let proxy: ProxyFixture;
+
+beforeAll(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modproxy-team-'));
+  fx = await makePublicFixture(tmp);
+  // The private module, on the same git host as the public ones' sources (github.com), under privateModules.
+  const lib = await RepoBuilder.create(path.join(tmp, 'repos'), path.join(tmp, 'work'), 'priv/lib');
+  await lib.write({
+    'go.mod': `module ${PRIVATE}\n\ngo 1.21\n\nrequire ${PUBLIC_A} v1.1.0\n`,
+    'go.sum': fx.goSum.split('\n').filter((l) => l.startsWith(`${PUBLIC_A} v1.1.0`)).join('\n') + '\n',
+    'lib.go': `package lib\n\nimport a "${PUBLIC_A}"\n\nfunc Hello() string {\n\ta.B()\n\treturn "hello from the private module"\n}\n`,
+  });
+  await lib.commit('2022-05-01T00:00:00Z');
+  await lib.tag('v1.0.0');
+  await lib.publish();
+
+  parent = await startFileProxyServer(fx.downloadRoot);
+  db = await SumdbServer.start({ name: DB });
+  await db.bulk('example.com/other', 0, 100);
+  const lines = fx.goSum.trim().split('\n');
+  for (let i = 0; i < lines.length; i += 2) await db.add([lines[i], lines[i + 1]]);
+
+  const extra = [
+    'parentProxy:',
+    `  url: "${parent.url}"`,
+    'publicModules:',
+    '  sumDatabase:',
+    `    name: ${DB}`,
+    `    url: "${db.url}"`,
+    `    publicKey: "${db.vkey}"`,
+    'sumDatabaseProxy:',
+    '  sumDatabases:',
+    `    - name: ${DB}`,
+    `      url: "${db.url}"`,
+    `      publicKey: "${db.vkey}"`,
+  ].join('\n');
+  proxy = await startProxy(testConfig(path.join(tmp, 'proxy'), { 'github.com': fx.git.url }, ['github.com/priv'], extra), { tmpDir: path.join(tmp, 'proxy-tmp') });
+}, 300_000);
+
+afterAll(async () => {
+  await proxy?.close();
+  await parent?.close();
+  await db?.close();
+  await fx?.git.close();
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** The team's program in a fresh directory and module cache: tidy, verify, build and run it. */
+async function buildApp(label: string, goproxy: string, gosumdb: string): Promise<{ goMod: string; goSum: string; output: string }> {
+  const app = path.join(tmp, `app-${label}`);
+  fs.mkdirSync(app);
+  fs.writeFileSync(path.join(app, 'go.mod'), `module example.com/app\n\ngo 1.21\n\nrequire (\n\t${PRIVATE} v1.0.0\n\t${PUBLIC_B} v0.1.0\n)\n`);
+  fs.writeFileSync(
+    path.join(app, 'main.go'),
+    `package main\n\nimport (\n\t"fmt"\n\n\tlib "${PRIVATE}"\n\t_ "${PUBLIC_B}"\n)\n\nfunc main() { fmt.Println(lib.Hello()) }\n`,
+  );
+  const cache = path.join(tmp, `modcache-${label}`);
+  fs.mkdirSync(cache);
+  // As a developer sets it up: private paths skip the public database; nothing else is special.
+  const env = { GOSUMDB: gosumdb, GONOSUMDB: 'github.com/priv', GOFLAGS: '-modcacherw -mod=mod' };
+  const inApp = (args: string[]) => fx.runner.run(goproxy, cache, ['-C', app, ...args], env);
+  for (const args of [['mod', 'tidy'], ['mod', 'verify'], ['build', '-o', 'app', '.']]) {
+    const r = await inApp(args);
+    expect(r.code, `${label}: go ${args.join(' ')}: ${r.stderr}`).toBe(0);
+  }
+  const run = execFileSync(path.join(app, 'app'), { encoding: 'utf8', timeout: 30_000 });
+  return { goMod: fs.readFileSync(path.join(app, 'go.mod'), 'utf8'), goSum: fs.readFileSync(path.join(app, 'go.sum'), 'utf8'), output: run };
+}
+
+it('builds a program of private and public modules with modproxy as the only GOPROXY, as direct mode does', async () => {
+  const direct = await buildApp('direct', 'direct', `${db.vkey} ${db.url}`);
+  expect(direct.output).toBe('hello from the private module\n');
+  expect(direct.goSum).toContain(`${PUBLIC_A} v1.1.0 h1:`);
+  // GOSUMDB names the database without a URL: verified only through modproxy's /sumdb/.
+  const viaProxy = await buildApp('modproxy', proxy.url, db.vkey);
+  expect(viaProxy).toEqual(direct);
+  // Nothing private reached the parent or the database.
+  expect(parent.requests.filter((p) => p.includes('/priv/'))).toEqual([]);
+  expect(parent.requests.some((p) => p.includes('/pub/'))).toBe(true);
+}, 300_000);
