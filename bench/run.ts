@@ -38,7 +38,7 @@ import { startGitHttpServer, type GitHttpServer } from '../test/support/gitHttpS
 import { GoRunner } from '../test/support/goRunner.js';
 import { goTool, type GoTool } from '../test/support/goTool.js';
 import { prng } from '../test/support/prng.js';
-import { testConfig } from '../test/support/proxyFixture.js';
+import { publicModulesConfig, testConfig } from '../test/support/proxyFixture.js';
 import { startProxyProcess, type ProxyProcess } from '../test/support/proxyProcess.js';
 import { startFileProxyServer } from '../test/support/fileProxyServer.js';
 import { startGcsDouble } from '../test/support/gcsDouble.js';
@@ -823,20 +823,7 @@ async function main() {
           cpu.machineParent.push(d.busyS);
           goCpu.parent.push(goText(d));
           const dir = path.join(tmp, `proxy-public-${run}`);
-          const extra = [
-            'parentProxy:',
-            `  url: "${parent.url}"`,
-            'publicModules:',
-            '  sumDatabase:',
-            `    name: sumdb.bench`,
-            `    url: "${db.url}"`,
-            `    publicKey: "${db.vkey}"`,
-            'sumDatabaseProxy:',
-            '  sumDatabases:',
-            '    - name: sumdb.bench',
-            `      url: "${db.url}"`,
-            `      publicKey: "${db.vkey}"`,
-          ].join('\n');
+          const extra = publicModulesConfig(parent.url, { name: 'sumdb.bench', url: db.url, vkey: db.vkey }).join('\n');
           // modproxy as `npm start` runs it (built: dist/functions/server.js), a fresh process on fresh storage.
           // BENCH_TRACE keeps each run's request log (with latencies) in the temporary directory.
           const fsConfig = testConfig(dir, { 'github.com': git.url }, ['github.com/private-only'], extra);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leaseName, leaseObjectKey } from '../lib/records/layout.js';
 import { startFileProxyServer, type FileProxyServer } from './support/fileProxyServer.js';
-import { startProxy, testConfig, type ProxyFixture } from './support/proxyFixture.js';
+import { publicModulesConfig, startProxy, testConfig, type ProxyFixture } from './support/proxyFixture.js';
 import { startProxyProcess, type ProxyProcess } from './support/proxyProcess.js';
 import { makePublicFixture, PUBLIC_A, PUBLIC_VERSIONS, type PublicFixture } from './support/publicFixture.js';
 import { replicaConfig, storageUnderTest, type Backend, type StorageUnderTest } from './support/replicas.js';
@@ -93,18 +93,7 @@ describe.each<Backend>(['fs', 'gcs'])('on %s storage', (backend) => {
       fx.git.url,
       ['github.com/met'],
       [
-        'parentProxy:',
-        `  url: "${parent.url}"`,
-        'publicModules:',
-        '  sumDatabase:',
-        `    name: ${DB}`,
-        `    url: "${db.url}"`,
-        `    publicKey: "${db.vkey}"`,
-        'sumDatabaseProxy:',
-        '  sumDatabases:',
-        `    - name: ${DB}`,
-        `      url: "${db.url}"`,
-        `      publicKey: "${db.vkey}"`,
+        ...publicModulesConfig(parent.url, { name: DB, url: db.url, vkey: db.vkey }),
         'coordination:',
         '  leases: true',
         '  leaseMaxWaitSeconds: 1',

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFileProxyServer, type FileProxyServer } from './support/fileProxyServer.js';
 import { GoRunner } from './support/goRunner.js';
 import { newerGoTool } from './support/goTool.js';
-import { startProxy, testConfig } from './support/proxyFixture.js';
+import { publicModulesConfig, startProxy, testConfig } from './support/proxyFixture.js';
 import { makePublicFixture, PUBLIC_A as A, type PublicFixture } from './support/publicFixture.js';
 import { SumdbServer } from './support/sumdbServer.js';
 
@@ -64,20 +64,7 @@ it('verifies a version as the go command does, whatever lines its record holds',
       await db.bulk('example.com/before', 0, 20);
       await db.record(A, v, lines.join('\n') + '\n');
       const direct = await runner.download(parent.url, `${A}@${v}`, { env: { GOSUMDB: `${db.vkey} ${db.url}` } });
-      const extra = [
-        'parentProxy:',
-        `  url: "${parent.url}"`,
-        'publicModules:',
-        '  sumDatabase:',
-        `    name: ${dbName}`,
-        `    url: "${db.url}"`,
-        `    publicKey: "${db.vkey}"`,
-        'sumDatabaseProxy:',
-        '  sumDatabases:',
-        `    - name: ${dbName}`,
-        `      url: "${db.url}"`,
-        `      publicKey: "${db.vkey}"`,
-      ].join('\n');
+      const extra = publicModulesConfig(parent.url, { name: dbName, url: db.url, vkey: db.vkey }).join('\n');
       const proxy = await startProxy(testConfig(path.join(tmp, `proxy${i}`), { 'github.com': fx.git.url }, ['github.com/priv'], extra), { tmpDir: path.join(tmp, `proxy${i}-tmp`) });
       try {
         const through = await runner.download(proxy.url, `${A}@${v}`, { env: { GOSUMDB: db.vkey } });

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFileProxyServer, type FileProxyServer } from './support/fileProxyServer.js';
-import { startProxy, testConfig, type ProxyFixture } from './support/proxyFixture.js';
+import { publicModulesConfig, startProxy, testConfig, type ProxyFixture } from './support/proxyFixture.js';
 import { makePublicFixture, PUBLIC_A, PUBLIC_B, type PublicFixture } from './support/publicFixture.js';
 import { RepoBuilder } from './support/repoBuilder.js';
 import { SumdbServer } from './support/sumdbServer.js';
@@ -44,20 +44,7 @@ beforeAll(async () => {
   const lines = fx.goSum.trim().split('\n');
   for (let i = 0; i < lines.length; i += 2) await db.add([lines[i], lines[i + 1]]);
 
-  const extra = [
-    'parentProxy:',
-    `  url: "${parent.url}"`,
-    'publicModules:',
-    '  sumDatabase:',
-    `    name: ${DB}`,
-    `    url: "${db.url}"`,
-    `    publicKey: "${db.vkey}"`,
-    'sumDatabaseProxy:',
-    '  sumDatabases:',
-    `    - name: ${DB}`,
-    `      url: "${db.url}"`,
-    `      publicKey: "${db.vkey}"`,
-  ].join('\n');
+  const extra = publicModulesConfig(parent.url, { name: DB, url: db.url, vkey: db.vkey }).join('\n');
   proxy = await startProxy(testConfig(path.join(tmp, 'proxy'), { 'github.com': fx.git.url }, ['github.com/priv'], extra), { tmpDir: path.join(tmp, 'proxy-tmp') });
 }, 300_000);
 

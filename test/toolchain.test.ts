@@ -22,7 +22,7 @@ import { FsStorage } from '../lib/storage/fsStorage.js';
 import { startFileProxyServer, type FileProxyServer } from './support/fileProxyServer.js';
 import { GoRunner } from './support/goRunner.js';
 import { goTool, newerGoTool } from './support/goTool.js';
-import { startProxy, testConfig } from './support/proxyFixture.js';
+import { publicModulesConfig, startProxy, testConfig } from './support/proxyFixture.js';
 import { SumdbServer } from './support/sumdbServer.js';
 import { XmodOracle } from './support/xmodOracle.js';
 
@@ -137,20 +137,7 @@ it('switches the go command to a toolchain it downloads through modproxy alone, 
   // Reading the parent and the database directly.
   expect(await switchTo(parent.url, `${db.vkey} ${db.url}`)).toEqual(want);
 
-  const extra = [
-    'parentProxy:',
-    `  url: "${parent.url}"`,
-    'publicModules:',
-    '  sumDatabase:',
-    `    name: ${DB}`,
-    `    url: "${db.url}"`,
-    `    publicKey: "${db.vkey}"`,
-    'sumDatabaseProxy:',
-    '  sumDatabases:',
-    `    - name: ${DB}`,
-    `      url: "${db.url}"`,
-    `      publicKey: "${db.vkey}"`,
-  ].join('\n');
+  const extra = publicModulesConfig(parent.url, { name: DB, url: db.url, vkey: db.vkey }).join('\n');
   const proxy = await startProxy(testConfig(path.join(tmp, 'proxy'), { 'github.com': 'http://127.0.0.1:9' }, ['github.com/priv'], extra), { tmpDir: path.join(tmp, 'proxy-tmp') });
   try {
     // GOSUMDB without a URL: the go command reaches the database only through modproxy.

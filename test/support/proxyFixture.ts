@@ -56,3 +56,25 @@ export function testConfig(tmp: string, hosts: Record<string, string>, prefixes:
     extra,
   ].join('\n');
 }
+
+/**
+ * Config lines (for testConfig's `extra`) that serve public modules from a
+ * parent proxy, verified with one checksum database, which modproxy also
+ * proxies under /sumdb/<name>/.
+ */
+export function publicModulesConfig(parentUrl: string, db: { name: string; url: string; vkey: string }): string[] {
+  return [
+    'parentProxy:',
+    `  url: "${parentUrl}"`,
+    'publicModules:',
+    '  sumDatabase:',
+    `    name: ${db.name}`,
+    `    url: "${db.url}"`,
+    `    publicKey: "${db.vkey}"`,
+    'sumDatabaseProxy:',
+    '  sumDatabases:',
+    `    - name: ${db.name}`,
+    `      url: "${db.url}"`,
+    `      publicKey: "${db.vkey}"`,
+  ];
+}
