@@ -2,7 +2,7 @@
 // program that imports a private module (from git, through modproxy) which
 // itself needs a public module, and another public module (from the parent
 // proxy, verified with the checksum database through modproxy). `go mod tidy`,
-// `go mod verify` and `go build` run as a developer runs them, and once more in
+// `go mod verify`, `go build` and `go list -m -u all` run as a developer runs them, and once more in
 // direct mode (git for everything, the database asked directly): the go.mod,
 // the go.sum and the program's output must be the same.
 import { execFileSync } from 'node:child_process';
@@ -36,6 +36,10 @@ beforeAll(async () => {
   });
   await lib.commit('2022-05-01T00:00:00Z');
   await lib.tag('v1.0.0');
+  // A newer version the program does not use yet: \`go list -m -u\` reports it.
+  await lib.write({ 'more.go': 'package lib\n\nconst More = 1\n' });
+  await lib.commit('2022-06-01T00:00:00Z');
+  await lib.tag('v1.1.0');
   await lib.publish();
 
   parent = await startFileProxyServer(fx.downloadRoot);
@@ -57,7 +61,7 @@ afterAll(async () => {
 });
 
 /** The team's program in a fresh directory and module cache: tidy, verify, build and run it. */
-async function buildApp(label: string, goproxy: string, gosumdb: string): Promise<{ goMod: string; goSum: string; output: string }> {
+async function buildApp(label: string, goproxy: string, gosumdb: string): Promise<{ goMod: string; goSum: string; output: string; updates: string }> {
   const app = path.join(tmp, `app-${label}`);
   fs.mkdirSync(app);
   fs.writeFileSync(path.join(app, 'go.mod'), `module example.com/app\n\ngo 1.21\n\nrequire (\n\t${PRIVATE} v1.0.0\n\t${PUBLIC_B} v0.1.0\n)\n`);
@@ -75,13 +79,17 @@ async function buildApp(label: string, goproxy: string, gosumdb: string): Promis
     expect(r.code, `${label}: go ${args.join(' ')}: ${r.stderr}`).toBe(0);
   }
   const run = execFileSync(path.join(app, 'app'), { encoding: 'utf8', timeout: 30_000 });
-  return { goMod: fs.readFileSync(path.join(app, 'go.mod'), 'utf8'), goSum: fs.readFileSync(path.join(app, 'go.sum'), 'utf8'), output: run };
+  // What a developer checks next: which requirements have newer versions (lists and @latest, private and public).
+  const updates = await inApp(['list', '-m', '-u', '-f', '{{.Path}} {{.Version}} {{.Time}} {{with .Update}}{{.Version}} {{.Time}}{{end}}', 'all']);
+  expect(updates.code, `${label}: go list -m -u all: ${updates.stderr}`).toBe(0);
+  return { goMod: fs.readFileSync(path.join(app, 'go.mod'), 'utf8'), goSum: fs.readFileSync(path.join(app, 'go.sum'), 'utf8'), output: run, updates: updates.stdout };
 }
 
 it('builds a program of private and public modules with modproxy as the only GOPROXY, as direct mode does', async () => {
   const direct = await buildApp('direct', 'direct', `${db.vkey} ${db.url}`);
   expect(direct.output).toBe('hello from the private module\n');
   expect(direct.goSum).toContain(`${PUBLIC_A} v1.1.0 h1:`);
+  expect(direct.updates).toMatch(new RegExp(`^${PRIVATE} v1\\.0\\.0 .* v1\\.1\\.0 2022-06-01 `, 'm'));
   // GOSUMDB names the database without a URL: verified only through modproxy's /sumdb/.
   const viaProxy = await buildApp('modproxy', proxy.url, db.vkey);
   expect(viaProxy).toEqual(direct);
