@@ -8,7 +8,7 @@ import type { Config } from './config/schema.js';
 import { createGitHttpClient } from './source/git/httpClient.js';
 import type { CredentialProvider } from './source/git/locate.js';
 import { GitSources } from './source/git/gitSources.js';
-import { PrivateModulesRouter } from './source/router.js';
+import { isPrivatePath, PrivateModulesRouter } from './source/router.js';
 import { ImportPathDiscovery } from './source/discovery/discovery.js';
 import { createHttpsGet } from './source/discovery/httpsGet.js';
 import { ModRootSources } from './source/discovery/modRoots.js';
@@ -275,6 +275,7 @@ export function createApp(config: Config, deps: AppDeps = {}): App {
   const sumdbAnswers = new ChildCache(([db, kind, from]) => metrics.sumdbAnswers.labels(db, kind, from));
   const sumdb = databases.size > 0 || config.sumDatabaseProxy
     ? new SumdbProxy({ databases, storage, log, discourageDirect: config.sumDatabaseProxy?.discourageClientDirectSumDatabaseConnections ?? false, now: deps.now,
+        isPrivate: (modPath) => isPrivatePath(config.privateModules, modPath),
         onAnswer: (db, kind, from) => sumdbAnswers.get(db, kind, from).inc(),
       })
     : undefined;

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { FsStorage } from '../lib/storage/fsStorage.js';
 import { startFileProxyServer, type FileProxyServer } from './support/fileProxyServer.js';
 import { publicModulesConfig, startProxy, testConfig, type ProxyFixture } from './support/proxyFixture.js';
 import { makePublicFixture, PUBLIC_A, PUBLIC_B, type PublicFixture } from './support/publicFixture.js';
@@ -97,3 +98,13 @@ it('builds a program of private and public modules with modproxy as the only GOP
   expect(parent.requests.filter((p) => p.includes('/priv/'))).toEqual([]);
   expect(parent.requests.some((p) => p.includes('/pub/'))).toBe(true);
 }, 300_000);
+
+it('answers a developer who forgot GONOSUMDB without telling the checksum database the private path', async () => {
+  const cache = path.join(tmp, 'modcache-forgot');
+  fs.mkdirSync(cache);
+  const got = await fx.runner.run(proxy.url, cache, ['mod', 'download', '-json', `${PRIVATE}@v1.0.0`], { GOSUMDB: db.vkey, GONOSUMDB: '' });
+  expect(got.code).not.toBe(0);
+  // The go command shows modproxy's answer to its /sumdb/ lookup: the path was not looked up, and what to set.
+  expect(got.stdout).toMatch(/github.com\/priv\/lib is a private module here \(privateModules\): it is not looked up in the checksum database team.test; exclude it with GONOSUMDB or GOPRIVATE/);
+  expect((await new FsStorage(path.join(tmp, 'proxy', 'storage')).list(`sumdb/${DB}/lookup/`)).filter((k) => k.includes('/priv/'))).toEqual([]);
+});

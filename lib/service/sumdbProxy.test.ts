@@ -21,7 +21,7 @@ let down: boolean;
 
 let lastClient: SumdbClient;
 
-function proxy(discourageDirect = false): SumdbProxy {
+function proxy(discourageDirect = false, isPrivate?: (modPath: string) => boolean): SumdbProxy {
   const fetch = db.fetcher();
   const guarded: typeof fetch = async (p, o) => {
     if (down) throw new Error('connection refused');
@@ -29,7 +29,7 @@ function proxy(discourageDirect = false): SumdbProxy {
   };
   const client = new SumdbClient({ key: key.vkey, fetch: guarded, store: new MemoryTreeStore(), tileHeight: 2 });
   lastClient = client;
-  return new SumdbProxy({ databases: new Map([['fake.test', { client, fetch: guarded }]]), storage, log: createLogger({ write: () => {} }), discourageDirect, now: () => clock });
+  return new SumdbProxy({ databases: new Map([['fake.test', { client, fetch: guarded }]]), storage, log: createLogger({ write: () => {} }), discourageDirect, now: () => clock, isPrivate });
 }
 
 const text = (a: Artifact) => Buffer.from(a.bytes!).toString('utf8');
@@ -48,6 +48,19 @@ describe('SumdbProxy', () => {
     await expect(proxy().serve('other.test/supported')).rejects.toSatisfy(isNotFound);
     await expect(proxy(false).serve('supported')).rejects.toMatchObject({ kind: 'gone' });
     expect((await proxy(true).serve('supported')).immutable).toBe(false);
+  });
+
+  it('never asks the database about a private path: 404 naming GONOSUMDB, nothing kept', async () => {
+    const p = proxy(false, (m) => m === 'example.com/Private' || m.startsWith('example.com/Private/'));
+    for (const path of ['example.com/!private/lib@v1.0.0', 'example.com/!private@v0.0.0-20200101000000-abcdefabcdef']) {
+      const err = await p.serve(`fake.test/lookup/${path}`).catch((e: unknown) => e);
+      expect(isNotFound(err), path).toBe(true);
+      expect((err as Error).message).toMatch(/example.com\/Private.* is a private module here .*GONOSUMDB/);
+    }
+    expect(db.requests).toEqual([]);
+    expect(await storage.list('sumdb/')).toEqual([]);
+    // Other paths, escaped alike, are looked up as before.
+    expect(text(await p.serve('fake.test/lookup/example.com/m3@v1.0.0'))).toContain('example.com/m3 v1.0.0 h1:');
   });
 
   it('keeps verified lookups and tiles, and serves them with the database gone', async () => {

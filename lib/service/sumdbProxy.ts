@@ -6,7 +6,8 @@
 //   /sumdb/<name>/supported   200 for a configured database, 404 otherwise
 //   /sumdb/<name>/lookup/…    verified (signature, inclusion, consistency with
 //                             the tree this deployment verified), then kept
-//                             in storage forever (create-if-absent)
+//                             in storage forever (create-if-absent); a
+//                             private path is never looked up (404)
 //   /sumdb/<name>/tile/…      hash tiles (complete or partial: in a consistent
 //                             log a tile never changes) authenticated against
 //                             the verified tree, then kept forever; complete
@@ -47,6 +48,12 @@ export interface SumdbProxyOptions {
   /** How long a stale answer may stand in for a failing database (default 1 h). */
   staleMs?: number;
   now?: () => number;
+  /**
+   * Whether a module path is private (privateModules): its lookups are
+   * answered 404 without asking the database, which must not learn of it
+   * (a client that was not told GONOSUMDB asks for them).
+   */
+  isPrivate?: (modPath: string) => boolean;
   /** Called once per answer served, with where it came from (metrics). */
   onAnswer?: (database: string, kind: SumdbAnswerKind, from: SumdbAnswerSource) => void;
 }
@@ -68,6 +75,17 @@ async function raw(name: string, db: ProxiedDatabase, path: string): Promise<Uin
   } catch (err) {
     if (err instanceof SumdbHttpStatusError && (err.status === 404 || err.status === 410)) throw new NotFoundError(`checksum database ${name}: ${path}: not found`, err.status === 410);
     throw new UpstreamError(`checksum database ${name}: ${path}: ${errorMessage(err)}`, 502, { cause: err });
+  }
+}
+
+/** The module path and version of a `lookup/<escaped path>@<escaped version>` request. */
+function parseLookup(remote: string): { path: string; version: string } {
+  const at = remote.lastIndexOf('@');
+  try {
+    if (at < 0) throw new Error('no @');
+    return { path: unescapePath(remote.slice('lookup/'.length, at)), version: unescapeVersion(remote.slice(at + 1)) };
+  } catch {
+    throw new BadRequestError('malformed lookup path');
   }
 }
 
@@ -100,7 +118,15 @@ export class SumdbProxy {
     const remote = slash < 0 ? '' : rest.slice(slash + 1);
     if (remote === 'supported') return BytesArtifact.text('', false);
     if (remote === 'latest') return this.shortLived(name, '/latest', async () => (await db.client.latestSigned()).note, 'latest');
-    if (remote.startsWith('lookup/')) return this.kept(name, remote, () => this.verifiedLookup(db.client, remote), 'lookup');
+    if (remote.startsWith('lookup/')) {
+      const { path, version } = parseLookup(remote);
+      if (this.opts.isPrivate?.(path)) {
+        throw new NotFoundError(
+          `${path} is a private module here (privateModules): it is not looked up in the checksum database ${name}; exclude it with GONOSUMDB or GOPRIVATE`,
+        );
+      }
+      return this.kept(name, remote, () => this.verifiedLookup(db.client, path, version), 'lookup');
+    }
     if (remote.startsWith('tile/')) {
       let tile;
       try {
@@ -147,17 +173,7 @@ export class SumdbProxy {
     while (this.background.size > 0) await Promise.all([...this.background]);
   }
 
-  private async verifiedLookup(client: SumdbClient, remote: string): Promise<Uint8Array> {
-    const at = remote.lastIndexOf('@');
-    let path: string;
-    let version: string;
-    try {
-      if (at < 0) throw new Error('no @');
-      path = unescapePath(remote.slice('lookup/'.length, at));
-      version = unescapeVersion(remote.slice(at + 1));
-    } catch {
-      throw new BadRequestError('malformed lookup path');
-    }
+  private async verifiedLookup(client: SumdbClient, path: string, version: string): Promise<Uint8Array> {
     try {
       return (await client.recentLookup(path, version)).body;
     } catch (err) {

@@ -13,6 +13,11 @@ function isUnderPrefix(modPath: string, prefix: string): boolean {
   return modPath === p || modPath.startsWith(p + '/');
 }
 
+/** Whether a privateModules entry covers `modPath`: such a path never reaches a parent proxy or a checksum database. */
+export function isPrivatePath(rules: readonly PrivateModuleConfig[], modPath: string): boolean {
+  return rules.some((r) => isUnderPrefix(modPath, r.pathPrefix));
+}
+
 export class PrivateModulesRouter implements SourceRouter {
   constructor(
     private readonly rules: readonly PrivateModuleConfig[],
