@@ -424,8 +424,8 @@ export class ParentProxySource implements ModuleSource {
   }
 
   /**
-   * When nothing vouches for the zip (a checksum database record without a
-   * zip line, a private module proxy), the go command accepts any valid one:
+   * When nothing vouches for the zip (a private module proxy found by
+   * discovery: FirstUseVerifier), the go command accepts any valid one:
    * the zip fetched ahead is checked now and its hash pinned, and writeZip
    * stores that very file without checking it again.
    */
