@@ -94,7 +94,7 @@ it('builds a program of private and public modules with modproxy as the only GOP
   // GOSUMDB names the database without a URL: verified only through modproxy's /sumdb/.
   const viaProxy = await buildApp('modproxy', proxy.url, db.vkey);
   expect(viaProxy).toEqual(direct);
-  // Nothing private reached the parent or the database.
+  // Nothing private reached the parent (nor the database: the go command was told GONOSUMDB; see the next test).
   expect(parent.requests.filter((p) => p.includes('/priv/'))).toEqual([]);
   expect(parent.requests.some((p) => p.includes('/pub/'))).toBe(true);
 }, 300_000);
