@@ -71,8 +71,13 @@ with zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED, compresslevel=1) as z:
                 n += 1
 print(n)
 `;
-  const { stdout } = await pexec('python3', ['-c', script, goroot, prefix, out], { maxBuffer: 1 << 20, timeout: 300_000 });
-  return Number(stdout.trim());
+  try {
+    const { stdout } = await pexec('python3', ['-c', script, goroot, prefix, out], { maxBuffer: 1 << 20, timeout: 300_000 });
+    return Number(stdout.trim());
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'ENOENT') throw new Error('test/toolchain.test.ts needs python3 to write the toolchain zip (Debian: apt-get install python3)');
+    throw err;
+  }
 }
 
 beforeAll(async () => {
