@@ -10,7 +10,8 @@
 // written here by Python's zipfile: an independent zip writer) from the newest
 // go command this machine has (scripts/ensure-newer-go.mjs). The older go
 // command switches to it, reading the parent directly and through modproxy,
-// with a real checksum database holding the hashes the go command computed.
+// with a real checksum database holding the module's hashes as x/mod's
+// dirhash computes them (the go command's own code, built as an oracle).
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
